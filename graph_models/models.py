@@ -1,0 +1,174 @@
+"""Domain models of the cascade service: companies, supply links, requests and events.
+
+Pure pydantic models; no I/O. Timestamps are always timezone-aware UTC: naive values are
+refused, offsets are normalised.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+__all__ = [
+    "AckStatus",
+    "Acknowledgement",
+    "Applicability",
+    "CascadeEvent",
+    "Company",
+    "CompanyKind",
+    "NodeState",
+    "PolicyRequest",
+    "SupplyLink",
+    "UtcDateTime",
+    "utc_now",
+]
+
+
+def utc_now() -> datetime:
+    """The current instant, timezone-aware, in UTC, at millisecond precision."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def _require_aware_utc(value: datetime) -> datetime:
+    # A naive timestamp is ambiguous evidence: refuse it rather than guess a zone.
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        raise ValueError("timestamp must carry a timezone offset (e.g. 2026-01-31T09:00:00Z)")
+    return value.astimezone(UTC)
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_require_aware_utc)]
+CompanyId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^/\s][^/]*$")]
+
+
+class CompanyKind(StrEnum):
+    manufacturer = "manufacturer"
+    distributor = "distributor"
+    smelter = "smelter"
+    contractor = "contractor"
+    service = "service"
+    other = "other"
+
+
+class AckStatus(StrEnum):
+    received = "received"
+    accepted = "accepted"
+    declined = "declined"
+
+
+class NodeState(StrEnum):
+    """A company's own standing for one request (exactly one per company)."""
+
+    issuer = "issuer"
+    acknowledged = "acknowledged"
+    pending = "pending"
+    overdue = "overdue"
+    declined = "declined"
+    expired = "expired"
+    unreached = "unreached"
+    not_applicable = "not_applicable"
+
+
+class DomainModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Company(DomainModel):
+    id: CompanyId
+    name: str = Field(min_length=1, max_length=300)
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    kind: CompanyKind = CompanyKind.manufacturer
+    identifiers: dict[str, str] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
+
+
+class SupplyLink(DomainModel):
+    """`supplier_id` supplies `buyer_id`; requests travel from buyer to supplier."""
+
+    buyer_id: CompanyId
+    supplier_id: CompanyId
+    category: str = Field(default="components", min_length=1, max_length=100)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.buyer_id, self.supplier_id)
+
+
+class Applicability(DomainModel):
+    """Which links a request travels over: link categories and supplier kinds (None = all)."""
+
+    categories: list[str] | None = None
+    kinds: list[CompanyKind] | None = None
+
+    def applies(self, category: str, supplier_kind: str) -> bool:
+        """Whether a link of `category` to a supplier of `supplier_kind` carries the request.
+
+        Examples
+        --------
+        >>> Applicability(categories=["construction"]).applies("construction", "contractor")
+        True
+        >>> Applicability(categories=["construction"]).applies("components", "contractor")
+        False
+        """
+        if self.categories is not None and category not in self.categories:
+            return False
+        return self.kinds is None or supplier_kind in self.kinds
+
+
+class PolicyRequest(DomainModel):
+    """One policy request issued by a root company and cascaded upstream."""
+
+    id: str = Field(min_length=1, max_length=200, pattern=r"^[^/\s]+$")
+    topic: str = Field(min_length=1, max_length=100)
+    title: str = Field(min_length=1, max_length=500)
+    version: str = "1"
+    issuer_id: CompanyId
+    issued_at: UtcDateTime
+    due_days: int = Field(default=30, ge=0, le=3650)
+    valid_days: int | None = Field(default=None, ge=1, le=36500)
+    mandatory: bool = True
+    applies_to: Applicability = Field(default_factory=Applicability)
+    supersedes: str | None = None
+    catalog_id: str | None = None
+    description: str | None = None
+
+    @property
+    def due(self) -> timedelta:
+        return timedelta(days=self.due_days)
+
+
+class CascadeEvent(DomainModel):
+    """`from_id` forwarded request `request_id` to its supplier `to_id` at `sent_at`."""
+
+    request_id: str
+    from_id: CompanyId
+    to_id: CompanyId
+    sent_at: UtcDateTime
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.request_id, self.from_id, self.to_id)
+
+
+class Acknowledgement(DomainModel):
+    """One answer of a company to a request; history is append-only.
+
+    `seq` is the store's recording order (ties on `at` go to the later recorded).
+    """
+
+    request_id: str
+    company_id: CompanyId
+    status: AckStatus
+    at: UtcDateTime
+    evidence: dict[str, Any] | None = None
+    seq: int = 0
+    recorded_at: datetime | None = None
+    posted_by: str | None = None
+
+    @property
+    def identity(self) -> tuple[str, str, str, datetime]:
+        """What makes two acknowledgements the same answer (a retry, not a new one)."""
+        return (self.request_id, self.company_id, str(self.status), self.at)

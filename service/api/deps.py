@@ -1,0 +1,41 @@
+"""Typed dependencies shared by the routers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from graph_models.models import UtcDateTime
+from service.coverage import CoverageService
+from service.settings import Settings
+from service.store.port import CascadeStore
+
+
+def _store(request: Request) -> CascadeStore:
+    return request.app.state.store  # type: ignore[no-any-return]
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def _coverage(request: Request) -> CoverageService:
+    return request.app.state.coverage  # type: ignore[no-any-return]
+
+
+StoreDep = Annotated[CascadeStore, Depends(_store)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+CoverageDep = Annotated[CoverageService, Depends(_coverage)]
+AsOfQuery = Annotated[
+    UtcDateTime | None,
+    Query(description="Evaluate at this instant (ISO 8601 with offset); default now"),
+]
+LimitQuery = Annotated[int, Query(ge=1, le=1000)]
+CursorQuery = Annotated[str | None, Query(description="next_cursor of the previous page")]
+
+PROBLEM = {"content": {"application/problem+json": {}}}
+ERRORS_READ = {404: {"description": "Not found", **PROBLEM},
+               422: {"description": "Invalid parameter", **PROBLEM}}
+ERRORS_WRITE = {409: {"description": "Conflict", **PROBLEM},
+                422: {"description": "Invalid payload", **PROBLEM}}

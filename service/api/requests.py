@@ -1,0 +1,32 @@
+"""/v1/requests and /v1/catalog: policy requests and the built-in catalog."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from service import issuing
+from service.api.deps import ERRORS_READ, ERRORS_WRITE, StoreDep
+from service.catalog import CatalogEntry
+from service.schemas import RequestCreate, RequestRead
+
+router = APIRouter(tags=["requests"], responses=ERRORS_READ)
+
+
+@router.get("/v1/catalog", response_model=list[CatalogEntry])
+def catalog() -> list[CatalogEntry]:
+    return issuing.list_catalog()
+
+
+@router.post("/v1/requests", status_code=201, response_model=RequestRead, responses=ERRORS_WRITE)
+def issue_request(body: RequestCreate, store: StoreDep) -> RequestRead:
+    return issuing.issue_request(store=store, body=body)
+
+
+@router.get("/v1/requests", response_model=list[RequestRead])
+def list_requests(store: StoreDep) -> list[RequestRead]:
+    return issuing.list_requests(store=store)
+
+
+@router.get("/v1/requests/{request_id}", response_model=RequestRead)
+def get_request(request_id: str, store: StoreDep) -> RequestRead:
+    return issuing.get_request(store=store, request_id=request_id)

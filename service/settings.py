@@ -1,0 +1,50 @@
+"""Service settings, read from the environment with the prefix `CASCADE_`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+DEFAULT_STORE = "sqlite:///cascade.db"
+
+
+class Settings(BaseSettings):
+    """`store` is a URL: `sqlite:///PATH` (the embedded default) or `neo4j://HOST:PORT`
+    (`bolt://`, `neo4j+s://` and friends work too)."""
+
+    model_config = SettingsConfigDict(env_prefix="CASCADE_", extra="ignore")
+
+    store: str = DEFAULT_STORE
+    neo4j_user: str | None = None
+    neo4j_password: SecretStr | None = None
+    neo4j_database: str = "neo4j"
+    neo4j_connect_timeout: float = 30.0
+    environment: Literal["development", "production"] = "development"
+    demo: bool = False
+    max_page_size: int = 1000
+
+    @property
+    def store_kind(self) -> Literal["sqlite", "neo4j"]:
+        return "sqlite" if self.store.startswith("sqlite:") else "neo4j"
+
+    @property
+    def sqlite_path(self) -> str:
+        # sqlite:///cascade.db -> cascade.db, sqlite:////tmp/x.db -> /tmp/x.db
+        path = self.store.removeprefix("sqlite://").removeprefix("/")
+        return path or ":memory:"
+
+    @model_validator(mode="after")
+    def _check_store(self) -> Settings:
+        scheme = self.store.split("://", 1)[0]
+        if scheme not in {"sqlite", "neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"}:
+            raise ValueError(f"store: unsupported URL scheme {scheme!r}")
+        if self.store_kind == "neo4j" and self.environment == "production":
+            if not self.neo4j_user or not self.neo4j_password:
+                raise ValueError("neo4j_user and neo4j_password are required in production")
+            if self.neo4j_password.get_secret_value() in {"neo4j", "password", "change-me-please"}:
+                raise ValueError("neo4j_password: a default password is refused in production")
+        return self
