@@ -12,7 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from service.app import create_app
+from service.settings import Settings
 from service.store.port import CascadeStore
 
 NEO4J_URI_ENV = "CASCADE_TEST_NEO4J_URI"
@@ -69,3 +72,11 @@ def store(store_kind: str, tmp_path: Path) -> Iterator[CascadeStore]:
     s = make_store(store_kind, tmp_path)
     yield s
     s.close()
+
+
+@pytest.fixture
+def client(store: CascadeStore) -> Iterator[TestClient]:
+    """The REST app over the parametrised store (so every API test runs on both)."""
+    app = create_app(Settings(), store=store)
+    with TestClient(app) as test_client:
+        yield test_client
