@@ -27,8 +27,8 @@ from datetime import datetime, timedelta
 import networkx as nx
 
 from graph_models.models import (
-    AckStatus,
     Acknowledgement,
+    AckStatus,
     CascadeEvent,
     NodeState,
     PolicyRequest,

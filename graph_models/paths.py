@@ -52,6 +52,7 @@ class PathIndex:
         self.dag = nx.condensation(analysis.subgraph)
         self.group_of: dict[str, int] = self.dag.graph["mapping"]
         self.root = self.group_of[analysis.root]
+        self.target = target
         self.end = None if target is None else self.group_of[target]
         self.order = list(reversed(list(nx.topological_sort(self.dag))))
         self.total, self.good = self._count()
@@ -125,36 +126,53 @@ class PathIndex:
         return groups
 
     def companies_along(self, groups: list[int]) -> list[str]:
-        """A real chain of links through the groups, preferring cascaded links."""
-        sub = self.analysis.subgraph
+        """A real chain of links through the groups, preferring cascaded links. Inside a
+        cycle group the walk passes its nearest uncovered company when that keeps the
+        chain simple, so the break shows on it; the last group is walked to the target."""
         chain = [self.analysis.root]
         for g, h in zip(groups, groups[1:], strict=False):
             u, v = self._pick_link(chain[-1], g, h)
-            if u != chain[-1]:  # walk inside the cycle group to the exit company
-                inside = sub.subgraph(self.members(g))
-                chain.extend(nx.shortest_path(inside, chain[-1], u)[1:])
+            chain.extend(self._walk_inside(g, chain[-1], u)[1:])
             chain.append(v)
+        chain.extend(self._walk_inside(groups[-1], chain[-1], self.target)[1:])
         return chain
+
+    def _walk_inside(self, group: int, start: str, stop: str | None) -> list[str]:
+        """start -> (nearest uncovered member, if any) -> stop, within one group."""
+        members = self.members(group)
+        if len(members) == 1:
+            return [start]
+        inside = self.analysis.subgraph.subgraph(members)
+        distance = nx.single_source_shortest_path_length(inside, start)
+        uncovered = [m for m in members if m not in self.analysis.covered]
+        via = min(uncovered, key=lambda m: (distance[m], m)) if uncovered else start
+        stop = stop if stop in members else via
+        walk = nx.shortest_path(inside, start, via) + nx.shortest_path(inside, via, stop)[1:]
+        if len(set(walk)) < len(walk):  # the detour would repeat a company: go straight
+            return list(nx.shortest_path(inside, start, stop))
+        return walk
+
+    def break_point(self, chain: list[str]) -> tuple[int, str]:
+        """First missing cascade or first company not acknowledged along `chain`; else
+        the first company whose cycle group holds an uncovered company off the chain."""
+        analysis = self.analysis
+        for i in range(1, len(chain)):
+            if (chain[i - 1], chain[i]) not in analysis.cascaded:
+                return i, "not_cascaded"
+            state = analysis.states[chain[i]]
+            if state != NodeState.acknowledged:
+                return i, state.value
+        for i, v in enumerate(chain):
+            off_chain = sorted(self.members(self.group_of[v]) - analysis.covered)
+            if off_chain:
+                state = analysis.states[off_chain[0]]
+                return i, "not_cascaded" if state == NodeState.acknowledged else state.value
+        raise ValueError(f"chain {chain} has no break: it is covered")
 
     def _pick_link(self, entry: str, g: int, h: int) -> tuple[str, str]:
         cascaded = self.analysis.cascaded
         links = self.step_links[(g, h)]
         return min(links, key=lambda p: (p not in cascaded, p[0] != entry, p))
-
-
-def _break_point(analysis: CoverageAnalysis, chain: list[str]) -> tuple[int, str]:
-    """First missing cascade or first company not acknowledged along `chain`."""
-    for i in range(1, len(chain)):
-        if (chain[i - 1], chain[i]) not in analysis.cascaded:
-            return i, "not_cascaded"
-        state = analysis.states[chain[i]]
-        if state != NodeState.acknowledged:
-            return i, state.value
-    # The chain itself is fine: a company of a cycle group off this chain is not covered.
-    for i, v in enumerate(chain):
-        if v not in analysis.covered:
-            return i, analysis.states[v].value
-    return len(chain) - 1, "not_cascaded"
 
 
 def path_counts(analysis: CoverageAnalysis, target: str | None = None) -> PathCounts:
@@ -189,7 +207,7 @@ def uncovered_paths(
     page = []
     for k in range(start, min(start + limit, available)):
         chain = index.companies_along(index.kth_uncovered_groups(k))
-        at, reason = _break_point(analysis, chain)
+        at, reason = index.break_point(chain)
         page.append(UncoveredPath(chain, at, reason))
     following = start + limit
     return page, (following if following < available else None)

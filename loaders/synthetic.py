@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from graph_models.models import (
-    AckStatus,
     Acknowledgement,
-    Applicability,
+    AckStatus,
     CascadeEvent,
     Company,
     CompanyKind,
@@ -103,9 +102,10 @@ def _tier_links(
 
 def generate_network(
     companies: int = 300, *, seed: int = 7, tiers: int = 6, cycle_share: float = 0.01,
-    prefix: str = "s",
+    prefix: str = "s", links: int | None = None,
 ) -> SyntheticNetwork:
-    """A focal company and `companies - 1` suppliers over `tiers` tiers.
+    """A focal company and `companies - 1` suppliers over `tiers` tiers; with `links`,
+    extra shared suppliers are added until about that many links exist.
 
     Examples
     --------
@@ -123,11 +123,33 @@ def generate_network(
         people += [_company(cid, tier, tiers, rng) for cid in layer]
         layers.append(layer)
     kinds = {c.id: c.kind for c in people}
-    links: list[SupplyLink] = []
+    chain: list[SupplyLink] = []
     for tier in range(1, len(layers)):
-        links += _tier_links(layers[tier - 1], layers[tier], kinds, tier, rng)
-    links += _back_links(links, kinds, cycle_share, rng)
-    return SyntheticNetwork(people, links, layers)
+        chain += _tier_links(layers[tier - 1], layers[tier], kinds, tier, rng)
+    chain += _shared_links(layers, kinds, (links or 0) - len(chain), chain, rng)
+    chain += _back_links(chain, kinds, cycle_share, rng)
+    return SyntheticNetwork(people, chain, layers)
+
+
+def _shared_links(
+    layers: list[list[str]], kinds: dict[str, CompanyKind], count: int,
+    existing: list[SupplyLink], rng: random.Random,
+) -> list[SupplyLink]:
+    """`count` more links between adjacent tiers (below tier 1), spread by tier size."""
+    seen = {lk.key for lk in existing}
+    deep = range(2, len(layers))
+    weights = [len(layers[t]) for t in deep]
+    added: list[SupplyLink] = []
+    for _ in range(max(0, count) * 2):  # bounded: duplicates are skipped, not retried forever
+        if len(added) >= count:
+            break
+        tier = rng.choices(deep, weights)[0]
+        pair = (rng.choice(layers[tier - 1]), rng.choice(layers[tier]))
+        if pair not in seen:
+            seen.add(pair)
+            added.append(SupplyLink(buyer_id=pair[0], supplier_id=pair[1],
+                                    category=CATEGORY_OF_KIND[kinds[pair[1]]]))
+    return added
 
 
 def _back_links(

@@ -106,6 +106,8 @@ class CoverageService:
     ) -> UncoveredPathPage:
         start = decode_offset(cursor)
         _, analysis = self.analyse(request_id, as_of)
+        if target is not None and self.store.get_company(target) is None:
+            raise NotFound(f"no company {target!r}")
         page, following = uncovered_paths(analysis, start=start, limit=limit, target=target)
         return UncoveredPathPage(
             items=[UncoveredPathRead(**vars(p)) for p in page],
