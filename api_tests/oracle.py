@@ -226,8 +226,10 @@ def _group_paths(o: Oracle, target: str | None) -> PathOracle:
         if groups[u] != groups[v]:
             step.setdefault((groups[u], groups[v]), []).append((u, v))
     gadj = _adjacency(step)
-    ends = {groups[target]} if target is not None else {g for g in groups.values() if not gadj.get(g)}
-    paths = [tuple(p) for p in _group_simple_paths(gadj, groups[o.root]) if p[-1] in ends]
+    leaves = {g for g in groups.values() if not gadj.get(g)}
+    ends = {groups[target]} if target is not None else leaves
+    simple = _group_simple_paths(gadj, groups[o.root])
+    paths = [tuple(p) for p in simple if p[-1] in ends]
 
     def covered(path: tuple) -> bool:
         members_ok = all(v in o.covered or v == o.root for g in path for v in g)

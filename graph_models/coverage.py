@@ -300,7 +300,8 @@ def tier_table(analysis: CoverageAnalysis) -> list[dict[str, int]]:
     for v, state in analysis.states.items():
         rows.setdefault(analysis.tiers[v], Counter())[state.value] += 1
     return [
-        {"tier": tier, "companies": sum(c.values())} | {s.value: c.get(s.value, 0) for s in NodeState}
+        {"tier": tier, "companies": sum(c.values())}
+        | {s.value: c.get(s.value, 0) for s in NodeState}
         for tier, c in sorted(rows.items())
     ]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 
@@ -34,8 +34,9 @@ AsOfQuery = Annotated[
 LimitQuery = Annotated[int, Query(ge=1, le=1000)]
 CursorQuery = Annotated[str | None, Query(description="next_cursor of the previous page")]
 
-PROBLEM = {"content": {"application/problem+json": {}}}
-ERRORS_READ = {404: {"description": "Not found", **PROBLEM},
-               422: {"description": "Invalid parameter", **PROBLEM}}
-ERRORS_WRITE = {409: {"description": "Conflict", **PROBLEM},
-                422: {"description": "Invalid payload", **PROBLEM}}
+Responses = dict[int | str, dict[str, Any]]
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+ERRORS_READ: Responses = {404: {"description": "Not found", **PROBLEM},
+                          422: {"description": "Invalid parameter", **PROBLEM}}
+ERRORS_WRITE: Responses = {409: {"description": "Conflict", **PROBLEM},
+                           422: {"description": "Invalid payload", **PROBLEM}}
