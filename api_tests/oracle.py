@@ -29,6 +29,7 @@ from graph_models.models import (
 __all__ = [
     "Oracle",
     "PathOracle",
+    "break_points",
     "first_failure",
     "oracle",
     "oracle_paths",
@@ -280,6 +281,24 @@ def first_failure(o: Oracle, chain: list[str]) -> tuple[int, str] | None:
         if o.states[chain[i]] != "acknowledged":
             return i, o.states[chain[i]]
     return None
+
+
+def break_points(o: Oracle, chain: list[str]) -> set[tuple[int, str]]:
+    """Acceptable (break_index, reason) of a listed uncovered path, as the engine's
+    docstring words it: the first failure along the chain; for a chain that is fine
+    itself, the first company whose cycle group holds an uncovered company off the chain,
+    with that company's state (``not_cascaded`` when it is acknowledged but not covered)."""
+    failure = first_failure(o, chain)
+    if failure is not None:
+        return {failure}
+    for i, v in enumerate(chain):
+        off_chain = [w for w in o.group_of(v) if w not in o.covered and w not in chain]
+        if off_chain:
+            return {
+                (i, "not_cascaded" if o.states[w] == "acknowledged" else o.states[w])
+                for w in off_chain
+            }
+    return set()
 
 
 def path_shape_problems(

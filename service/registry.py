@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from graph_models.models import Company, SupplyLink
 from service.cursors import decode_cursor, encode_cursor
 from service.errors import Conflict, InvalidField, NotFound
 from service.schemas import CompanyPage, CompanyPut, CompanyUpdate, LinkPage
 from service.store.port import AlreadyExists, CascadeStore, InUse, WriteOutcome
-from graph_models.models import Company, SupplyLink
 
 
 def create_company(*, store: CascadeStore, company: Company) -> Company:

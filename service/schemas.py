@@ -8,8 +8,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from graph_models.models import (
-    AckStatus,
     Acknowledgement,
+    AckStatus,
     Applicability,
     CascadeEvent,
     Company,
