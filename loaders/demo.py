@@ -23,7 +23,8 @@ def demo_network(companies: int = 320, seed: int = 2026) -> SyntheticNetwork:
         request = PolicyRequest(
             id=f"demo-{entry.catalog_id}", topic=entry.topic, title=entry.title,
             issuer_id=net.focal_id, issued_at=now - timedelta(days=150 - 18 * age),
-            due_days=entry.due_days, valid_days=entry.valid_days, mandatory=entry.mandatory,
+            version=entry.version, due_days=entry.due_days, valid_days=entry.valid_days,
+            mandatory=entry.mandatory,
             applies_to=entry.applies_to, catalog_id=entry.catalog_id,
             description=entry.description,
             supersedes="demo-conflict-minerals-2017" if entry.supersedes else None,

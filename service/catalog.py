@@ -26,6 +26,7 @@ class CatalogEntry(BaseModel):
     description: str
     applies_to: Applicability = ALL_LINKS
     mandatory: bool = True
+    version: str = "1"
     due_days: int = 60
     valid_days: int | None = 365
     supersedes: str | None = None
@@ -44,7 +45,7 @@ POLICIES = [
         title="Conflict minerals (2017)",
         description="Do not use minerals whose sourcing finances armed groups in the DRC or "
         "its neighbouring countries.",
-        applies_to=MATERIALS,
+        applies_to=MATERIALS, version="2017",
     ),
     CatalogEntry(
         catalog_id="minerals-2026", topic="conflict_minerals",
@@ -53,7 +54,7 @@ POLICIES = [
         "diligence: agree to the policy, set your own responsible-minerals policy, put "
         "mechanisms in place that keep high-risk minerals out of products, confirm that "
         "products exclude them, and cooperate with CMRT/EMRT surveys.",
-        applies_to=MATERIALS, supersedes="conflict-minerals-2017",
+        applies_to=MATERIALS, supersedes="conflict-minerals-2017", version="2026",
     ),
     CatalogEntry(
         catalog_id="reach", topic="reach", title="REACH chemical information",
@@ -83,7 +84,7 @@ POLICIES = [
         description="Act on every Part-1 item of the supplier CSR guideline (governance, "
         "human rights and labour, safety, quality, information security, environment, "
         "fair trading) and cascade it upstream.",
-        part="guideline",
+        part="guideline", version="rev5",
     ),
 ]
 

@@ -31,9 +31,12 @@ def _settings(store: str | None, **overrides: object) -> Settings:
 
 
 def _open_store(settings: Settings) -> CascadeStore:
-    """Connect (with the adapter's short retry) or exit with one clear line."""
+    """Connect (with the adapter's short retry) and make sure the schema exists, or exit
+    with one clear line."""
     try:
-        return build_store(settings)
+        store = build_store(settings)
+        store.init_schema()
+        return store
     except StoreUnavailable as exc:
         console.print(f"[red]cannot reach the store {settings.store}: {exc}[/red]")
         raise typer.Exit(code=2) from None
@@ -51,9 +54,7 @@ def serve(
     import uvicorn
 
     settings = _settings(store, demo=demo or Settings().demo)
-    preflight = _open_store(settings)  # fail fast with a clear message, not a traceback
-    preflight.init_schema()
-    preflight.close()
+    _open_store(settings).close()  # fail fast with a clear message, not a traceback
     console.print(f"cascade service on http://{host}:{port} (store {settings.store}); "
                   f"API docs at http://{host}:{port}/docs")
     from service.app import create_app
@@ -65,9 +66,7 @@ def serve(
 def init_schema(store: StoreOption = None) -> None:
     """Create tables / constraints (idempotent)."""
     settings = _settings(store)
-    active = _open_store(settings)
-    active.init_schema()
-    active.close()
+    _open_store(settings).close()
     console.print(f"schema ready on {settings.store}")
 
 

@@ -29,7 +29,7 @@ def _catalog_defaults(store: CascadeStore, body: RequestCreate) -> dict[str, Any
         raise InvalidField(f"unknown catalog id {body.catalog_id!r}", field="catalog_id")
     defaults = entry.model_dump(
         include={"topic", "title", "description", "applies_to", "mandatory", "due_days",
-                 "valid_days", "catalog_id"}
+                 "valid_days", "catalog_id", "version"}
     )
     if entry.supersedes:
         older = [
