@@ -118,12 +118,11 @@ def _tail(path: Path, count: int = 30) -> str:
         return "".join(deque(log, maxlen=count))
 
 
-def _await_ready(proc: subprocess.Popen[str], timeout: float) -> list[str]:
-    """Wait for the ready line; return the stdout lines seen. Raises on exit or timeout."""
+def _await_ready(proc: subprocess.Popen[str], timeout: float) -> None:
+    """Wait for the launcher's ready line; raise ``RuntimeError`` on exit or timeout."""
     assert proc.stdout is not None
     lines: queue.Queue[str | None] = queue.Queue()
     threading.Thread(target=_pump_lines, args=(proc.stdout, lines), daemon=True).start()
-    seen: list[str] = []
     deadline = time.monotonic() + timeout
     while (remaining := deadline - time.monotonic()) > 0:
         try:
@@ -132,9 +131,8 @@ def _await_ready(proc: subprocess.Popen[str], timeout: float) -> list[str]:
             continue
         if line is None:
             raise RuntimeError(f"exited with code {proc.wait()} before it was ready")
-        seen.append(line)
         if line.startswith(READY_PREFIX):
-            return seen
+            return
     raise RuntimeError(f"not ready after {timeout:.0f} s")
 
 
@@ -195,16 +193,29 @@ def _signal_group(proc: subprocess.Popen[str], sig: signal.Signals) -> None:
 
 
 def run_foreground(port: int, data_dir: Path, password: str | None = None) -> int:
-    """Run Neo4j until SIGTERM or Ctrl-C, then stop it cleanly; return its exit code."""
-    proc = start_neo4j(port, data_dir, password)
-    print(f"ready {bolt_uri(port)}", flush=True)
-    stop_requested = threading.Event()
+    """Run Neo4j until SIGTERM or Ctrl-C, then stop it cleanly; return its exit code.
+
+    A signal during startup aborts it (stopping the half-started server) and returns 130.
+    """
+    started, stop_requested = threading.Event(), threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop_requested.set()
+        if not started.is_set():
+            raise KeyboardInterrupt  # unwinds start_neo4j, which stops its child
+
     handled = (signal.SIGTERM, signal.SIGINT)
-    previous = {sig: signal.signal(sig, lambda *_: stop_requested.set()) for sig in handled}
+    previous = {sig: signal.signal(sig, request_stop) for sig in handled}
+    proc = None
     try:
+        proc = start_neo4j(port, data_dir, password)
+        started.set()
+        print(f"ready {bolt_uri(port)}", flush=True)
         while proc.poll() is None and not stop_requested.wait(0.5):
             pass
         return stop_neo4j(proc)
+    except KeyboardInterrupt:
+        return stop_neo4j(proc) if proc is not None else 130
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
