@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from service.api import companies, coverage, events, health, links, requests
+from service.api import batches, companies, coverage, events, health, links, requests
 from service.coverage import CoverageService
 from service.errors import install_problem_handlers, problem_response
 from service.settings import Settings
@@ -53,7 +53,8 @@ def create_app(settings: Settings | None = None, store: CascadeStore | None = No
     )
     install_problem_handlers(app)
     app.add_exception_handler(StoreUnavailable, _on_store_unavailable)
-    for module in (health, companies, links, requests, events, coverage):
+    # batches first: /v1/companies/batch must not be taken for a company id
+    for module in (health, batches, companies, links, requests, events, coverage):
         app.include_router(module.router)
     return app
 

@@ -169,3 +169,22 @@ class RequestGapCounts(Payload):
 class GapCountsRead(Payload):
     revision: int
     requests: list[RequestGapCounts]
+
+
+MAX_BATCH = 10_000
+
+
+class BatchCreate(Payload):
+    """Up to 10,000 items of the single POST's shape; each is validated on its own."""
+
+    items: list[dict[str, Any]] = Field(max_length=MAX_BATCH)
+
+
+class BatchResult(Payload):
+    index: int
+    status: str  # created | unchanged | updated | error
+    problem: dict[str, Any] | None = None
+
+
+class BatchRead(Payload):
+    results: list[BatchResult]
