@@ -130,13 +130,14 @@ def current_answers(
 
 
 def _cascade_times(
-    subgraph: nx.DiGraph, cascades: Iterable[CascadeEvent], as_of: datetime
+    subgraph: nx.DiGraph, request_id: str, cascades: Iterable[CascadeEvent], as_of: datetime
 ) -> dict[tuple[str, str], datetime]:
-    """Earliest sent_at per request-subgraph link among events not after `as_of`."""
+    """Earliest sent_at per request-subgraph link among this request's events not after
+    `as_of` (a superseded version's forwards do not carry the new one)."""
     sent: dict[tuple[str, str], datetime] = {}
     for event in cascades:
         key = (event.from_id, event.to_id)
-        if event.sent_at <= as_of and subgraph.has_edge(*key):
+        if event.request_id == request_id and event.sent_at <= as_of and subgraph.has_edge(*key):
             sent[key] = min(event.sent_at, sent.get(key, event.sent_at))
     return sent
 
@@ -218,7 +219,7 @@ def analyse_coverage(
         full.add_node(root)
     tiers = nx.single_source_shortest_path_length(full, root)
     subgraph = request_subgraph(full, request)
-    sent = _cascade_times(subgraph, cascades, as_of)
+    sent = _cascade_times(subgraph, request.id, cascades, as_of)
     first = _first_reached(root, sent)
     answers = current_answers((a for a in acks if a.request_id == request.id), as_of)
     states: dict[str, NodeState] = {
