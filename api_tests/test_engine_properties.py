@@ -112,12 +112,14 @@ def scenarios(draw: st.DrawFn, cyclic: bool | None = None) -> Scenario:
     tick = st.integers(0, 6).map(lambda k: T0 + k * TICK)
     how_many = st.sampled_from([1] * 9 + [0] if keen else [1, 1, 1, 2, 0])
     status = st.sampled_from(["accepted"] * (20 if keen else 4) + ["received", "declined"])
+    version = st.sampled_from(["r2"] * 5 + ["r1"])  # r1: the superseded version
     cascades = [
-        CascadeEvent(request_id="r2", from_id=lk.buyer_id, to_id=lk.supplier_id, sent_at=at)
+        CascadeEvent(request_id=draw(version), from_id=lk.buyer_id, to_id=lk.supplier_id,
+                     sent_at=at)
         for lk in links for at in [draw(tick) for _ in range(draw(how_many))]
     ]
     answers = [
-        (c, draw(status), draw(tick), draw(st.sampled_from(["r2", "r2", "r2", "r1"])))
+        (c, draw(status), draw(tick), draw(version))
         for c in names for _ in range(draw(how_many))
     ]
     order = draw(st.permutations(range(len(answers))))  # recording order, ties on `at`

@@ -112,7 +112,12 @@ def request_subgraph(graph: nx.DiGraph, request: PolicyRequest) -> nx.DiGraph:
         if rule.applies(category, graph.nodes[v].get("kind", "other"))
     )
     inside = nx.descendants(applicable, root) | {root}
-    return nx.DiGraph(applicable.subgraph(inside))
+    # Built in the supply graph's order, not the set's: listings must not depend on the
+    # per-process hash seed, or two workers would answer one cursor differently.
+    subgraph = nx.DiGraph()
+    subgraph.add_nodes_from(v for v in applicable if v in inside)
+    subgraph.add_edges_from((u, v) for u, v in applicable.edges if u in inside)
+    return subgraph
 
 
 def current_answers(

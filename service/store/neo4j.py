@@ -13,8 +13,9 @@ Graph shape (all Cypher lives in `service.store.neo4j_queries`):
   a unique ``key`` (the JSON of [request, from, to]), not relationships. An event is keyed
   by three values, survives a later change of the link it travelled over, and MERGE on a
   constrained node key is the race-free "insert once" that relationships lack in Community.
-- ``(:Acknowledgement {request_id, company_id, status, at, evidence_json, seq, recorded_at,
-  posted_by})``: append-only answer history, unique ``seq``.
+- ``(:Acknowledgement {identity, request_id, company_id, status, at, evidence_json, seq,
+  recorded_at, posted_by})``: append-only answer history, unique ``seq`` and unique
+  ``identity`` (the JSON of [request, company, status, at]: what makes a retry a retry).
 - ``(:StoreRevision {id: 'main', value, ack_seq})``: the store revision and the last
   acknowledgement seq handed out.
 
@@ -137,8 +138,14 @@ def _cascade(record: Any) -> CascadeEvent:
     )
 
 
+def _ack_identity(ack: Acknowledgement) -> str:
+    request_id, company_id, status, at = ack.identity
+    return _json([request_id, company_id, status, at.isoformat(timespec="microseconds")])
+
+
 def _ack_row(ack: Acknowledgement) -> dict[str, Any]:
     return {
+        "identity": _ack_identity(ack),
         "request_id": ack.request_id,
         "company_id": ack.company_id,
         "status": str(ack.status),
@@ -299,11 +306,8 @@ def _add_acks_tx(
     tx: ManagedTransaction, acks: Sequence[Acknowledgement]
 ) -> list[tuple[WriteOutcome, Acknowledgement]]:
     last_seq = int(_lock(tx)["ack_seq"] or 0)
-    probes = list({a.identity: _ack_row(a) for a in acks}.values())
-    known: dict[tuple[str, str, str, datetime], Acknowledgement] = {}
-    for record in _fetch(tx, cypher.ACKS_WITH_IDENTITY, "rows", probes):
-        stored = _ack(record)
-        known.setdefault(stored.identity, stored)  # oldest recorded first
+    keys = list({_ack_identity(a) for a in acks})
+    known = {a.identity: a for a in map(_ack, _fetch(tx, cypher.ACKS_WITH_IDENTITY, "keys", keys))}
     recorded_at = utc_now()
     results: list[tuple[WriteOutcome, Acknowledgement]] = []
     fresh: list[dict[str, Any]] = []
@@ -443,12 +447,17 @@ class Neo4jStore:
         self._driver.close()
 
     def ping(self) -> bool:
-        try:
-            with self._session() as session:
-                session.run(cypher.PING).consume()
-            return True
-        except (DriverError, Neo4jError, OSError):
-            return False
+        """Whether the database answers; False (never an error) when it does not."""
+        # Two tries: after a server restart the first try may draw a pooled connection
+        # that died with the old server; its failure purges the pool.
+        for _ in range(2):
+            try:
+                with self._session() as session:
+                    session.run(cypher.PING).consume()
+                return True
+            except (DriverError, Neo4jError, OSError):
+                continue
+        return False
 
     def revision(self) -> int:
         return self._read(_revision)
