@@ -1,0 +1,228 @@
+"""Managed-transaction functions of the Neo4j store. Each is idempotent (the driver
+retries it on transient errors), consumes its results, and starts by locking the
+revision node so writers are serialised."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+from neo4j import ManagedTransaction
+
+from graph_models.models import (
+    Acknowledgement,
+    CascadeEvent,
+    Company,
+    PolicyRequest,
+    SupplyLink,
+    utc_now,
+)
+from service.store import neo4j_queries as cypher
+from service.store.neo4j_codecs import (
+    ack_from,
+    ack_identity,
+    ack_row,
+    cascade_from,
+    cascade_key,
+    chunks,
+    company_from,
+    company_row,
+    request_row,
+)
+from service.store.port import (
+    AlreadyExists,
+    InUse,
+    Network,
+    RequestEvents,
+    StoreError,
+    WriteOutcome,
+)
+
+NETWORK_PAGE = 10_000  # buyers per page of `load_network`
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def lock_revision(tx: ManagedTransaction) -> Any:
+    return tx.run(cypher.LOCK_REVISION).single(strict=True)
+
+
+def bump_revision(tx: ManagedTransaction) -> None:
+    tx.run(cypher.BUMP_REVISION).consume()
+
+
+def fetch(tx: ManagedTransaction, query: str, name: str, keys: Sequence[Any]) -> list[Any]:
+    """Records of `query` for `keys`, passed as `$name` ~1,000 at a time."""
+    return [record for chunk in chunks(keys) for record in tx.run(query, {name: list(chunk)})]
+
+
+def put(tx: ManagedTransaction, query: str, rows: Sequence[dict[str, Any]]) -> int:
+    """Run the `UNWIND $rows` write `query` ~1,000 rows at a time; sum its `written`."""
+    written = 0
+    for chunk in chunks(rows):
+        record = tx.run(query, rows=list(chunk)).single()
+        written += int(record["written"]) if record is not None else 0
+    return written
+
+
+def merge(
+    stored: dict[_K, _V], items: Iterable[tuple[_K, _V]]
+) -> tuple[list[WriteOutcome], dict[_K, _V]]:
+    """Apply `items` in order onto `stored` (last one wins); outcomes and what to write."""
+    outcomes: list[WriteOutcome] = []
+    changed: dict[_K, _V] = {}
+    for key, value in items:
+        old = stored.get(key)
+        if old == value:
+            outcomes.append(WriteOutcome.unchanged)
+            continue
+        outcomes.append(WriteOutcome.created if old is None else WriteOutcome.updated)
+        stored[key] = changed[key] = value
+    return outcomes, changed
+
+
+# Reads come before writes in each transaction: Neo4j reads slow down as uncommitted
+# transaction state grows, and under the revision lock nothing else can interleave.
+
+
+def upsert_companies_tx(
+    tx: ManagedTransaction, companies: Sequence[Company]
+) -> list[WriteOutcome]:
+    lock_revision(tx)
+    ids = list(dict.fromkeys(c.id for c in companies))
+    stored = {r["id"]: company_from(r) for r in fetch(tx, cypher.GET_COMPANIES, "ids", ids)}
+    outcomes, changed = merge(stored, ((c.id, c) for c in companies))
+    if changed:
+        put(tx, cypher.UPSERT_COMPANIES, [company_row(c) for c in changed.values()])
+        bump_revision(tx)
+    return outcomes
+
+
+def create_company_tx(tx: ManagedTransaction, company: Company) -> None:
+    lock_revision(tx)
+    if tx.run(cypher.EXISTING_COMPANY_IDS, ids=[company.id]).single() is not None:
+        raise AlreadyExists(f"company {company.id!r} already exists")
+    tx.run(cypher.CREATE_COMPANY, row=company_row(company)).consume()
+    bump_revision(tx)
+
+
+def delete_company_tx(tx: ManagedTransaction, company_id: str, force: bool) -> bool:
+    lock_revision(tx)
+    refs = tx.run(cypher.COMPANY_REFERENCES, id=company_id).single()
+    if refs is None:
+        return False
+    if refs["issued"]:
+        raise InUse(f"company {company_id!r} issued requests")
+    if not force and (refs["links"] or refs["cascades_out"] or refs["cascades_in"] or refs["acks"]):
+        raise InUse(f"company {company_id!r} has links, cascade events or answers")
+    if force:
+        tx.run(cypher.DELETE_COMPANY_CASCADES, id=company_id).consume()
+        tx.run(cypher.DELETE_COMPANY_ACKS, id=company_id).consume()
+    tx.run(cypher.DELETE_COMPANY, id=company_id).consume()
+    bump_revision(tx)
+    return True
+
+
+def add_links_tx(tx: ManagedTransaction, links: Sequence[SupplyLink]) -> list[WriteOutcome]:
+    lock_revision(tx)
+    pairs = [list(key) for key in dict.fromkeys(link.key for link in links)]
+    found = fetch(tx, cypher.EXISTING_LINKS, "pairs", pairs)
+    stored = {(r["buyer_id"], r["supplier_id"]): r["category"] for r in found}
+    outcomes, changed = merge(stored, ((link.key, link.category) for link in links))
+    if changed:
+        rows = [{"buyer_id": b, "supplier_id": s, "category": c} for (b, s), c in changed.items()]
+        if put(tx, cypher.UPSERT_LINKS, rows) != len(rows):
+            raise StoreError("a supply link names a company that does not exist")
+        bump_revision(tx)
+    return outcomes
+
+
+def delete_link_tx(tx: ManagedTransaction, buyer_id: str, supplier_id: str) -> bool:
+    lock_revision(tx)
+    record = tx.run(cypher.DELETE_LINK, buyer_id=buyer_id, supplier_id=supplier_id).single()
+    deleted = bool(record and record["deleted"])
+    if deleted:
+        bump_revision(tx)
+    return deleted
+
+
+def create_request_tx(tx: ManagedTransaction, request: PolicyRequest) -> None:
+    lock_revision(tx)
+    if tx.run(cypher.GET_REQUEST, id=request.id).single() is not None:
+        raise AlreadyExists(f"request {request.id!r} already exists")
+    tx.run(cypher.CREATE_REQUEST, row=request_row(request)).consume()
+    bump_revision(tx)
+
+
+def add_cascades_tx(tx: ManagedTransaction, events: Sequence[CascadeEvent]) -> list[WriteOutcome]:
+    lock_revision(tx)
+    keys = [cascade_key(event) for event in events]
+    seen = {r["key"] for r in fetch(tx, cypher.EXISTING_CASCADE_KEYS, "keys", list(set(keys)))}
+    outcomes: list[WriteOutcome] = []
+    fresh: list[dict[str, Any]] = []
+    for key, event in zip(keys, events, strict=True):
+        outcomes.append(WriteOutcome.unchanged if key in seen else WriteOutcome.created)
+        if key not in seen:  # the first of a key wins, later ones keep its sent_at
+            seen.add(key)
+            fresh.append({"key": key, **event.model_dump()})
+    if fresh:
+        put(tx, cypher.ADD_CASCADES, fresh)
+        bump_revision(tx)
+    return outcomes
+
+
+def add_acks_tx(
+    tx: ManagedTransaction, acks: Sequence[Acknowledgement]
+) -> list[tuple[WriteOutcome, Acknowledgement]]:
+    last_seq = int(lock_revision(tx)["ack_seq"] or 0)
+    keys = list({ack_identity(a) for a in acks})
+    stored = fetch(tx, cypher.ACKS_WITH_IDENTITY, "keys", keys)
+    known = {a.identity: a for a in map(ack_from, stored)}
+    recorded_at = utc_now()
+    results: list[tuple[WriteOutcome, Acknowledgement]] = []
+    fresh: list[dict[str, Any]] = []
+    for ack in acks:
+        if ack.identity in known:  # a retry: hand back what was stored
+            results.append((WriteOutcome.unchanged, known[ack.identity]))
+            continue
+        last_seq += 1
+        new = ack.model_copy(update={"seq": last_seq, "recorded_at": recorded_at})
+        known[new.identity] = new
+        results.append((WriteOutcome.created, new))
+        fresh.append(ack_row(new))
+    if fresh:
+        put(tx, cypher.ADD_ACKNOWLEDGEMENTS, fresh)
+        tx.run(cypher.SET_ACK_SEQ, last_seq=last_seq).consume()
+        bump_revision(tx)
+    return results
+
+
+def read_revision(tx: ManagedTransaction) -> int:
+    record = tx.run(cypher.READ_REVISION).single()
+    return 0 if record is None else int(record["value"])
+
+
+def load_network_tx(tx: ManagedTransaction) -> Network:
+    # Neo4j reads are read-committed, not a snapshot: read the revision first, so data
+    # changed while we read can only be newer than the revision it is cached under.
+    revision = read_revision(tx)
+    kinds_record = tx.run(cypher.NETWORK_KINDS).single(strict=True)
+    kinds = dict(zip(kinds_record["ids"], kinds_record["kinds"], strict=True))
+    links: list[SupplyLink] = []
+    after = ""
+    while page := tx.run(cypher.NETWORK_LINKS_PAGE, after=after, buyers=NETWORK_PAGE).single():
+        after = page["last"]
+        columns = zip(page["buyer_ids"], page["supplier_ids"], page["categories"], strict=True)
+        links.extend(SupplyLink(buyer_id=b, supplier_id=s, category=c) for b, s, c in columns)
+    return Network(kinds=kinds, links=links, revision=revision)
+
+
+def request_events_tx(tx: ManagedTransaction, request_id: str) -> RequestEvents:
+    cascades = [cascade_from(r) for r in tx.run(cypher.REQUEST_CASCADES, request_id=request_id)]
+    acks = [ack_from(r) for r in tx.run(cypher.REQUEST_ACKS, request_id=request_id)]
+    return RequestEvents(cascades=cascades, acknowledgements=acks)
+
+
+def read_records(tx: ManagedTransaction, query: str, params: dict[str, Any]) -> list[Any]:
+    """Every record of the read `query`."""
+    return list(tx.run(query, params))
