@@ -3,7 +3,6 @@ server, not the shared one, so stopping it disturbs no other test."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,9 +20,7 @@ class LocalNeo4j:
     """A private Neo4j that a test may stop and start on the same port and data."""
 
     def __init__(self, data: Path) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = int(probe.getsockname()[1])
+        self.port = dev_neo4j.free_port()
         self.data = data
         self.proc: subprocess.Popen[str] | None = None
 

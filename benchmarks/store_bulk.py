@@ -12,7 +12,6 @@ path counts). Prints one table and the Neo4j/SQLite ratios.
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
 import tempfile
 import time
@@ -56,12 +55,6 @@ def measure(name: str, store: CascadeStore, net: SyntheticNetwork, repeats: int)
     return {"store": name, "load_s": load, "coverage_s": statistics.median(runs)}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def neo4j_store(uri: str | None, workdir: Path):  # type: ignore[no-untyped-def]
     from service.store.neo4j import Neo4jStore
 
@@ -69,7 +62,7 @@ def neo4j_store(uri: str | None, workdir: Path):  # type: ignore[no-untyped-def]
     if uri is None:
         from service import dev_neo4j
 
-        port = free_port()
+        port = dev_neo4j.free_port()
         proc = dev_neo4j.start_neo4j(port, workdir / "neo4j")
         uri = dev_neo4j.bolt_uri(port)
     store = Neo4jStore(uri, user=None, password=None, database="neo4j")

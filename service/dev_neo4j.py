@@ -24,6 +24,7 @@ import os
 import queue
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -51,6 +52,13 @@ def launcher_dir() -> Path:
     if override:
         return Path(override)
     return Path(__file__).resolve().parents[1] / "docker" / "neo4j-local"
+
+
+def free_port() -> int:
+    """A loopback TCP port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def bolt_uri(port: int) -> str:
