@@ -142,7 +142,10 @@ class PathIndex:
         members = self.members(group)
         if len(members) == 1:
             return [start]
-        inside = self.analysis.subgraph.subgraph(members)
+        # Built in id order so shortest-path ties break the same way in every process.
+        inside = nx.DiGraph()
+        inside.add_nodes_from(sorted(members))
+        inside.add_edges_from(sorted(self.analysis.subgraph.subgraph(members).edges))
         distance = nx.single_source_shortest_path_length(inside, start)
         uncovered = [m for m in members if m not in self.analysis.covered]
         via = min(uncovered, key=lambda m: (distance[m], m)) if uncovered else start

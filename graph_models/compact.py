@@ -1,0 +1,276 @@
+"""The supplier graph as integer arrays, so coverage runs at a million links.
+
+`graph_models.coverage` and `graph_models.paths` (networkx) stay the model and the
+reference the tests check against; this module holds the same graph as numpy arrays so
+the hot loops run in `scipy.sparse.csgraph` and numpy instead of Python.
+
+Companies get an index when first seen and keep it: a deleted company leaves a dead
+slot and a re-created one gets a new index. Arrays keyed by company index (event logs,
+answers) therefore stay valid while the network changes under them. Links are kept
+sorted by (buyer index, supplier index), which gives the CSR layout and a binary-search
+lookup of a link for free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import breadth_first_order, connected_components, dijkstra
+
+from graph_models.models import CompanyKind
+
+__all__ = [
+    "KINDS",
+    "ComponentDag",
+    "CompactNetwork",
+    "distances_from",
+    "reachable",
+]
+
+KINDS: tuple[str, ...] = tuple(kind.value for kind in CompanyKind)
+_KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
+DEAD = -1  # kind code of a deleted company's slot
+
+
+def _edge_keys(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    return (src.astype(np.int64) << 32) | dst.astype(np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class CompactNetwork:
+    """Companies and links as arrays; link `i` is `src[i] -> dst[i]` (buyer -> supplier)."""
+
+    ids: list[str]  # index -> company id (dead slots keep their old id)
+    index: dict[str, int]  # live company id -> index
+    kind: np.ndarray  # int8 code into KINDS, DEAD for a deleted company
+    src: np.ndarray  # int32 buyer index, sorted with dst
+    dst: np.ndarray  # int32 supplier index
+    category: np.ndarray  # int32 code into `categories`
+    categories: tuple[str, ...]
+
+    @classmethod
+    def build(
+        cls, kinds: Mapping[str, str], links: Iterable[tuple[str, str, str]]
+    ) -> CompactNetwork:
+        """From `{company id: kind}` and `(buyer, supplier, category)` rows."""
+        ids = list(kinds)
+        index = {cid: i for i, cid in enumerate(ids)}
+        kind = np.fromiter((_KIND_CODE.get(k, _KIND_CODE["other"]) for k in kinds.values()),
+                           dtype=np.int8, count=len(ids))
+        categories: dict[str, int] = {}
+        rows = [(index[b], index[s], categories.setdefault(c, len(categories)))
+                for b, s, c in links]
+        table = np.array(rows, dtype=np.int32).reshape(-1, 3)
+        return cls._sorted(ids, index, kind, table[:, 0], table[:, 1], table[:, 2],
+                           tuple(categories))
+
+    @classmethod
+    def _sorted(cls, ids: list[str], index: dict[str, int], kind: np.ndarray,
+                src: np.ndarray, dst: np.ndarray, category: np.ndarray,
+                categories: tuple[str, ...]) -> CompactNetwork:
+        order = np.argsort(_edge_keys(src, dst), kind="stable")
+        return cls(ids, index, kind, np.ascontiguousarray(src[order], dtype=np.int32),
+                   np.ascontiguousarray(dst[order], dtype=np.int32),
+                   np.ascontiguousarray(category[order], dtype=np.int32), categories)
+
+    @property
+    def size(self) -> int:
+        """Number of index slots (live and dead companies)."""
+        return len(self.ids)
+
+    @property
+    def link_count(self) -> int:
+        return int(self.src.size)
+
+    def kind_of(self, company_id: str) -> str | None:
+        i = self.index.get(company_id)
+        return None if i is None else KINDS[self.kind[i]]
+
+    def with_changes(
+        self,
+        companies: Mapping[str, str | None],
+        links: Mapping[tuple[str, str], str | None],
+    ) -> CompactNetwork:
+        """A new network with companies set to a kind or deleted (None), and links set to
+        a category or deleted (None). Existing companies keep their index."""
+        ids, index, kind = list(self.ids), dict(self.index), self.kind.copy()
+        added_kinds = []
+        for cid, new_kind in companies.items():
+            slot = index.get(cid)
+            if new_kind is None:
+                if slot is not None:
+                    kind[slot] = DEAD
+                    del index[cid]
+            elif slot is None:
+                index[cid] = len(ids)
+                ids.append(cid)
+                added_kinds.append(_KIND_CODE.get(new_kind, _KIND_CODE["other"]))
+            else:
+                kind[slot] = _KIND_CODE.get(new_kind, _KIND_CODE["other"])
+        kind = np.concatenate([kind, np.array(added_kinds, dtype=np.int8)])
+        categories = dict(zip(self.categories, range(len(self.categories)), strict=True))
+        changed = {(index[b], index[s]): c for (b, s), c in links.items()
+                   if b in index and s in index}
+        keep = (kind[self.src] != DEAD) & (kind[self.dst] != DEAD)
+        if changed:
+            pairs = np.array(list(changed), dtype=np.int64).reshape(-1, 2)
+            keep &= ~np.isin(_edge_keys(self.src, self.dst), _edge_keys(pairs[:, 0], pairs[:, 1]))
+        fresh = [(b, s, categories.setdefault(c, len(categories)))
+                 for (b, s), c in changed.items() if c is not None]
+        table = np.array(fresh, dtype=np.int32).reshape(-1, 3)
+        return self._sorted(
+            ids, index, kind,
+            np.concatenate([self.src[keep], table[:, 0]]),
+            np.concatenate([self.dst[keep], table[:, 1]]),
+            np.concatenate([self.category[keep], table[:, 2]]),
+            tuple(categories),
+        )
+
+    def indexes(self, company_ids: Iterable[str]) -> np.ndarray:
+        """Index of each id, -1 for an unknown or deleted company."""
+        get = self.index.get
+        return np.fromiter((get(cid, -1) for cid in company_ids), dtype=np.int32)
+
+    @cached_property
+    def edge_keys(self) -> np.ndarray:
+        return _edge_keys(self.src, self.dst)
+
+    def link_positions(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+        """Position of each link src -> dst in the link arrays, -1 where there is none."""
+        if self.link_count == 0 or src.size == 0:
+            return np.full(src.size, -1, dtype=np.int64)
+        keys = _edge_keys(src, dst)
+        pos = np.minimum(np.searchsorted(self.edge_keys, keys), self.link_count - 1)
+        found = (self.edge_keys[pos] == keys) & (src >= 0) & (dst >= 0)
+        return np.where(found, pos, -1)
+
+    @cached_property
+    def id_rank(self) -> np.ndarray:
+        """Rank of each company id in sorted order: orders listings by id without
+        comparing strings in the hot loops."""
+        order = sorted(range(self.size), key=self.ids.__getitem__)
+        rank = np.empty(self.size, dtype=np.int64)
+        rank[order] = np.arange(self.size)
+        return rank
+
+    @cached_property
+    def graph(self) -> csr_matrix:
+        return csr_graph(self.size, self.src, self.dst)
+
+
+def csr_graph(n: int, src: np.ndarray, dst: np.ndarray) -> csr_matrix:
+    """A sparse adjacency matrix of links sorted by source (built without re-sorting)."""
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+    data = np.ones(src.size, dtype=np.int8)
+    return csr_matrix((data, dst.astype(np.int32), indptr), shape=(n, n))
+
+
+def reachable(n: int, src: np.ndarray, dst: np.ndarray, root: int) -> np.ndarray:
+    """Boolean mask of companies reachable from `root` over links sorted by source."""
+    seen = np.zeros(n, dtype=bool)
+    seen[breadth_first_order(csr_graph(n, src, dst), root, return_predecessors=False)] = True
+    return seen
+
+
+def distances_from(graph: csr_matrix, root: int, limit: float = np.inf) -> np.ndarray:
+    """Link distance from `root` to every company (-1 = not reachable within `limit`)."""
+    dist = dijkstra(graph, indices=root, unweighted=True, limit=limit)
+    return np.where(np.isfinite(dist), dist, -1).astype(np.int32)
+
+
+@dataclass(frozen=True, eq=False)
+class ComponentDag:
+    """The DAG of strongly connected components of a graph (a cycle is one group).
+
+    `comp[v]` is v's group; `edge_src/edge_dst` are the distinct links between groups,
+    sorted; `link_edge[i]` is the group link that link `i` belongs to (-1 inside a group);
+    `height[g]` is the longest number of group links from g to a sink, which orders a
+    dynamic programme so every successor is final before its predecessors.
+    """
+
+    comp: np.ndarray
+    size: int
+    edge_src: np.ndarray
+    edge_dst: np.ndarray
+    link_edge: np.ndarray
+    height: np.ndarray
+
+    @classmethod
+    def of(cls, n: int, src: np.ndarray, dst: np.ndarray) -> ComponentDag:
+        count, comp = connected_components(csr_graph(n, src, dst), directed=True,
+                                           connection="strong")
+        cs, cd = comp[src].astype(np.int64), comp[dst].astype(np.int64)
+        between = cs != cd
+        keys, inverse = np.unique(cs[between] * count + cd[between], return_inverse=True)
+        link_edge = np.full(src.size, -1, dtype=np.int64)
+        link_edge[between] = inverse
+        edge_src, edge_dst = keys // count, keys % count
+        return cls(comp.astype(np.int64), int(count), edge_src, edge_dst, link_edge,
+                   _heights(int(count), edge_src, edge_dst))
+
+    @cached_property
+    def levels(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per height 1, 2, ...: (groups at that height, group links leaving them)."""
+        by_edge = np.argsort(self.height[self.edge_src], kind="stable")
+        edge_height = self.height[self.edge_src][by_edge]
+        by_group = np.argsort(self.height, kind="stable")
+        group_height = self.height[by_group]
+        top = int(self.height.max(initial=0))
+        out = []
+        for h in range(1, top + 1):
+            lo, hi = np.searchsorted(edge_height, [h, h + 1])
+            glo, ghi = np.searchsorted(group_height, [h, h + 1])
+            out.append((by_group[glo:ghi], by_edge[lo:hi]))
+        return out
+
+    @cached_property
+    def out_degree(self) -> np.ndarray:
+        return np.bincount(self.edge_src, minlength=self.size)
+
+    def path_sums(
+        self,
+        is_end: np.ndarray,
+        end_value: np.ndarray,
+        group_ok: np.ndarray | None = None,
+        edge_ok: np.ndarray | None = None,
+        dtype: type | np.dtype = np.int64,
+    ) -> np.ndarray:
+        """value[g] = end_value[g] at an end, else (group_ok[g]) * sum of value[h] over
+        group links g -> h (with edge_ok): counts of paths from g to an end."""
+        value = np.where(is_end & (self.height == 0), end_value, 0).astype(dtype)
+        weight = None if edge_ok is None else edge_ok.astype(dtype)
+        for groups, edges in self.levels:
+            contribution = value[self.edge_dst[edges]]
+            if weight is not None:
+                contribution = contribution * weight[edges]
+            np.add.at(value, self.edge_src[edges], contribution)
+            if group_ok is not None:
+                value[groups] = value[groups] * group_ok[groups].astype(dtype)
+            ends = groups[is_end[groups]]
+            value[ends] = end_value[ends]
+        return value
+
+
+def _heights(count: int, edge_src: np.ndarray, edge_dst: np.ndarray) -> np.ndarray:
+    """Longest distance to a sink, peeling sinks level by level (Kahn's algorithm)."""
+    height = np.zeros(count, dtype=np.int64)
+    remaining = np.bincount(edge_src, minlength=count)
+    by_dst = np.argsort(edge_dst, kind="stable")
+    starts = np.searchsorted(edge_dst[by_dst], np.arange(count + 1))
+    frontier = np.flatnonzero(remaining == 0)
+    level = 0
+    while frontier.size:
+        height[frontier] = level
+        lo, hi = starts[frontier], starts[frontier + 1]
+        sizes = hi - lo
+        picks = np.repeat(lo - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
+        preds = edge_src[by_dst[picks]]
+        np.subtract.at(remaining, preds, 1)
+        frontier = np.unique(preds[remaining[preds] == 0])
+        level += 1
+    return height
