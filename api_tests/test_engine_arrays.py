@@ -105,3 +105,23 @@ def test_a_network_grown_by_changes_answers_like_one_built_whole(s: Scenario, rn
     assert fast.states_by_id() == dict(ref.states)
     assert fast.gaps() == [(g.from_id, g.to_id, g.tier, g.impact) for g in gap_edges(ref)]
     assert fast.path_counts() == (path_counts(ref).total, path_counts(ref).covered)
+
+
+@PROPERTY
+@given(scenarios(), st.randoms(use_true_random=False))
+def test_answers_folded_into_a_previous_analysis_give_the_fresh_one(s: Scenario, rnd) -> None:
+    """The single-acknowledgement fast path (advance the previous analysis) must equal a
+    full recomputation, whichever answers arrive and whether or not coverage shrinks."""
+    cascades, acks = rows(s)
+    scope = RequestScope(network_of(s), s.request)
+    rnd.shuffle(acks)
+    ledger = RequestLedger.of(scope, cascades, [])
+    analysis = ledger.analyse(s.as_of)
+    for ack in acks:
+        ledger = ledger.with_events([], [ack])
+        analysis = ledger.analyse(s.as_of, previous=analysis)
+        fresh = ArrayAnalysis(ledger, s.as_of)
+        assert analysis.states_by_id() == fresh.states_by_id()
+        assert (analysis.covered == fresh.covered).all()
+        assert analysis.path_counts() == fresh.path_counts()
+        assert analysis.gaps() == fresh.gaps()

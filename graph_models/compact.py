@@ -215,7 +215,8 @@ class ComponentDag:
 
     @cached_property
     def levels(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Per height 1, 2, ...: (groups at that height, group links leaving them)."""
+        """Per height 1, 2, ...: (groups at that height, group links leaving them, sorted
+        by source group)."""
         by_edge = np.argsort(self.height[self.edge_src], kind="stable")
         edge_height = self.height[self.edge_src][by_edge]
         by_group = np.argsort(self.height, kind="stable")
@@ -232,6 +233,25 @@ class ComponentDag:
     def out_degree(self) -> np.ndarray:
         return np.bincount(self.edge_src, minlength=self.size)
 
+    @cached_property
+    def edge_keys(self) -> np.ndarray:
+        return self.edge_src * self.size + self.edge_dst
+
+    def edge_between(self, g: int, h: int) -> int:
+        return int(np.searchsorted(self.edge_keys, g * self.size + h))
+
+    @cached_property
+    def members(self) -> tuple[np.ndarray, np.ndarray]:
+        """(companies ordered by group, start of each group in that order)."""
+        order = np.argsort(self.comp, kind="stable")
+        return order, np.searchsorted(self.comp[order], np.arange(self.size + 1))
+
+    @cached_property
+    def links_of_edge(self) -> tuple[np.ndarray, np.ndarray]:
+        """(links ordered by the group link they belong to, start of each group link)."""
+        order = np.argsort(self.link_edge, kind="stable")
+        return order, np.searchsorted(self.link_edge[order], np.arange(self.edge_src.size + 1))
+
     def path_sums(
         self,
         is_end: np.ndarray,
@@ -241,16 +261,18 @@ class ComponentDag:
         dtype: type | np.dtype = np.int64,
     ) -> np.ndarray:
         """value[g] = end_value[g] at an end, else (group_ok[g]) * sum of value[h] over
-        group links g -> h (with edge_ok): counts of paths from g to an end."""
+        group links g -> h (with edge_ok): counts of paths from g to an end. Heights make
+        every successor final before its predecessors; each level is one reduceat."""
         value = np.where(is_end & (self.height == 0), end_value, 0).astype(dtype)
-        weight = None if edge_ok is None else edge_ok.astype(dtype)
         for groups, edges in self.levels:
-            contribution = value[self.edge_dst[edges]]
-            if weight is not None:
-                contribution = contribution * weight[edges]
-            np.add.at(value, self.edge_src[edges], contribution)
+            if edge_ok is not None:
+                edges = edges[edge_ok[edges]]
+            if edges.size:
+                heads = self.edge_src[edges]
+                starts = np.flatnonzero(np.r_[True, heads[1:] != heads[:-1]])
+                value[heads[starts]] = np.add.reduceat(value[self.edge_dst[edges]], starts)
             if group_ok is not None:
-                value[groups] = value[groups] * group_ok[groups].astype(dtype)
+                value[groups[~group_ok[groups]]] = 0
             ends = groups[is_end[groups]]
             value[ends] = end_value[ends]
         return value

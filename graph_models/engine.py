@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 
@@ -90,6 +91,17 @@ class RequestScope:
         return np.where(pos >= 0, self.sub_of_link[np.maximum(pos, 0)], -1)
 
     @cached_property
+    def links_from(self) -> np.ndarray:
+        """CSR row pointers of the subgraph links (they are sorted by buyer)."""
+        return np.searchsorted(self.src, np.arange(self.network.size + 1))
+
+    @cached_property
+    def links_into(self) -> tuple[np.ndarray, np.ndarray]:
+        """(subgraph links ordered by supplier, start of each supplier's links)."""
+        order = np.argsort(self.dst, kind="stable")
+        return order, np.searchsorted(self.dst[order], np.arange(self.network.size + 1))
+
+    @cached_property
     def dag(self) -> ComponentDag:
         return ComponentDag.of(self.network.size, self.src, self.dst)
 
@@ -117,6 +129,15 @@ class RequestScope:
         return rank
 
 
+class Reach(NamedTuple):
+    """What a request's forwards decide on their own (answers aside)."""
+
+    cascaded: np.ndarray  # per subgraph link
+    reached: np.ndarray  # per company
+    first: np.ndarray  # first reached, per company (NEVER if not)
+    step_ok: np.ndarray  # per group link: some link behind it cascaded
+
+
 class RequestLedger:
     """A request's events as arrays, with the folds for "now" kept up to date.
 
@@ -133,7 +154,7 @@ class RequestLedger:
         self.link_sent = np.full(scope.link.size, NEVER, dtype=np.int64)
         self.answer = np.full(scope.network.size, -1, dtype=np.int64)  # index into acks
         self.latest = np.iinfo(np.int64).min
-        self._reach: tuple[np.ndarray, np.ndarray] | None = None
+        self._reach: Reach | None = None
 
     @classmethod
     def of(
@@ -210,8 +231,8 @@ class RequestLedger:
                       np.arange(base, self.ack_seq.size))
         self.latest = max(self.latest, int(at.max()))
 
-    def reach(self, link_sent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(reached mask, first reached time) given the earliest forward per link."""
+    def reach(self, link_sent: np.ndarray) -> Reach:
+        """What the forwards alone decide, given the earliest forward per link."""
         scope = self.scope
         n = scope.network.size
         cascaded = link_sent != NEVER
@@ -220,14 +241,20 @@ class RequestLedger:
         first = np.full(n, NEVER, dtype=np.int64)
         np.minimum.at(first, scope.dst[into], link_sent[into])
         first[scope.root] = NEVER  # the issuer is where the request starts, never "reached"
-        return reached, first
+        behind = scope.dag.link_edge[cascaded & (scope.dag.link_edge >= 0)]
+        step_ok = np.bincount(behind, minlength=scope.dag.edge_src.size) > 0
+        return Reach(cascaded, reached, first, step_ok)
 
-    def reach_now(self) -> tuple[np.ndarray, np.ndarray]:
+    def reach_now(self) -> Reach:
         if self._reach is None:
             self._reach = self.reach(self.link_sent)
         return self._reach
 
-    def analyse(self, as_of: datetime) -> ArrayAnalysis:
+    def analyse(self, as_of: datetime, previous: ArrayAnalysis | None = None) -> ArrayAnalysis:
+        """The analysis at `as_of`; from `previous` when only answers changed since and no
+        state turned by the clock in between (a single acknowledgement costs milliseconds)."""
+        if previous is not None and previous.advances_to(self, as_of):
+            return previous.advanced(self, as_of)
         return ArrayAnalysis(self, as_of)
 
 
@@ -235,17 +262,6 @@ def _grow(values: np.ndarray, size: int, fill: int = -1) -> np.ndarray:
     if values.size >= size:
         return values
     return np.concatenate([values, np.full(size - values.size, fill, dtype=values.dtype)])
-
-
-def _push_down(dag: ComponentDag, groups: np.ndarray, words: int) -> np.ndarray:
-    """Bit i set on every group reachable from `groups[i]` (itself included)."""
-    bits = np.zeros((dag.size, words), dtype=np.uint64)
-    slot = np.arange(groups.size)
-    np.bitwise_or.at(bits, (groups, slot // 64),
-                     np.left_shift(np.uint64(1), (slot % 64).astype(np.uint64)))
-    for _, edges in reversed(dag.levels):  # sources first: push bits to suppliers
-        np.bitwise_or.at(bits, dag.edge_dst[edges], bits[dag.edge_src[edges]])
-    return bits
 
 
 def _fold_sent(link_sent: np.ndarray, link: np.ndarray, sent: np.ndarray) -> None:
@@ -274,50 +290,62 @@ class ArrayAnalysis:
     def __init__(self, ledger: RequestLedger, as_of: datetime) -> None:
         scope = ledger.scope
         self.scope, self.ledger, self.as_of = scope, ledger, as_of
-        now = epoch_us(as_of)
-        self.now = now
+        self.now = now = epoch_us(as_of)
         if now >= ledger.latest:  # nothing recorded after as_of: the folds are current
-            self.link_sent, self.answer = ledger.link_sent, ledger.answer
-            self.reached, self.first = ledger.reach_now()
+            self.answer, self.forwards = ledger.answer, ledger.reach_now()
         else:
-            self.link_sent = np.full(scope.link.size, NEVER, dtype=np.int64)
+            link_sent = np.full(scope.link.size, NEVER, dtype=np.int64)
             early = ledger.cascade_sent <= now
-            _fold_sent(self.link_sent, ledger.cascade_link[early], ledger.cascade_sent[early])
+            _fold_sent(link_sent, ledger.cascade_link[early], ledger.cascade_sent[early])
             self.answer = np.full(scope.network.size, -1, dtype=np.int64)
             _fold_answers(self.answer, ledger.ack_company, ledger.ack_at, ledger.ack_seq,
                           np.flatnonzero(ledger.ack_at <= now))
-            self.reached, self.first = ledger.reach(self.link_sent)
-        self.cascaded = self.link_sent != NEVER
-        self.state = self._states()
+            self.forwards = ledger.reach(link_sent)
+        self.state = np.full(scope.network.size, -1, dtype=np.int8)
+        self.state[scope.tier >= 0] = _CODE[NodeState.not_applicable]
+        inside = np.flatnonzero(scope.inside)
+        self.state[inside] = self._own_states(inside)
+        self.state[scope.root] = _CODE[NodeState.issuer]
         self.acknowledged = self.state == _CODE[NodeState.acknowledged]
         self.covered = self._covered()
+        self._good: dict[int | None, np.ndarray] = {}
+
+    @property
+    def cascaded(self) -> np.ndarray:
+        return self.forwards.cascaded
+
+    @property
+    def first(self) -> np.ndarray:
+        return self.forwards.first
 
     # -- states and coverage ------------------------------------------------------------
 
-    def _states(self) -> np.ndarray:
-        scope, request, now = self.scope, self.scope.request, self.now
-        has = self.answer >= 0
-        status = np.full(self.answer.size, -1, dtype=np.int64)
-        at = np.zeros(self.answer.size, dtype=np.int64)
-        status[has] = self.ledger.ack_status[self.answer[has]]
-        at[has] = self.ledger.ack_at[self.answer[has]]
-        valid_us = None if request.valid_days is None else request.valid_days * _DAY_US
+    def _answers(self, companies: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(status code or -1, answer time or 0) of each company's current answer."""
+        pick = self.answer[companies]
+        has = pick >= 0
+        status = np.where(has, self.ledger.ack_status[np.maximum(pick, 0)], -1) \
+            if self.ledger.ack_status.size else np.full(pick.size, -1)
+        at = np.where(has, self.ledger.ack_at[np.maximum(pick, 0)], 0) \
+            if self.ledger.ack_at.size else np.zeros(pick.size, dtype=np.int64)
+        return status, at
+
+    def _own_states(self, companies: np.ndarray) -> np.ndarray:
+        """Own state of companies inside the request (the issuer aside)."""
+        request, now = self.scope.request, self.now
+        status, at = self._answers(companies)
+        first = self.first[companies]
         # "as_of > t + days" written as "t < as_of - days": no overflow on NEVER
-        expired = np.zeros_like(has) if valid_us is None else at < now - valid_us
-        overdue = self.first < now - request.due_days * _DAY_US
-        own = np.select(
-            [self.first == NEVER, status == ACCEPTED, status == DECLINED, overdue],
+        expired = (at < now - request.valid_days * _DAY_US if request.valid_days is not None
+                   else np.zeros(companies.size, dtype=bool))
+        overdue = first < now - request.due_days * _DAY_US
+        return np.select(
+            [first == NEVER, status == ACCEPTED, status == DECLINED, overdue],
             [_CODE[NodeState.unreached],
              np.where(expired, _CODE[NodeState.expired], _CODE[NodeState.acknowledged]),
              _CODE[NodeState.declined], _CODE[NodeState.overdue]],
             _CODE[NodeState.pending],
         ).astype(np.int8)
-        state = np.full(scope.network.size, -1, dtype=np.int8)
-        state[scope.tier >= 0] = _CODE[NodeState.not_applicable]
-        state[scope.inside] = own[scope.inside]
-        state[scope.root] = _CODE[NodeState.issuer]
-        self._answer_at, self._valid_us = at, valid_us
-        return state
 
     def _eligible_from(self) -> np.ndarray:
         """Per subgraph link: its buyer is the issuer or acknowledged."""
@@ -328,6 +356,50 @@ class ArrayAnalysis:
         scope = self.scope
         chain = self.cascaded & self.acknowledged[scope.dst] & self._eligible_from()
         return reachable(scope.network.size, scope.src[chain], scope.dst[chain], scope.root)
+
+    # -- a single answer: advance instead of recomputing -----------------------------------
+
+    def advances_to(self, ledger: RequestLedger, as_of: datetime) -> bool:
+        """Whether `advanced` is exact: same scope and forwards, both analyses on the
+        folds for "now", and no state turned by the clock in between."""
+        now = epoch_us(as_of)
+        return (ledger.scope is self.scope and now >= ledger.latest
+                and self.forwards is ledger.reach_now() and self.answer is self.ledger.answer
+                and self.now <= now < self.valid_until())
+
+    def advanced(self, ledger: RequestLedger, as_of: datetime) -> ArrayAnalysis:
+        """This analysis with the answers of `ledger`: only companies whose current answer
+        changed are re-stated; coverage grows from them, or is recomputed if one lost its
+        acknowledgement."""
+        nxt = object.__new__(ArrayAnalysis)
+        nxt.scope, nxt.ledger, nxt.as_of, nxt.now = self.scope, ledger, as_of, epoch_us(as_of)
+        nxt.answer, nxt.forwards, nxt._good = ledger.answer, self.forwards, {}
+        changed = np.flatnonzero(ledger.answer != self.answer)
+        changed = changed[self.scope.inside[changed] & (changed != self.scope.root)]
+        nxt.state = self.state.copy()
+        nxt.state[changed] = nxt._own_states(changed)
+        nxt.acknowledged = nxt.state == _CODE[NodeState.acknowledged]
+        if (self.acknowledged[changed] & ~nxt.acknowledged[changed]).any():
+            nxt.covered = nxt._covered()
+        else:
+            nxt.covered = nxt._grow_coverage(self.covered, changed[nxt.acknowledged[changed]])
+        return nxt
+
+    def _grow_coverage(self, covered: np.ndarray, gained: np.ndarray) -> np.ndarray:
+        """Coverage after `gained` companies became acknowledged (none lost it)."""
+        scope, covered = self.scope, covered.copy()
+        into_order, into_start = scope.links_into
+        frontier = [v for v in gained.tolist() if not covered[v] and any(
+            self.cascaded[i] and covered[scope.src[i]]
+            for i in into_order[into_start[v] : into_start[v + 1]].tolist())]
+        frontier_arr = np.array(frontier, dtype=np.int64)
+        while frontier_arr.size:
+            covered[frontier_arr] = True
+            links = ranges(scope.links_from, frontier_arr)
+            links = links[self.cascaded[links]]
+            nxt = scope.dst[links]
+            frontier_arr = np.unique(nxt[self.acknowledged[nxt] & ~covered[nxt]])
+        return covered
 
     @property
     def population(self) -> int:
@@ -380,24 +452,18 @@ class ArrayAnalysis:
                 for u, v in zip(scope.src[self.gap_links].tolist(), heads.tolist(), strict=True)]
         return sorted(rows, key=lambda g: (-g[3], g[2], g[0], g[1]))
 
-    def _uncovered_upstream(self, heads: np.ndarray, chunk: int = 1024) -> dict[int, int]:
+    def _uncovered_upstream(self, heads: np.ndarray, chunk: int = 2048) -> dict[int, int]:
         """For each head company: companies upstream of it (itself included) not covered.
 
-        Exact: bitsets of heads (`chunk` at a time) pushed down the component DAG, then
-        per head the uncovered members of every group its bit reached are summed."""
-        dag, scope = self.scope.dag, self.scope
-        weight = np.bincount(dag.comp[scope.inside & ~self.covered], minlength=dag.size)
-        counted = np.flatnonzero(weight)
-        impact: dict[int, int] = {}
-        for start in range(0, heads.size, chunk):
-            batch = heads[start : start + chunk]
-            bits = _push_down(dag, dag.comp[batch], chunk // 64)
-            totals = np.zeros(chunk, dtype=np.int64)
-            for rows in np.array_split(counted, max(1, counted.size // 8192)):
-                spread = np.unpackbits(bits[rows].view(np.uint8), axis=1, bitorder="little")
-                totals += weight[rows] @ spread.astype(np.int64)
-            impact.update(zip(batch.tolist(), totals[: batch.size].tolist(), strict=True))
-        return impact
+        Exact: one bit per uncovered company (`chunk` at a time) pulled up the component
+        DAG from suppliers to buyers, then a popcount per head."""
+        scope, dag = self.scope, self.scope.dag
+        uncovered = np.flatnonzero(scope.inside & ~self.covered)
+        impact = np.zeros(heads.size, dtype=np.int64)
+        for start in range(0, uncovered.size, chunk):
+            bits = _pull_up(dag, dag.comp[uncovered[start : start + chunk]], chunk // 64)
+            impact += np.bitwise_count(bits[dag.comp[heads]]).sum(axis=1, dtype=np.int64)
+        return dict(zip(heads.tolist(), impact.tolist(), strict=True))
 
     # -- path counts ----------------------------------------------------------------------
 
@@ -409,21 +475,15 @@ class ArrayAnalysis:
         bad[scope.root] = False
         return np.bincount(scope.dag.comp[bad], minlength=scope.dag.size) == 0
 
-    @cached_property
-    def step_ok(self) -> np.ndarray:
-        """Group links with at least one cascaded link behind them."""
-        dag = self.scope.dag
-        behind = dag.link_edge[self.cascaded & (dag.link_edge >= 0)]
-        return np.bincount(behind, minlength=dag.edge_src.size) > 0
-
     def good(self, target: int | None = None) -> np.ndarray:
         """Covered paths from each group to an end, given it is entered by a covered
-        prefix."""
-        totals = self.scope.totals(target)
-        is_end = self.scope.end_groups(target)
-        dtype = totals.dtype
-        ok = self.group_ok.astype(np.int64).astype(dtype)
-        return self.scope.dag.path_sums(is_end, ok, self.group_ok, self.step_ok, dtype=dtype)
+        prefix (never more than the totals, so the totals' number type holds them)."""
+        if target not in self._good:
+            dtype = self.scope.totals(target).dtype
+            ok = self.group_ok.astype(np.int64).astype(dtype)
+            self._good[target] = self.scope.dag.path_sums(
+                self.scope.end_groups(target), ok, self.group_ok, self.forwards.step_ok, dtype)
+        return self._good[target]
 
     def path_counts(self, target: int | None = None) -> tuple[int, int]:
         """(all, covered) issuer-to-leaf (or -to-target) paths."""
@@ -433,19 +493,43 @@ class ArrayAnalysis:
 
     # -- time ---------------------------------------------------------------------------
 
-    def valid_until(self) -> int:
-        """The first instant (µs) after `as_of` at which a state can change with no new
-        write: a pending company turning overdue, an acceptance expiring, or an event
-        recorded with a later time becoming visible."""
+    @cached_property
+    def _valid_until(self) -> int:
         request, now = self.scope.request, self.now
         moments = [NEVER]
         pending = self.state == _CODE[NodeState.pending]
         if pending.any():
             moments.append(int(self.first[pending].min()) + request.due_days * _DAY_US + 1)
-        if self._valid_us is not None and self.acknowledged.any():
-            moments.append(int(self._answer_at[self.acknowledged].min()) + self._valid_us + 1)
+        if request.valid_days is not None and self.acknowledged.any():
+            _, at = self._answers(np.flatnonzero(self.acknowledged))
+            moments.append(int(at.min()) + request.valid_days * _DAY_US + 1)
         later = [self.ledger.cascade_sent[self.ledger.cascade_sent > now],
                  self.ledger.ack_at[self.ledger.ack_at > now]]
         moments += [int(t.min()) for t in later if t.size]
         return min(moments)
 
+    def valid_until(self) -> int:
+        """The first instant (µs) after `as_of` at which a state can change with no new
+        write: a pending company turning overdue, an acceptance expiring, or an event
+        recorded with a later time becoming visible."""
+        return self._valid_until
+
+
+def ranges(indptr: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """Concatenated positions indptr[v] .. indptr[v + 1] - 1 of each node v."""
+    lo, hi = indptr[nodes], indptr[nodes + 1]
+    sizes = hi - lo
+    return np.repeat(lo - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
+
+
+def _pull_up(dag: ComponentDag, groups: np.ndarray, words: int) -> np.ndarray:
+    """Bit i set on every group that reaches `groups[i]` (itself included)."""
+    bits = np.zeros((dag.size, words), dtype=np.uint64)
+    slot = np.arange(groups.size)
+    np.bitwise_or.at(bits, (groups, slot // 64),
+                     np.left_shift(np.uint64(1), (slot % 64).astype(np.uint64)))
+    for _, edges in dag.levels:  # suppliers first: each level's successors are final
+        heads = dag.edge_src[edges]
+        starts = np.flatnonzero(np.r_[True, heads[1:] != heads[:-1]])
+        bits[heads[starts]] |= np.bitwise_or.reduceat(bits[dag.edge_dst[edges]], starts)
+    return bits

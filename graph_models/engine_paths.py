@@ -10,13 +10,11 @@ on the page's paths are touched in Python.
 
 from __future__ import annotations
 
-from functools import cached_property
-
 import networkx as nx
 import numpy as np
 
 from graph_models.compact import csr_graph, distances_from
-from graph_models.engine import ArrayAnalysis
+from graph_models.engine import ArrayAnalysis, ranges
 from graph_models.models import NodeState
 from graph_models.paths import UncoveredPath
 
@@ -34,43 +32,34 @@ class ArrayPathIndex:
         self.good = analysis.good(target)
         self.is_end = self.scope.end_groups(target)
         self.root = int(self.dag.comp[self.scope.root])
+        self._successors: dict[int, list[int]] = {}
 
     def uncovered_count(self) -> int:
         return int(self.total[self.root]) - int(self.good[self.root])
 
-    @cached_property
-    def _members(self) -> tuple[np.ndarray, np.ndarray]:
-        order = np.argsort(self.dag.comp, kind="stable")
-        starts = np.searchsorted(self.dag.comp[order], np.arange(self.dag.size + 1))
-        return order, starts
-
     def members(self, group: int) -> list[int]:
-        order, starts = self._members
+        order, starts = self.dag.members
         return order[starts[group] : starts[group + 1]].tolist()
 
-    @cached_property
-    def _links_of_step(self) -> tuple[np.ndarray, np.ndarray]:
-        """Subgraph links sorted by the group link they belong to."""
-        order = np.argsort(self.dag.link_edge, kind="stable")
-        starts = np.searchsorted(self.dag.link_edge[order], np.arange(self.dag.edge_src.size + 1))
-        return order, starts
-
     def _step(self, g: int, h: int) -> int:
-        keys = self.dag.edge_src * self.dag.size + self.dag.edge_dst
-        return int(np.searchsorted(keys, g * self.dag.size + h))
+        return self.dag.edge_between(g, h)
 
     def successors(self, g: int) -> list[int]:
         """Next groups toward an end, ordered by their smallest member id."""
-        lo, hi = np.searchsorted(self.dag.edge_src, [g, g + 1])
-        nxt = [int(h) for h in self.dag.edge_dst[lo:hi] if self.total[h] > 0]
-        return sorted(nxt, key=lambda h: self.scope.group_min_rank[h])
+        if g not in self._successors:
+            lo, hi = np.searchsorted(self.dag.edge_src, [g, g + 1])
+            nxt = self.dag.edge_dst[lo:hi]
+            nxt = nxt[self.total[nxt] > 0]
+            order = np.argsort(self.scope.group_min_rank[nxt], kind="stable")
+            self._successors[g] = nxt[order].tolist()
+        return self._successors[g]
 
     def kth_uncovered_groups(self, k: int) -> list[int]:
         ok = self.analysis.group_ok
         g, prefix_ok, groups = self.root, bool(ok[self.root]), [self.root]
         while not self.is_end[g]:
             for h in self.successors(g):
-                through_ok = prefix_ok and bool(self.analysis.step_ok[self._step(g, h)])
+                through_ok = prefix_ok and bool(self.analysis.forwards.step_ok[self._step(g, h)])
                 n = int(self.total[h]) - (int(self.good[h]) if through_ok else 0)
                 if k < n:
                     g, prefix_ok = h, through_ok and bool(ok[h])
@@ -91,7 +80,7 @@ class ArrayPathIndex:
         return chain
 
     def _pick_link(self, entry: int, g: int, h: int) -> tuple[int, int]:
-        order, starts = self._links_of_step
+        order, starts = self.dag.links_of_edge
         e = self._step(g, h)
         links = order[starts[e] : starts[e + 1]]
         ids, scope, cascaded = self.ids, self.scope, self.analysis.cascaded
@@ -120,11 +109,12 @@ class ArrayPathIndex:
         """The group's own links, built in id order so shortest-path ties break the same
         way in every process."""
         scope, ids = self.scope, self.ids
-        inside = np.isin(scope.src, members) & np.isin(scope.dst, members)
+        links = ranges(scope.links_from, np.array(members))
+        links = links[np.isin(scope.dst[links], members)]
         graph = nx.DiGraph()
         graph.add_nodes_from(sorted(ids[m] for m in members))
         graph.add_edges_from(sorted((ids[u], ids[v]) for u, v in
-                                    zip(scope.src[inside].tolist(), scope.dst[inside].tolist(),
+                                    zip(scope.src[links].tolist(), scope.dst[links].tolist(),
                                         strict=True)))
         return graph
 
