@@ -7,8 +7,11 @@ what reads return, which outcome each write reports, and when the revision moves
 
 from __future__ import annotations
 
+import random
+import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -23,7 +26,17 @@ from graph_models.models import (
     SupplyLink,
     utc_now,
 )
-from service.store.port import AlreadyExists, CascadeStore, InUse, WriteOutcome
+from service.store.port import (
+    AlreadyExists,
+    CascadeStore,
+    ChangeSet,
+    InUse,
+    Network,
+    RequestEvents,
+    WriteOutcome,
+    from_epoch_us,
+    to_epoch_us,
+)
 
 CREATED, UPDATED, UNCHANGED = WriteOutcome.created, WriteOutcome.updated, WriteOutcome.unchanged
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # the day the 2026 minerals policy went out
@@ -115,6 +128,11 @@ def ids(items: list[Company]) -> list[str]:
 def in_key_order(links: list[SupplyLink]) -> list[SupplyLink]:
     """Links as `list_links` returns them: by buyer, then supplier."""
     return sorted(links, key=lambda link: link.key)
+
+
+def link_rows(links: list[SupplyLink]) -> list[tuple[str, str, str]]:
+    """Links as `load_network` returns them: (buyer, supplier, category) in key order."""
+    return [(link.buyer_id, link.supplier_id, link.category) for link in in_key_order(links)]
 
 
 # -- lifecycle ----------------------------------------------------------------------------
@@ -322,9 +340,7 @@ def test_delete_link_removes_it_once(store: CascadeStore) -> None:
     assert store.delete_link("acme-tier1", "beta-tier2") is True
     assert store.revision() == revision + 1
     assert store.existing_links([("acme-tier1", "beta-tier2")]) == set()
-    assert in_key_order(store.load_network().links) == in_key_order(
-        [CHAIN_LINKS[0], CHAIN_LINKS[2]]
-    )
+    assert store.load_network().links == link_rows([CHAIN_LINKS[0], CHAIN_LINKS[2]])
     assert store.delete_link("acme-tier1", "beta-tier2") is False
     assert store.revision() == revision + 1
 
@@ -654,7 +670,7 @@ def test_load_network_has_every_company_kind_every_link_and_the_revision(
         "kanto-smelter": "smelter",
         "lone-contractor": "contractor",
     }
-    assert in_key_order(network.links) == in_key_order(CHAIN_LINKS)
+    assert network.links == link_rows(CHAIN_LINKS)
     assert network.revision == store.revision() == 4
 
 
@@ -663,19 +679,67 @@ def test_request_events_hold_everything_of_one_request_only(store: CascadeStore)
     store.upsert_companies([FOCAL, *suppliers])
     store.create_request(policy())
     store.create_request(policy("reach-2026", topic="reach", title="REACH information"))
-    forwards = [cascade("focal-jp", s.id, 1 + n / 100) for n, s in enumerate(suppliers)]
+    forwards = [
+        cascade("focal-jp", s.id, 1 + (n * 7 % 1100) / 100) for n, s in enumerate(suppliers)
+    ]
     answers = [answer(s.id, "accepted", 100 + n / 100) for n, s in enumerate(suppliers)]
     store.add_cascades([*forwards, cascade("focal-jp", "sup-0000", 2, "reach-2026")])
-    store.add_acknowledgements([*answers, answer("sup-0000", "declined", 3, "reach-2026")])
+    store.add_acknowledgements(answers[:600])
+    store.add_acknowledgements([answer("sup-0000", "declined", 3, "reach-2026")])
+    store.add_acknowledgements(answers[600:])
     events = store.request_events(MINERALS)
-    assert len(events.cascades) == 1100 and len(events.acknowledgements) == 1100
-    assert {e.key for e in events.cascades} == {e.key for e in forwards}
-    assert {(a.company_id, a.status, a.at) for a in events.acknowledgements} == {
-        (a.company_id, a.status, a.at) for a in answers
-    }
+    in_sending_order = sorted(forwards, key=lambda e: e.sent_at)
+    assert events.cascades == [
+        (e.from_id, e.to_id, to_epoch_us(e.sent_at)) for e in in_sending_order
+    ]
+    recorded = sorted(store.list_acknowledgements(request_id=MINERALS, limit=5000), key=seq_of)
+    assert events.acknowledgements == [
+        (a.company_id, str(a.status), to_epoch_us(a.at), a.seq) for a in recorded
+    ]
+    assert [company for company, *_ in events.acknowledgements] == [a.company_id for a in answers]
     other = store.request_events("reach-2026")
-    assert [e.to_id for e in other.cascades] == ["sup-0000"]
-    assert [a.status for a in other.acknowledgements] == [AckStatus.declined]
+    assert other.cascades == [("focal-jp", "sup-0000", to_epoch_us(at(2)))]
+    [(company, status, answered, seq)] = other.acknowledgements
+    assert (company, status, answered) == ("sup-0000", "declined", to_epoch_us(at(3)))
+    assert recorded[599].seq < seq < recorded[600].seq  # seq: recording order, across requests
+    assert store.request_events("no-such-request") == RequestEvents(
+        cascades=[], acknowledgements=[]
+    )
+
+
+def seq_of(ack: Acknowledgement) -> int:
+    return ack.seq
+
+
+@pytest.mark.parametrize(
+    "instant",
+    [
+        datetime(2026, 1, 7, 23, 59, 59, 999999, tzinfo=UTC),  # must not round up a second
+        datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),  # just before the epoch
+        datetime(2026, 1, 6, 8, 30, 15, 123456, tzinfo=timezone(timedelta(hours=9))),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ],
+)
+def test_request_events_give_exact_epoch_microseconds(
+    store: CascadeStore, instant: datetime
+) -> None:
+    seed_chain(store)
+    sent = CascadeEvent(
+        request_id=MINERALS, from_id="focal-jp", to_id="acme-tier1", sent_at=instant
+    )
+    store.add_cascades([sent])
+    store.add_acknowledgements(
+        [
+            Acknowledgement(
+                request_id=MINERALS, company_id="acme-tier1", status="received", at=instant
+            )
+        ]
+    )
+    events = store.request_events(MINERALS)
+    [(_, _, sent_us)] = events.cascades
+    [(_, _, answered_us, _)] = events.acknowledgements
+    assert sent_us == answered_us == to_epoch_us(instant)
+    assert from_epoch_us(sent_us) == instant
 
 
 def test_big_batches_load_whole_and_page_back_completely(store: CascadeStore) -> None:
@@ -696,7 +760,7 @@ def test_big_batches_load_whole_and_page_back_completely(store: CascadeStore) ->
         paged += page
         page = store.list_links(limit=1000, after=page[-1].key)
     assert [link.key for link in paged] == sorted(link.key for link in links)
-    assert len(store.load_network().links) == 6000
+    assert store.load_network().links == link_rows(links)
     assert store.existing_company_ids(s.id for s in suppliers) == {s.id for s in suppliers}
 
 
@@ -722,3 +786,347 @@ def test_concurrent_writers_lose_nothing_and_count_every_change(store: CascadeSt
     history = store.list_acknowledgements()
     assert len(history) == 60 and len({a.seq for a in history}) == 60
     assert store.revision() == revision + 60
+
+
+# -- the change log -----------------------------------------------------------------------
+
+
+def changes(store: CascadeStore, since: int, **options: int) -> ChangeSet:
+    change_set = store.changes_since(since, **options)
+    assert change_set is not None
+    return change_set
+
+
+def is_empty(change_set: ChangeSet) -> bool:
+    return not (
+        change_set.companies
+        or change_set.links
+        or change_set.requests
+        or change_set.cascades
+        or change_set.acknowledgements
+        or change_set.events_removed
+    )
+
+
+def test_nothing_changed_since_the_current_revision(store: CascadeStore) -> None:
+    assert changes(store, 0) == ChangeSet(0, {}, {}, set(), {}, {}, set())
+    seed_chain(store)
+    seed_events(store)
+    now = changes(store, store.revision())
+    assert now.revision == store.revision() and is_empty(now)
+
+
+def test_company_writes_show_up_once_as_current_kinds(store: CascadeStore) -> None:
+    store.upsert_companies([FOCAL, ACME])
+    seen = store.revision()
+    store.create_company(SMELTER)
+    renamed = FOCAL.model_copy(update={"name": "Focal Holdings"})
+    store.upsert_companies([renamed, ACME.model_copy(update={"kind": "distributor"}), BETA])
+    store.delete_company("kanto-smelter")  # created and deleted since: gone
+    since = changes(store, seen)
+    assert since.revision == store.revision() == seen + 3
+    assert since.companies == {
+        "focal-jp": "manufacturer",  # renamed: a current value, not a diff
+        "acme-tier1": "distributor",
+        "beta-tier2": "distributor",
+        "kanto-smelter": None,
+    }
+    assert (since.links, since.requests, since.cascades) == ({}, set(), {})
+    assert (since.acknowledgements, since.events_removed) == ({}, set())
+    assert changes(store, seen + 2).companies == {"kanto-smelter": None}
+    assert is_empty(changes(store, since.revision))
+
+
+def test_a_company_deleted_and_created_again_is_present(store: CascadeStore) -> None:
+    store.upsert_companies([FOCAL, SMELTER])
+    seen = store.revision()
+    store.delete_company("kanto-smelter")
+    store.upsert_companies([SMELTER.model_copy(update={"kind": "other"})])
+    assert changes(store, seen).companies == {"kanto-smelter": "other"}
+    store.delete_company("kanto-smelter")
+    assert changes(store, seen).companies == {"kanto-smelter": None}
+
+
+def test_link_writes_show_up_once_as_current_categories(store: CascadeStore) -> None:
+    seed_chain(store)
+    seen = store.revision()
+    store.add_links(
+        [
+            CHAIN_LINKS[0].model_copy(update={"category": "logistics"}),
+            CHAIN_LINKS[1],  # unchanged: not a change
+            SupplyLink(buyer_id="focal-jp", supplier_id="beta-tier2", category="services"),
+        ]
+    )
+    store.delete_link("beta-tier2", "kanto-smelter")
+    store.delete_link("acme-tier1", "beta-tier2")
+    store.add_links([CHAIN_LINKS[1]])  # deleted, then added again
+    since = changes(store, seen)
+    assert since.links == {
+        ("focal-jp", "acme-tier1"): "logistics",
+        ("focal-jp", "beta-tier2"): "services",
+        ("beta-tier2", "kanto-smelter"): None,
+        ("acme-tier1", "beta-tier2"): "raw_materials",
+    }
+    assert since.companies == {} and since.revision == seen + 4
+    assert is_empty(changes(store, since.revision))
+
+
+def test_requests_and_events_show_up_once_after_the_revision_seen(store: CascadeStore) -> None:
+    seed_chain(store)
+    store.add_cascades([cascade("focal-jp", "acme-tier1", 1)])
+    seen = store.revision()
+    store.create_request(policy("reach-2026", topic="reach", title="REACH information"))
+    store.add_cascades(
+        [
+            cascade("focal-jp", "acme-tier1", 5),  # recorded before: keeps hour 1, no change
+            cascade("acme-tier1", "beta-tier2", 26),
+            cascade("focal-jp", "acme-tier1", 2, "reach-2026"),
+        ]
+    )
+    answered = store.add_acknowledgements(
+        [answer("acme-tier1", "accepted", 3), answer("acme-tier1", "received", 4, "reach-2026")]
+    )
+    since = changes(store, seen)
+    assert since.requests == {"reach-2026"}
+    assert since.cascades == {
+        MINERALS: [("acme-tier1", "beta-tier2", to_epoch_us(at(26)))],
+        "reach-2026": [("focal-jp", "acme-tier1", to_epoch_us(at(2)))],
+    }
+    (_, accepted), (_, received) = answered
+    assert since.acknowledgements == {
+        MINERALS: [("acme-tier1", "accepted", to_epoch_us(at(3)), accepted.seq)],
+        "reach-2026": [("acme-tier1", "received", to_epoch_us(at(4)), received.seq)],
+    }
+    store.add_acknowledgements([answer("beta-tier2", "declined", 30)])
+    later = changes(store, since.revision)
+    assert later.requests == set() and later.cascades == {}
+    assert [row[:2] for row in later.acknowledgements[MINERALS]] == [("beta-tier2", "declined")]
+
+
+def test_retried_and_refused_writes_change_nothing_in_the_log(store: CascadeStore) -> None:
+    seed_chain(store)
+    seed_events(store)
+    seen = store.revision()
+    store.upsert_companies(CHAIN)
+    store.add_links(CHAIN_LINKS)
+    store.add_cascades(
+        [cascade("focal-jp", "acme-tier1", 1), cascade("acme-tier1", "beta-tier2", 9)]
+    )
+    store.add_acknowledgements([answer("acme-tier1", "accepted", 3)])
+    store.delete_link("focal-jp", "kanto-smelter")  # no such link
+    store.delete_company("ghost-tier9", force=True)
+    with pytest.raises(AlreadyExists):
+        store.create_company(ACME)
+    with pytest.raises(InUse):
+        store.delete_company("focal-jp", force=True)
+    assert store.revision() == seen
+    assert changes(store, seen) == ChangeSet(seen, {}, {}, set(), {}, {}, set())
+
+
+def test_force_delete_reports_tombstones_and_requests_to_reload(store: CascadeStore) -> None:
+    seed_chain(store)
+    store.create_request(policy("reach-2026", topic="reach", title="REACH information"))
+    seed_events(store)
+    store.add_cascades([cascade("focal-jp", "acme-tier1", 1, "reach-2026")])  # not beta's
+    seen = store.revision()
+    store.delete_company("beta-tier2", force=True)
+    since = changes(store, seen)
+    assert since.companies == {"beta-tier2": None}
+    assert since.links == {
+        ("acme-tier1", "beta-tier2"): None,
+        ("beta-tier2", "kanto-smelter"): None,
+    }
+    assert since.events_removed == {MINERALS}
+    assert (since.requests, since.cascades, since.acknowledgements) == (set(), {}, {})
+
+
+def test_more_changes_than_the_limit_or_an_unknown_revision_give_none(
+    store: CascadeStore,
+) -> None:
+    seed_chain(store)  # 4 companies, 3 links, 1 request
+    assert changes(store, 0, limit=8).revision == 3
+    assert store.changes_since(0, limit=7) is None
+    store.delete_link("focal-jp", "acme-tier1")  # a tombstone counts as a row too
+    assert changes(store, 2, limit=2).requests == {MINERALS}  # the request and the tombstone
+    assert store.changes_since(2, limit=1) is None
+    assert store.changes_since(store.revision() + 1) is None  # ahead: a cleared store
+    assert store.changes_since(-1) is None
+
+
+def replay_network(network: Network, since: ChangeSet) -> Network:
+    """A cached network brought forward by a change set, as a cache would do it."""
+    kinds = dict(network.kinds)
+    for company_id, kind in since.companies.items():
+        kinds.pop(company_id, None) if kind is None else kinds.update({company_id: kind})
+    links = {(buyer, supplier): category for buyer, supplier, category in network.links}
+    for key, category in since.links.items():
+        links.pop(key, None) if category is None else links.update({key: category})
+    rows = sorted((buyer, supplier, category) for (buyer, supplier), category in links.items())
+    return Network(kinds=kinds, links=rows, revision=since.revision)
+
+
+def replay_events(events: RequestEvents, request_id: str, since: ChangeSet) -> RequestEvents:
+    """Cached events of one request brought forward: cascades by key keep the earliest
+    `sent_at`, answers by seq."""
+    sent: dict[tuple[str, str], int] = {}
+    for from_id, to_id, sent_at in [*events.cascades, *since.cascades.get(request_id, [])]:
+        sent[(from_id, to_id)] = min(sent_at, sent.get((from_id, to_id), sent_at))
+    answers = {
+        row[3]: row
+        for row in [*events.acknowledgements, *since.acknowledgements.get(request_id, [])]
+    }
+    return RequestEvents(
+        cascades=sorted(
+            ((f, t, s) for (f, t), s in sent.items()), key=lambda e: (e[2], e[0], e[1])
+        ),
+        acknowledgements=[answers[seq] for seq in sorted(answers)],
+    )
+
+
+def random_write(store: CascadeStore, rng: random.Random) -> None:
+    """One write of a random kind over a small pool of companies (may change nothing)."""
+    alive = sorted(store.load_network().kinds)
+    pool = [f"sup-{n}" for n in range(6)]
+    pick = rng.choice(["companies", "companies", "links", "links", "unlink", "drop", "events"])
+    if pick == "companies":
+        kinds = ["manufacturer", "smelter"]
+        store.upsert_companies(
+            [Company(id=cid, name=cid, kind=rng.choice(kinds)) for cid in rng.sample(pool, 3)]
+        )
+    elif pick == "links" and len(alive) > 1:
+        pairs = [tuple(rng.sample(alive, 2)) for _ in range(3)]
+        category = rng.choice(["components", "raw_materials"])
+        store.add_links(
+            [SupplyLink(buyer_id=b, supplier_id=s, category=category) for b, s in pairs]
+        )
+    elif pick == "unlink" and len(alive) > 1:
+        store.delete_link(*rng.sample(alive, 2))
+    elif pick == "drop" and len(alive) > 1:
+        store.delete_company(rng.choice([cid for cid in alive if cid != "focal-jp"]), force=True)
+    elif pick == "events" and len(alive) > 1:
+        request_id = rng.choice([MINERALS, "reach-2026"])
+        sender, receiver = rng.sample(alive, 2)
+        hours = rng.randrange(100)
+        store.add_cascades([cascade(sender, receiver, hours, request_id)])
+        status = rng.choice(["received", "accepted"])
+        store.add_acknowledgements([answer(receiver, status, hours, request_id)])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_replaying_changes_on_a_cached_copy_gives_the_current_state(
+    store: CascadeStore, seed: int
+) -> None:
+    rng = random.Random(seed)
+    store.upsert_companies([FOCAL])
+    store.create_request(policy())
+    cached = store.load_network()
+    requests = [MINERALS, "reach-2026"]
+    cached_events = {request_id: store.request_events(request_id) for request_id in requests}
+    store.create_request(policy("reach-2026", topic="reach", title="REACH information"))
+    for _ in range(6):
+        for _ in range(rng.randint(1, 6)):
+            random_write(store, rng)
+        since = changes(store, cached.revision)
+        cached = replay_network(cached, since)
+        assert cached == store.load_network()
+        for request_id in requests:
+            if request_id in since.events_removed:
+                cached_events[request_id] = store.request_events(request_id)
+            else:
+                cached_events[request_id] = replay_events(
+                    cached_events[request_id], request_id, since
+                )
+            assert cached_events[request_id] == store.request_events(request_id)
+
+
+# -- upgrading a database of an older version ---------------------------------------------
+# The one place this suite writes SQL and Cypher: the port cannot write an old database.
+
+OLD_SQLITE_SCHEMA = """
+CREATE TABLE store_meta (id INTEGER PRIMARY KEY CHECK (id = 1), revision INTEGER NOT NULL);
+CREATE TABLE companies (id TEXT PRIMARY KEY, name TEXT NOT NULL, country TEXT,
+    kind TEXT NOT NULL, identifiers TEXT NOT NULL, tags TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE links (buyer_id TEXT NOT NULL REFERENCES companies (id),
+    supplier_id TEXT NOT NULL REFERENCES companies (id), category TEXT NOT NULL,
+    PRIMARY KEY (buyer_id, supplier_id), CHECK (buyer_id <> supplier_id)) WITHOUT ROWID;
+CREATE TABLE requests (id TEXT PRIMARY KEY, topic TEXT NOT NULL, title TEXT NOT NULL,
+    version TEXT NOT NULL, issuer_id TEXT NOT NULL REFERENCES companies (id),
+    issued_at TEXT NOT NULL, due_days INTEGER NOT NULL, valid_days INTEGER,
+    mandatory INTEGER NOT NULL, applies_to TEXT NOT NULL, supersedes TEXT, catalog_id TEXT,
+    description TEXT) WITHOUT ROWID;
+CREATE TABLE cascades (request_id TEXT NOT NULL REFERENCES requests (id),
+    from_id TEXT NOT NULL REFERENCES companies (id), to_id TEXT NOT NULL REFERENCES companies (id),
+    sent_at TEXT NOT NULL, PRIMARY KEY (request_id, from_id, to_id)) WITHOUT ROWID;
+CREATE TABLE acknowledgements (seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    request_id TEXT NOT NULL REFERENCES requests (id),
+    company_id TEXT NOT NULL REFERENCES companies (id), status TEXT NOT NULL, at TEXT NOT NULL,
+    evidence TEXT, recorded_at TEXT NOT NULL, posted_by TEXT);
+CREATE UNIQUE INDEX acks_identity ON acknowledgements (request_id, company_id, status, at);
+INSERT INTO store_meta VALUES (1, 4);
+INSERT INTO companies VALUES
+    ('focal-jp', 'Focal Electronics K.K.', 'JP', 'manufacturer', '{}', '[]'),
+    ('acme-tier1', 'ACME Components Ltd.', 'CN', 'manufacturer', '{}', '[]');
+INSERT INTO links VALUES ('focal-jp', 'acme-tier1', 'components');
+INSERT INTO requests VALUES ('minerals-2026', 'conflict_minerals', 'Minerals', '2026',
+    'focal-jp', '2026-01-05T09:00:00.000000Z', 30, NULL, 1, '{}', NULL, NULL, NULL);
+INSERT INTO acknowledgements (request_id, company_id, status, at, recorded_at) VALUES
+    ('minerals-2026', 'acme-tier1', 'accepted', '2026-01-05T12:00:00.000000Z',
+     '2026-01-05T12:00:01.000000Z');
+"""
+
+
+def old_database(store: CascadeStore, store_kind: str, tmp_path: Path) -> CascadeStore:
+    """A store on a database written before the change log, at revision 4: focal-jp buys
+    from acme-tier1, which accepted the minerals request at hour 3. SQLite: a file made
+    with the old DDL; Neo4j: the fresh `store` written, then stripped of the log."""
+    if store_kind == "sqlite":
+        from service.store.sqlite import SqliteStore
+
+        path = tmp_path / "old.db"
+        old = sqlite3.connect(path)
+        with old:
+            old.executescript(OLD_SQLITE_SCHEMA)
+        old.close()
+        return SqliteStore(str(path))
+    store.upsert_companies([FOCAL, ACME])
+    store.add_links([CHAIN_LINKS[0]])
+    store.create_request(policy())
+    store.add_acknowledgements([answer("acme-tier1", "accepted", 3)])
+    with store._driver.session(database=store.database) as session:  # type: ignore[attr-defined]
+        for statement in (
+            "MATCH (n) WHERE n.revision IS NOT NULL REMOVE n.revision",
+            "MATCH ()-[l:SUPPLIED_BY]->() REMOVE l.revision",
+            "MATCH (r:StoreRevision) REMOVE r.log_from",
+        ):
+            session.run(statement).consume()
+    assert store.changes_since(0) is None  # not upgraded yet: the log cannot answer
+    return store
+
+
+def test_an_older_database_is_upgraded_in_place(
+    store: CascadeStore, store_kind: str, tmp_path: Path
+) -> None:
+    store = old_database(store, store_kind, tmp_path)
+    try:
+        store.init_schema()
+        store.init_schema()  # and again: idempotent
+        network = store.load_network()
+        assert network.links == [("focal-jp", "acme-tier1", "components")]
+        assert network.revision == store.revision() == 4
+        [(company, status, _, first_seq)] = store.request_events(MINERALS).acknowledgements
+        assert (company, status) == ("acme-tier1", "accepted")
+        # the log starts at the upgrade: deletions before it left no tombstones
+        assert store.changes_since(3) is None
+        assert is_empty(changes(store, 4))
+        store.upsert_companies([BETA])
+        store.delete_link("focal-jp", "acme-tier1")
+        [(_, later)] = store.add_acknowledgements([answer("acme-tier1", "declined", 5)])
+        since = changes(store, 4)
+        assert since.companies == {"beta-tier2": "distributor"}
+        assert since.links == {("focal-jp", "acme-tier1"): None}
+        assert since.acknowledgements == {
+            MINERALS: [("acme-tier1", "declined", to_epoch_us(at(5)), later.seq)]
+        }
+        assert later.seq > first_seq
+    finally:
+        store.close()

@@ -16,8 +16,12 @@ Graph shape (all Cypher lives in `service.store.neo4j_queries`):
 - ``(:Acknowledgement {identity, request_id, company_id, status, at, evidence_json, seq,
   recorded_at, posted_by})``: append-only answer history, unique ``seq`` and unique
   ``identity`` (the JSON of [request, company, status, at]: what makes a retry a retry).
-- ``(:StoreRevision {id: 'main', value, ack_seq})``: the store revision and the last
-  acknowledgement seq handed out.
+- ``(:StoreRevision {id: 'main', value, ack_seq, log_from})``: the store revision, the
+  last acknowledgement seq handed out, and the revision the change log starts at.
+- The change log: companies, links, requests, cascade events and answers carry an indexed
+  ``revision`` property, the revision of the write that last changed them (missing = 0,
+  written before the log existed); deletions leave ``(:Tombstone {id, entity, key, key2,
+  revision})`` nodes, one per deleted key (see `neo4j_queries.ADD_TOMBSTONES`).
 
 Timestamps are Neo4j ``DateTime`` values in UTC, so Cypher orders them as instants;
 queries return them as epoch microseconds, which the driver decodes much faster.
@@ -25,7 +29,8 @@ queries return them as epoch microseconds, which the driver decodes much faster.
 Transactions: every write method is one managed transaction (`execute_write`) whose
 function first locks the `StoreRevision` node, so writers are serialised like SQLite's
 ``BEGIN IMMEDIATE``, outcomes computed from reads in the transaction are exact, and the
-revision (bumped only when something changed) and ack seq values follow commit order.
+revision (bumped only when something changed) and ack seq values follow commit order;
+each writer stamps its rows with the revision it commits as.
 Batches are written ~1,000 rows per ``UNWIND``, several UNWINDs inside ONE transaction, so
 a call of any size stays atomic (a 300k-link import is one transaction; Neo4j holds its
 state in memory, so size `db.memory.transaction.max` and the heap accordingly).
@@ -39,7 +44,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Session
@@ -63,19 +67,21 @@ from service.store.neo4j_tx import (
     add_acks_tx,
     add_cascades_tx,
     add_links_tx,
+    changes_since_tx,
     create_company_tx,
     create_request_tx,
     delete_company_tx,
     delete_link_tx,
     fetch,
     load_network_tx,
-    lock_revision,
     read_records,
     read_revision,
     request_events_tx,
+    start_log,
     upsert_companies_tx,
 )
 from service.store.port import (
+    ChangeSet,
     Network,
     RequestEvents,
     StoreError,
@@ -86,9 +92,6 @@ from service.store.port import (
 __all__ = ["Neo4jStore"]
 
 _T = TypeVar("_T")
-_K = TypeVar("_K")
-_V = TypeVar("_V")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @contextmanager
@@ -169,12 +172,13 @@ class Neo4jStore:
     # -- lifecycle ----------------------------------------------------------------------
 
     def init_schema(self) -> None:
-        """Create constraints and indexes (idempotent), wait for them, seed the revision."""
+        """Create constraints and indexes (idempotent), wait for them, seed the revision;
+        a database of an older version starts its change log here."""
         with _unavailable_as_store_error(), self._session() as session:
             for statement in cypher.SCHEMA:
                 session.run(statement).consume()  # schema changes need their own transaction
             session.run(cypher.AWAIT_INDEXES, seconds=300).consume()
-            session.execute_write(lock_revision)
+            session.execute_write(start_log)
 
     def close(self) -> None:
         self._driver.close()
@@ -351,3 +355,7 @@ class Neo4jStore:
     def request_events(self, request_id: str) -> RequestEvents:
         """All cascade events (in sending order) and answers (in recording order)."""
         return self._read(request_events_tx, request_id)
+
+    def changes_since(self, revision: int, *, limit: int = 50_000) -> ChangeSet | None:
+        """See `CascadeStore.changes_since` (read-committed: may include later writes)."""
+        return self._read(changes_since_tx, revision, limit)

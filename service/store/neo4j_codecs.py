@@ -5,8 +5,7 @@ as epoch microseconds, which the driver decodes far faster than its DateTime typ
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from graph_models.models import (
@@ -16,20 +15,16 @@ from graph_models.models import (
     Company,
     PolicyRequest,
 )
+from service.store.port import from_epoch_us, to_epoch_us
 
 BATCH = 1000  # rows per UNWIND
+ACK_BATCH = 10_000  # answers per query: columns of them (a tenth of the round trips)
 _T = TypeVar("_T")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def chunks(items: Sequence[_T], size: int = BATCH) -> Iterator[Sequence[_T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def utc_from_epoch_us(epoch_us: int) -> datetime:
-    """Microseconds since the epoch (as the queries return timestamps) as aware UTC."""
-    return _EPOCH + timedelta(microseconds=epoch_us)
 
 
 def to_json(value: Any) -> str:
@@ -69,7 +64,7 @@ def request_row(request: PolicyRequest) -> dict[str, Any]:
 
 def request_from(record: Any) -> PolicyRequest:
     fields = dict(record)
-    fields["issued_at"] = utc_from_epoch_us(fields["issued_at"])
+    fields["issued_at"] = from_epoch_us(fields["issued_at"])
     fields["applies_to"] = Applicability.model_validate_json(fields.pop("applies_to_json"))
     return PolicyRequest.model_validate(fields)
 
@@ -83,7 +78,7 @@ def cascade_from(record: Any) -> CascadeEvent:
         request_id=record["request_id"],
         from_id=record["from_id"],
         to_id=record["to_id"],
-        sent_at=utc_from_epoch_us(record["sent_at"]),
+        sent_at=from_epoch_us(record["sent_at"]),
     )
 
 
@@ -92,18 +87,51 @@ def ack_identity(ack: Acknowledgement) -> str:
     return to_json([request_id, company_id, status, at.isoformat(timespec="microseconds")])
 
 
-def ack_row(ack: Acknowledgement) -> dict[str, Any]:
+def ack_columns(answers: Sequence[tuple[str, Acknowledgement]]) -> dict[str, Any]:
+    """ADD_ACKNOWLEDGEMENTS parameters for (identity, answer) pairs with consecutive seqs."""
+    at = [to_epoch_us(ack.at) for _, ack in answers]
+    recorded_at = answers[0][1].recorded_at
+    recorded = 0 if recorded_at is None else to_epoch_us(recorded_at)
     return {
-        "identity": ack_identity(ack),
-        "request_id": ack.request_id,
-        "company_id": ack.company_id,
-        "status": str(ack.status),
-        "at": ack.at,
-        "evidence_json": None if ack.evidence is None else to_json(ack.evidence),
-        "seq": ack.seq,
-        "recorded_at": ack.recorded_at,
-        "posted_by": ack.posted_by,
+        "identities": [identity for identity, _ in answers],
+        "request_ids": [ack.request_id for _, ack in answers],
+        "company_ids": [ack.company_id for _, ack in answers],
+        "statuses": [str(ack.status) for _, ack in answers],
+        "at_seconds": [us // 1_000_000 for us in at],
+        "at_nanos": [us % 1_000_000 * 1000 for us in at],
+        "evidence_jsons": [None if a.evidence is None else to_json(a.evidence) for _, a in answers],
+        "posted_bys": [ack.posted_by for _, ack in answers],
+        "first_seq": answers[0][1].seq,
+        "recorded_seconds": recorded // 1_000_000,
+        "recorded_nanos": recorded % 1_000_000 * 1000,
     }
+
+
+def stored_ack(
+    asked: Acknowledgement,
+    seq: int,
+    recorded_at: int | None,
+    evidence_json: str | None,
+    posted_by: str | None,
+) -> Acknowledgement:
+    """The stored answer with the identity of `asked`, from what ACKS_WITH_IDENTITY read
+    (no validation: both halves were validated on their way in)."""
+    return asked.model_copy(
+        update={
+            "seq": seq,
+            "recorded_at": None if recorded_at is None else from_epoch_us(recorded_at),
+            "evidence": None if evidence_json is None else json.loads(evidence_json),
+            "posted_by": posted_by,
+        }
+    )
+
+
+def tombstone_rows(deleted: Iterable[tuple[str, str, str]]) -> list[dict[str, str]]:
+    """ADD_TOMBSTONES rows for (entity, key, key2) triples."""
+    return [
+        {"id": to_json([entity, key, key2]), "entity": entity, "key": key, "key2": key2}
+        for entity, key, key2 in deleted
+    ]
 
 
 def ack_from(record: Any) -> Acknowledgement:
@@ -112,9 +140,9 @@ def ack_from(record: Any) -> Acknowledgement:
         request_id=record["request_id"],
         company_id=record["company_id"],
         status=record["status"],
-        at=utc_from_epoch_us(record["at"]),
+        at=from_epoch_us(record["at"]),
         evidence=None if evidence is None else json.loads(evidence),
         seq=record["seq"],
-        recorded_at=None if recorded is None else utc_from_epoch_us(recorded),
+        recorded_at=None if recorded is None else from_epoch_us(recorded),
         posted_by=record["posted_by"],
     )

@@ -3,11 +3,19 @@
 Values travel only as `$parameters`; labels, relationship types and property names are
 fixed here. Timestamps are stored as Neo4j `DateTime` (UTC) but returned as integer
 microseconds since the epoch: the driver's pure-Python `DateTime` decoding costs tens of
-microseconds a value, which dominated reading a request's event history.
+microseconds a value, which dominated reading a request's event history. The integer is
+`epochMillis * 1000 + microsecond % 1000`: `epochSeconds` rounds toward zero, which would
+be a second off for an instant before 1970 with a fraction.
 
 Batch writes take `$rows` (at most ~1,000 maps) and `UNWIND` them, merging on a
-constrained key so a retried transaction function stays idempotent. The graph shape is
-described in `service.store.neo4j`.
+constrained key so a retried transaction function stays idempotent; answers, the bulk
+stream, travel as parallel lists instead (see ADD_ACKNOWLEDGEMENTS). Bulk reads return ONE
+record of parallel lists (`collect`): the driver's cost is per record and per map key.
+
+Change log: writes stamp what they change with `$revision`, the revision their transaction
+commits as; deletions MERGE `Tombstone` nodes. The CHANGED_* reads seek the `revision`
+indexes by hint (a plan cached while a label was empty would otherwise scan). The graph
+shape is described in `service.store.neo4j`.
 """
 
 from __future__ import annotations
@@ -16,7 +24,17 @@ __all__ = [
     "ACKS_WITH_IDENTITY",
     "ADD_ACKNOWLEDGEMENTS",
     "ADD_CASCADES",
+    "ADD_TOMBSTONES",
+    "AWAIT_INDEXES",
     "BUMP_REVISION",
+    "CHANGED_ACKS",
+    "CHANGED_CASCADES",
+    "CHANGED_COMPANIES",
+    "CHANGED_LINKS",
+    "CHANGED_REQUESTS",
+    "CHANGED_TOMBSTONES",
+    "CHANGE_LOG",
+    "COMPANY_LINK_KEYS",
     "COMPANY_REFERENCES",
     "CREATE_COMPANY",
     "CREATE_REQUEST",
@@ -46,14 +64,15 @@ __all__ = [
     "NETWORK_KINDS",
     "NETWORK_LINKS_PAGE",
     "PING",
+    "READ_LOG",
     "READ_REVISION",
-    "REQUEST_ACKS",
-    "REQUEST_CASCADES",
+    "REQUEST_ACK_ROWS",
+    "REQUEST_CASCADE_ROWS",
     "SCHEMA",
     "SET_ACK_SEQ",
+    "START_LOG",
     "UPSERT_COMPANIES",
     "UPSERT_LINKS",
-    "AWAIT_INDEXES",
 ]
 
 # --- schema -------------------------------------------------------------------------------
@@ -75,6 +94,14 @@ SCHEMA: tuple[str, ...] = (
     "CREATE INDEX cascade_to IF NOT EXISTS FOR (e:Cascade) ON (e.to_id)",
     "CREATE INDEX ack_request IF NOT EXISTS FOR (a:Acknowledgement) ON (a.request_id)",
     "CREATE INDEX ack_company IF NOT EXISTS FOR (a:Acknowledgement) ON (a.company_id)",
+    # The change log: what a write stamped, and what it deleted.
+    "CREATE CONSTRAINT tombstone_id IF NOT EXISTS FOR (t:Tombstone) REQUIRE t.id IS UNIQUE",
+    "CREATE INDEX company_revision IF NOT EXISTS FOR (c:Company) ON (c.revision)",
+    "CREATE INDEX link_revision IF NOT EXISTS FOR ()-[l:SUPPLIED_BY]-() ON (l.revision)",
+    "CREATE INDEX request_revision IF NOT EXISTS FOR (r:Request) ON (r.revision)",
+    "CREATE INDEX cascade_revision IF NOT EXISTS FOR (e:Cascade) ON (e.revision)",
+    "CREATE INDEX ack_revision IF NOT EXISTS FOR (a:Acknowledgement) ON (a.revision)",
+    "CREATE INDEX tombstone_revision IF NOT EXISTS FOR (t:Tombstone) ON (t.revision)",
 )
 """Idempotent DDL: uniqueness constraints on every key and indexes for reference lookups.
 Batch lookups (`UNWIND` + `MATCH`) only ever go through a unique key: the planner always
@@ -88,7 +115,7 @@ AWAIT_INDEXES = "CALL db.awaitIndexes($seconds)"
 
 LOCK_REVISION = """
 MERGE (r:StoreRevision {id: 'main'})
-ON CREATE SET r.value = 0, r.ack_seq = 0
+ON CREATE SET r.value = 0, r.ack_seq = 0, r.log_from = 0
 SET r.locked = true
 RETURN r.value AS value, r.ack_seq AS ack_seq
 """
@@ -99,6 +126,20 @@ before waiting for the lock and write a stale one back (a lost update)."""
 
 READ_REVISION = "MATCH (r:StoreRevision {id: 'main'}) RETURN r.value AS value"
 """The current store revision (no row on an empty database: revision 0)."""
+
+READ_LOG = """
+MATCH (r:StoreRevision {id: 'main'})
+RETURN r.value AS value, r.log_from AS log_from
+"""
+"""The revision and where the change log starts (no row on an empty database: both 0;
+a null `log_from`: a database of an older version not upgraded by `init_schema` yet)."""
+
+START_LOG = """
+MATCH (r:StoreRevision {id: 'main'})
+SET r.log_from = coalesce(r.log_from, r.value)
+"""
+"""Upgrade: a database written before the change log existed starts its log now (its
+deletions so far left no tombstones); run under the revision lock by `init_schema`."""
 
 BUMP_REVISION = """
 MATCH (r:StoreRevision {id: 'main'})
@@ -112,6 +153,15 @@ MATCH (r:StoreRevision {id: 'main'})
 SET r.ack_seq = $last_seq
 """
 """Record the last acknowledgement seq handed out (read under the lock by LOCK_REVISION)."""
+
+ADD_TOMBSTONES = """
+UNWIND $rows AS row
+MERGE (t:Tombstone {id: row.id})
+SET t.entity = row.entity, t.key = row.key, t.key2 = row.key2, t.revision = $revision
+"""
+"""Record deletions at `$revision`: one node per deleted key (`id`: JSON of [entity, key,
+key2]) holding the latest deletion. Entities: 'company' (key = id), 'link' (key = buyer,
+key2 = supplier), 'events' (key = a request that lost cascade events or answers)."""
 
 PING = "RETURN 1 AS ok"
 """A round trip to the named database."""
@@ -148,7 +198,7 @@ RETURN c.id AS id
 CREATE_COMPANY = """
 CREATE (c:Company {id: $row.id})
 SET c.name = $row.name, c.country = $row.country, c.kind = $row.kind,
-    c.identifiers_json = $row.identifiers_json, c.tags = $row.tags
+    c.identifiers_json = $row.identifiers_json, c.tags = $row.tags, c.revision = $revision
 """
 """Create one company (the caller checked that the id is free, under the revision lock)."""
 
@@ -156,7 +206,7 @@ UPSERT_COMPANIES = """
 UNWIND $rows AS row
 MERGE (c:Company {id: row.id})
 SET c.name = row.name, c.country = row.country, c.kind = row.kind,
-    c.identifiers_json = row.identifiers_json, c.tags = row.tags
+    c.identifiers_json = row.identifiers_json, c.tags = row.tags, c.revision = $revision
 RETURN count(c) AS written
 """
 """Create or overwrite companies by id (a null country removes the property)."""
@@ -188,15 +238,26 @@ requests (each a flag; no row when the company does not exist)."""
 
 DELETE_COMPANY_CASCADES = """
 MATCH (e:Cascade) WHERE e.from_id = $id OR e.to_id = $id
+WITH e, e.request_id AS request_id
 DELETE e
+RETURN collect(DISTINCT request_id) AS request_ids
 """
-"""Force-delete: remove the cascade events sent by or to company `$id`."""
+"""Force-delete: remove the cascade events sent by or to company `$id`; the requests
+they belonged to."""
 
 DELETE_COMPANY_ACKS = """
 MATCH (a:Acknowledgement) WHERE a.company_id = $id
+WITH a, a.request_id AS request_id
 DELETE a
+RETURN collect(DISTINCT request_id) AS request_ids
 """
-"""Force-delete: remove the answers of company `$id`."""
+"""Force-delete: remove the answers of company `$id`; the requests they answered."""
+
+COMPANY_LINK_KEYS = """
+MATCH (:Company {id: $id})-[l:SUPPLIED_BY]-()
+RETURN collect([startNode(l).id, endNode(l).id]) AS pairs
+"""
+"""The [buyer, supplier] pairs of every link of company `$id` (before a force delete)."""
 
 DELETE_COMPANY = """
 MATCH (c:Company {id: $id})
@@ -219,7 +280,7 @@ UNWIND $rows AS row
 MATCH (b:Company {id: row.buyer_id})
 MATCH (s:Company {id: row.supplier_id})
 MERGE (b)-[l:SUPPLIED_BY]->(s)
-SET l.category = row.category
+SET l.category = row.category, l.revision = $revision
 RETURN count(l) AS written
 """
 """Create or re-categorise links buyer -[:SUPPLIED_BY]-> supplier between existing
@@ -272,21 +333,23 @@ WITH collect(b) AS page
 WITH page[-1].id AS last, page
 UNWIND page AS b
 OPTIONAL MATCH (b)-[l:SUPPLIED_BY]->(s:Company)
+WITH last, b, l, s ORDER BY b.id, s.id
 RETURN last,
        collect(CASE WHEN s IS NULL THEN null ELSE b.id END) AS buyer_ids,
        collect(s.id) AS supplier_ids,
        collect(l.category) AS categories
 """
 """The links of the next `$buyers` buyers after buyer id `$after` ('' = first page), as
-three parallel lists in one record, and the `last` buyer id of the page (no row past the
-end). Paging keeps server memory bounded; one record per page keeps the client fast."""
+three parallel lists in one record ordered by (buyer, supplier), and the `last` buyer id of
+the page (no row past the end; a page of buyers without links has empty lists). Paging
+keeps server memory bounded; one record per page keeps the client fast."""
 
 # --- requests -----------------------------------------------------------------------------
 
 _REQUEST_FIELDS = """
 r.id AS id, r.topic AS topic, r.title AS title, r.version AS version,
 r.issuer_id AS issuer_id,
-r.issued_at.epochSeconds * 1000000 + r.issued_at.microsecond AS issued_at,
+r.issued_at.epochMillis * 1000 + r.issued_at.microsecond % 1000 AS issued_at,
 r.due_days AS due_days,
 r.valid_days AS valid_days, r.mandatory AS mandatory, r.applies_to_json AS applies_to_json,
 r.supersedes AS supersedes, r.catalog_id AS catalog_id, r.description AS description
@@ -294,7 +357,7 @@ r.supersedes AS supersedes, r.catalog_id AS catalog_id, r.description AS descrip
 
 CREATE_REQUEST = """
 CREATE (r:Request {id: $row.id})
-SET r += $row
+SET r += $row, r.revision = $revision
 """
 """Create one request (the caller checked that the id is free, under the revision lock)."""
 
@@ -308,7 +371,7 @@ LIST_REQUESTS = f"MATCH (r:Request) RETURN {_REQUEST_FIELDS} ORDER BY r.id"
 
 _CASCADE_FIELDS = """
 e.request_id AS request_id, e.from_id AS from_id, e.to_id AS to_id,
-e.sent_at.epochSeconds * 1000000 + e.sent_at.microsecond AS sent_at
+e.sent_at.epochMillis * 1000 + e.sent_at.microsecond % 1000 AS sent_at
 """
 
 EXISTING_CASCADE_KEYS = """
@@ -322,7 +385,7 @@ ADD_CASCADES = """
 UNWIND $rows AS row
 MERGE (e:Cascade {key: row.key})
 ON CREATE SET e.request_id = row.request_id, e.from_id = row.from_id,
-              e.to_id = row.to_id, e.sent_at = row.sent_at
+              e.to_id = row.to_id, e.sent_at = row.sent_at, e.revision = $revision
 RETURN count(e) AS written
 """
 """Record cascade events by key; an existing one keeps its first `sent_at`."""
@@ -358,38 +421,54 @@ MATCH (e:Cascade {{to_id: $to_id}})
 {_CASCADE_PAGE}"""
 """Cascade events received by one company (index seek), oldest first."""
 
-REQUEST_CASCADES = f"""
-MATCH (e:Cascade {{request_id: $request_id}})
-RETURN {_CASCADE_FIELDS}
+REQUEST_CASCADE_ROWS = """
+MATCH (e:Cascade {request_id: $request_id})
+WITH e.from_id AS from_id, e.to_id AS to_id,
+     e.sent_at.epochMillis * 1000 + e.sent_at.microsecond % 1000 AS sent_at
 ORDER BY sent_at, from_id, to_id
+RETURN collect(from_id) AS from_ids, collect(to_id) AS to_ids, collect(sent_at) AS sent_ats
 """
-"""Every cascade event of one request, oldest first."""
+"""Every cascade event of one request, oldest first, as parallel lists in one record."""
 
 # --- acknowledgements ---------------------------------------------------------------------
 
 _ACK_FIELDS = """
 a.request_id AS request_id, a.company_id AS company_id, a.status AS status,
-a.at.epochSeconds * 1000000 + a.at.microsecond AS at,
+a.at.epochMillis * 1000 + a.at.microsecond % 1000 AS at,
 a.evidence_json AS evidence_json, a.seq AS seq,
-a.recorded_at.epochSeconds * 1000000 + a.recorded_at.microsecond AS recorded_at,
+a.recorded_at.epochMillis * 1000 + a.recorded_at.microsecond % 1000 AS recorded_at,
 a.posted_by AS posted_by
 """
 
-ACKS_WITH_IDENTITY = f"""
+ACKS_WITH_IDENTITY = """
 UNWIND $keys AS key
-MATCH (a:Acknowledgement {{identity: key}})
-RETURN {_ACK_FIELDS}
+MATCH (a:Acknowledgement {identity: key})
+RETURN collect([
+    a.identity, a.seq, a.recorded_at.epochMillis * 1000 + a.recorded_at.microsecond % 1000,
+    a.evidence_json, a.posted_by
+]) AS rows
 """
-"""Stored answers whose `identity` (JSON of [request, company, status, `at`]) is one of
-`$keys`: a retried answer is found here and not appended again."""
+"""What is stored of the answers whose `identity` (JSON of [request, company, status, `at`])
+is one of `$keys`, beyond the identity: [identity, seq, recorded_at µs, evidence_json,
+posted_by]. A retried answer is found here and not appended again."""
 
 ADD_ACKNOWLEDGEMENTS = """
-UNWIND $rows AS row
-CREATE (a:Acknowledgement)
-SET a = row
-RETURN count(a) AS written
+UNWIND range(0, size($identities) - 1) AS i
+CREATE (a:Acknowledgement {
+    identity: $identities[i], request_id: $request_ids[i], company_id: $company_ids[i],
+    status: $statuses[i],
+    at: datetime({epochSeconds: $at_seconds[i], nanosecond: $at_nanos[i]}),
+    evidence_json: $evidence_jsons[i], posted_by: $posted_bys[i],
+    seq: $first_seq + i,
+    recorded_at: datetime({epochSeconds: $recorded_seconds, nanosecond: $recorded_nanos}),
+    revision: $revision
+})
 """
-"""Append answers (seq already reserved, unique by constraint)."""
+"""Append answers given as parallel lists, numbered `$first_seq`, `$first_seq + 1`, ...
+(seq reserved under the revision lock, unique by constraint); `at` as epoch seconds and
+nanoseconds, `recorded_at` (one for the batch) likewise. Parallel lists of ints pack
+several times faster in the driver than maps of `datetime` values (measured: a 10k batch
+0.6 s instead of 2.6 s)."""
 
 _ACK_PAGE = f"""
 RETURN {_ACK_FIELDS}
@@ -411,9 +490,77 @@ MATCH (a:Acknowledgement {{company_id: $company_id}})
 {_ACK_PAGE}"""
 """History of one company across requests, newest first."""
 
-REQUEST_ACKS = f"""
-MATCH (a:Acknowledgement {{request_id: $request_id}})
-RETURN {_ACK_FIELDS}
+REQUEST_ACK_ROWS = """
+MATCH (a:Acknowledgement {request_id: $request_id})
+WITH a.company_id AS company_id, a.status AS status,
+     a.at.epochMillis * 1000 + a.at.microsecond % 1000 AS at, a.seq AS seq
 ORDER BY seq
+RETURN collect(company_id) AS company_ids, collect(status) AS statuses,
+       collect(at) AS ats, collect(seq) AS seqs
 """
-"""Every answer to one request, in recording order."""
+"""Every answer to one request, in recording order, as parallel lists in one record."""
+
+# --- change log ---------------------------------------------------------------------------
+# Each read: the rows stamped after `$since`, at most `$limit`, as parallel lists.
+
+CHANGED_COMPANIES = """
+MATCH (c:Company) USING INDEX c:Company(revision)
+WHERE c.revision > $since
+WITH c LIMIT $limit
+RETURN collect([c.id, c.kind, c.revision]) AS rows
+"""
+"""Companies written after `$since`: [id, kind, revision]."""
+
+CHANGED_LINKS = """
+MATCH (b:Company)-[l:SUPPLIED_BY]->(s:Company) USING INDEX l:SUPPLIED_BY(revision)
+WHERE l.revision > $since
+WITH b, l, s LIMIT $limit
+RETURN collect([b.id, s.id, l.category, l.revision]) AS rows
+"""
+"""Links written after `$since`: [buyer, supplier, category, revision]."""
+
+CHANGED_REQUESTS = """
+MATCH (r:Request) USING INDEX r:Request(revision)
+WHERE r.revision > $since
+WITH r LIMIT $limit
+RETURN collect([r.id]) AS rows
+"""
+"""Requests created after `$since`: [id]."""
+
+CHANGED_CASCADES = """
+MATCH (e:Cascade) USING INDEX e:Cascade(revision)
+WHERE e.revision > $since
+WITH e LIMIT $limit
+WITH e, e.sent_at.epochMillis * 1000 + e.sent_at.microsecond % 1000 AS sent_at
+ORDER BY sent_at, e.from_id, e.to_id
+RETURN collect([e.request_id, e.from_id, e.to_id, sent_at]) AS rows
+"""
+"""Cascade events recorded after `$since`, in sending order: [request, from, to, sent µs]."""
+
+CHANGED_ACKS = """
+MATCH (a:Acknowledgement) USING INDEX a:Acknowledgement(revision)
+WHERE a.revision > $since
+WITH a LIMIT $limit
+WITH a ORDER BY a.seq
+RETURN collect([a.request_id, a.company_id, a.status,
+                a.at.epochMillis * 1000 + a.at.microsecond % 1000, a.seq]) AS rows
+"""
+"""Answers recorded after `$since`, in seq order: [request, company, status, at µs, seq]."""
+
+CHANGED_TOMBSTONES = """
+MATCH (t:Tombstone) USING INDEX t:Tombstone(revision)
+WHERE t.revision > $since
+WITH t LIMIT $limit
+RETURN collect([t.entity, t.key, t.key2, t.revision]) AS rows
+"""
+"""Deletions after `$since`: [entity, key, key2, revision] (see ADD_TOMBSTONES)."""
+
+CHANGE_LOG = (
+    CHANGED_COMPANIES,
+    CHANGED_LINKS,
+    CHANGED_REQUESTS,
+    CHANGED_CASCADES,
+    CHANGED_ACKS,
+    CHANGED_TOMBSTONES,
+)
+"""The change-log reads in the order `port.assemble_changes` takes their rows."""

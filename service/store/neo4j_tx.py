@@ -1,6 +1,7 @@
 """Managed-transaction functions of the Neo4j store. Each is idempotent (the driver
-retries it on transient errors), consumes its results, and starts by locking the
-revision node so writers are serialised."""
+retries it on transient errors) and consumes its results. Writers start by locking the
+revision node, so they are serialised and know the revision they commit as: they stamp
+what they change with it, and leave tombstones for what they delete (the change log)."""
 
 from __future__ import annotations
 
@@ -19,23 +20,26 @@ from graph_models.models import (
 )
 from service.store import neo4j_queries as cypher
 from service.store.neo4j_codecs import (
-    ack_from,
+    ACK_BATCH,
+    ack_columns,
     ack_identity,
-    ack_row,
-    cascade_from,
     cascade_key,
     chunks,
     company_from,
     company_row,
     request_row,
+    stored_ack,
+    tombstone_rows,
 )
 from service.store.port import (
     AlreadyExists,
+    ChangeSet,
     InUse,
     Network,
     RequestEvents,
     StoreError,
     WriteOutcome,
+    assemble_changes,
 )
 
 NETWORK_PAGE = 10_000  # buyers per page of `load_network`
@@ -47,6 +51,17 @@ def lock_revision(tx: ManagedTransaction) -> Any:
     return tx.run(cypher.LOCK_REVISION).single(strict=True)
 
 
+def start_log(tx: ManagedTransaction) -> None:
+    """Seed the revision node; an older database's change log starts now."""
+    lock_revision(tx)
+    tx.run(cypher.START_LOG).consume()
+
+
+def lock_next_revision(tx: ManagedTransaction) -> int:
+    """Take the write lock; the revision this transaction commits as if it changes data."""
+    return int(lock_revision(tx)["value"]) + 1
+
+
 def bump_revision(tx: ManagedTransaction) -> None:
     tx.run(cypher.BUMP_REVISION).consume()
 
@@ -56,11 +71,14 @@ def fetch(tx: ManagedTransaction, query: str, name: str, keys: Sequence[Any]) ->
     return [record for chunk in chunks(keys) for record in tx.run(query, {name: list(chunk)})]
 
 
-def put(tx: ManagedTransaction, query: str, rows: Sequence[dict[str, Any]]) -> int:
-    """Run the `UNWIND $rows` write `query` ~1,000 rows at a time; sum its `written`."""
+def put(
+    tx: ManagedTransaction, query: str, rows: Sequence[dict[str, Any]], **params: Any
+) -> int:
+    """Run the `UNWIND $rows` write `query` ~1,000 rows at a time (with `params`); sum its
+    `written`."""
     written = 0
     for chunk in chunks(rows):
-        record = tx.run(query, rows=list(chunk)).single()
+        record = tx.run(query, params, rows=list(chunk)).single()
         written += int(record["written"]) if record is not None else 0
     return written
 
@@ -88,26 +106,27 @@ def merge(
 def upsert_companies_tx(
     tx: ManagedTransaction, companies: Sequence[Company]
 ) -> list[WriteOutcome]:
-    lock_revision(tx)
+    revision = lock_next_revision(tx)
     ids = list(dict.fromkeys(c.id for c in companies))
     stored = {r["id"]: company_from(r) for r in fetch(tx, cypher.GET_COMPANIES, "ids", ids)}
     outcomes, changed = merge(stored, ((c.id, c) for c in companies))
     if changed:
-        put(tx, cypher.UPSERT_COMPANIES, [company_row(c) for c in changed.values()])
+        rows = [company_row(c) for c in changed.values()]
+        put(tx, cypher.UPSERT_COMPANIES, rows, revision=revision)
         bump_revision(tx)
     return outcomes
 
 
 def create_company_tx(tx: ManagedTransaction, company: Company) -> None:
-    lock_revision(tx)
+    revision = lock_next_revision(tx)
     if tx.run(cypher.EXISTING_COMPANY_IDS, ids=[company.id]).single() is not None:
         raise AlreadyExists(f"company {company.id!r} already exists")
-    tx.run(cypher.CREATE_COMPANY, row=company_row(company)).consume()
+    tx.run(cypher.CREATE_COMPANY, row=company_row(company), revision=revision).consume()
     bump_revision(tx)
 
 
 def delete_company_tx(tx: ManagedTransaction, company_id: str, force: bool) -> bool:
-    lock_revision(tx)
+    revision = lock_next_revision(tx)
     refs = tx.run(cypher.COMPANY_REFERENCES, id=company_id).single()
     if refs is None:
         return False
@@ -115,47 +134,60 @@ def delete_company_tx(tx: ManagedTransaction, company_id: str, force: bool) -> b
         raise InUse(f"company {company_id!r} issued requests")
     if not force and (refs["links"] or refs["cascades_out"] or refs["cascades_in"] or refs["acks"]):
         raise InUse(f"company {company_id!r} has links, cascade events or answers")
+    deleted = [("company", company_id, "")]
     if force:
-        tx.run(cypher.DELETE_COMPANY_CASCADES, id=company_id).consume()
-        tx.run(cypher.DELETE_COMPANY_ACKS, id=company_id).consume()
+        deleted += [("link", b, s) for b, s in single(tx, cypher.COMPANY_LINK_KEYS, company_id)]
+        requests = {
+            *single(tx, cypher.DELETE_COMPANY_CASCADES, company_id),
+            *single(tx, cypher.DELETE_COMPANY_ACKS, company_id),
+        }
+        deleted += [("events", request_id, "") for request_id in sorted(requests)]
     tx.run(cypher.DELETE_COMPANY, id=company_id).consume()
+    put(tx, cypher.ADD_TOMBSTONES, tombstone_rows(deleted), revision=revision)
     bump_revision(tx)
     return True
 
 
+def single(tx: ManagedTransaction, query: str, company_id: str) -> list[Any]:
+    """The one list the force-delete `query` returns for company `company_id`."""
+    return list(tx.run(query, id=company_id).single(strict=True)[0])
+
+
 def add_links_tx(tx: ManagedTransaction, links: Sequence[SupplyLink]) -> list[WriteOutcome]:
-    lock_revision(tx)
+    revision = lock_next_revision(tx)
     pairs = [list(key) for key in dict.fromkeys(link.key for link in links)]
     found = fetch(tx, cypher.EXISTING_LINKS, "pairs", pairs)
     stored = {(r["buyer_id"], r["supplier_id"]): r["category"] for r in found}
     outcomes, changed = merge(stored, ((link.key, link.category) for link in links))
     if changed:
         rows = [{"buyer_id": b, "supplier_id": s, "category": c} for (b, s), c in changed.items()]
-        if put(tx, cypher.UPSERT_LINKS, rows) != len(rows):
+        if put(tx, cypher.UPSERT_LINKS, rows, revision=revision) != len(rows):
             raise StoreError("a supply link names a company that does not exist")
         bump_revision(tx)
     return outcomes
 
 
 def delete_link_tx(tx: ManagedTransaction, buyer_id: str, supplier_id: str) -> bool:
-    lock_revision(tx)
+    revision = lock_next_revision(tx)
     record = tx.run(cypher.DELETE_LINK, buyer_id=buyer_id, supplier_id=supplier_id).single()
     deleted = bool(record and record["deleted"])
     if deleted:
+        tombstones = tombstone_rows([("link", buyer_id, supplier_id)])
+        put(tx, cypher.ADD_TOMBSTONES, tombstones, revision=revision)
         bump_revision(tx)
     return deleted
 
 
 def create_request_tx(tx: ManagedTransaction, request: PolicyRequest) -> None:
-    lock_revision(tx)
+    revision = lock_next_revision(tx)
     if tx.run(cypher.GET_REQUEST, id=request.id).single() is not None:
         raise AlreadyExists(f"request {request.id!r} already exists")
-    tx.run(cypher.CREATE_REQUEST, row=request_row(request)).consume()
+    tx.run(cypher.CREATE_REQUEST, row=request_row(request), revision=revision).consume()
     bump_revision(tx)
 
 
 def add_cascades_tx(tx: ManagedTransaction, events: Sequence[CascadeEvent]) -> list[WriteOutcome]:
-    lock_revision(tx)
+    revision = lock_next_revision(tx)
     keys = [cascade_key(event) for event in events]
     seen = {r["key"] for r in fetch(tx, cypher.EXISTING_CASCADE_KEYS, "keys", list(set(keys)))}
     outcomes: list[WriteOutcome] = []
@@ -166,7 +198,7 @@ def add_cascades_tx(tx: ManagedTransaction, events: Sequence[CascadeEvent]) -> l
             seen.add(key)
             fresh.append({"key": key, **event.model_dump()})
     if fresh:
-        put(tx, cypher.ADD_CASCADES, fresh)
+        put(tx, cypher.ADD_CASCADES, fresh, revision=revision)
         bump_revision(tx)
     return outcomes
 
@@ -174,27 +206,42 @@ def add_cascades_tx(tx: ManagedTransaction, events: Sequence[CascadeEvent]) -> l
 def add_acks_tx(
     tx: ManagedTransaction, acks: Sequence[Acknowledgement]
 ) -> list[tuple[WriteOutcome, Acknowledgement]]:
-    last_seq = int(lock_revision(tx)["ack_seq"] or 0)
-    keys = list({ack_identity(a) for a in acks})
-    stored = fetch(tx, cypher.ACKS_WITH_IDENTITY, "keys", keys)
-    known = {a.identity: a for a in map(ack_from, stored)}
+    locked = lock_revision(tx)
+    last_seq = int(locked["ack_seq"] or 0)
+    identities = [ack_identity(ack) for ack in acks]
+    known = stored_acks(tx, acks, identities)
     recorded_at = utc_now()
     results: list[tuple[WriteOutcome, Acknowledgement]] = []
-    fresh: list[dict[str, Any]] = []
-    for ack in acks:
-        if ack.identity in known:  # a retry: hand back what was stored
-            results.append((WriteOutcome.unchanged, known[ack.identity]))
+    fresh: dict[str, Acknowledgement] = {}
+    for identity, ack in zip(identities, acks, strict=True):
+        if (stored := known.get(identity)) is not None:  # a retry: hand back what was stored
+            results.append((WriteOutcome.unchanged, stored))
             continue
         last_seq += 1
         new = ack.model_copy(update={"seq": last_seq, "recorded_at": recorded_at})
-        known[new.identity] = new
+        known[identity] = fresh[identity] = new
         results.append((WriteOutcome.created, new))
-        fresh.append(ack_row(new))
     if fresh:
-        put(tx, cypher.ADD_ACKNOWLEDGEMENTS, fresh)
+        revision = int(locked["value"]) + 1
+        for chunk in chunks(list(fresh.items()), ACK_BATCH):
+            tx.run(cypher.ADD_ACKNOWLEDGEMENTS, ack_columns(chunk), revision=revision).consume()
         tx.run(cypher.SET_ACK_SEQ, last_seq=last_seq).consume()
         bump_revision(tx)
     return results
+
+
+def stored_acks(
+    tx: ManagedTransaction, acks: Sequence[Acknowledgement], identities: Sequence[str]
+) -> dict[str, Acknowledgement]:
+    """The stored answers among `acks`, by identity: what the store holds beyond the
+    identity (seq, evidence, poster, recording time) on top of the asked answer."""
+    asked = dict(zip(identities, acks, strict=True))
+    stored: dict[str, Acknowledgement] = {}
+    for chunk in chunks(list(asked), ACK_BATCH):
+        record = tx.run(cypher.ACKS_WITH_IDENTITY, keys=list(chunk)).single(strict=True)
+        for identity, *fields in record["rows"]:
+            stored[identity] = stored_ack(asked[identity], *fields)
+    return stored
 
 
 def read_revision(tx: ManagedTransaction) -> int:
@@ -208,19 +255,47 @@ def load_network_tx(tx: ManagedTransaction) -> Network:
     revision = read_revision(tx)
     kinds_record = tx.run(cypher.NETWORK_KINDS).single(strict=True)
     kinds = dict(zip(kinds_record["ids"], kinds_record["kinds"], strict=True))
-    links: list[SupplyLink] = []
+    links: list[tuple[str, str, str]] = []
     after = ""
     while page := tx.run(cypher.NETWORK_LINKS_PAGE, after=after, buyers=NETWORK_PAGE).single():
         after = page["last"]
-        columns = zip(page["buyer_ids"], page["supplier_ids"], page["categories"], strict=True)
-        links.extend(SupplyLink(buyer_id=b, supplier_id=s, category=c) for b, s, c in columns)
+        links += zip(page["buyer_ids"], page["supplier_ids"], page["categories"], strict=True)
     return Network(kinds=kinds, links=links, revision=revision)
 
 
 def request_events_tx(tx: ManagedTransaction, request_id: str) -> RequestEvents:
-    cascades = [cascade_from(r) for r in tx.run(cypher.REQUEST_CASCADES, request_id=request_id)]
-    acks = [ack_from(r) for r in tx.run(cypher.REQUEST_ACKS, request_id=request_id)]
-    return RequestEvents(cascades=cascades, acknowledgements=acks)
+    sent = tx.run(cypher.REQUEST_CASCADE_ROWS, request_id=request_id).single(strict=True)
+    answers = tx.run(cypher.REQUEST_ACK_ROWS, request_id=request_id).single(strict=True)
+    return RequestEvents(
+        cascades=list(zip(sent["from_ids"], sent["to_ids"], sent["sent_ats"], strict=True)),
+        acknowledgements=list(
+            zip(
+                answers["company_ids"],
+                answers["statuses"],
+                answers["ats"],
+                answers["seqs"],
+                strict=True,
+            )
+        ),
+    )
+
+
+def changes_since_tx(tx: ManagedTransaction, since: int, limit: int) -> ChangeSet | None:
+    # The revision first (read-committed): rows of a later write may show up too; the
+    # caller applies them idempotently and sees them again next time.
+    record = tx.run(cypher.READ_LOG).single()
+    current, log_from = (0, 0) if record is None else (int(record["value"]), record["log_from"])
+    if log_from is None or not log_from <= since <= current:
+        return None
+    changed: list[list[Any]] = []
+    left = limit
+    for query in cypher.CHANGE_LOG:
+        rows = tx.run(query, since=since, limit=left + 1).single(strict=True)["rows"]
+        left -= len(rows)
+        if left < 0:
+            return None
+        changed.append(rows)
+    return assemble_changes(current, *changed)
 
 
 def read_records(tx: ManagedTransaction, query: str, params: dict[str, Any]) -> list[Any]:

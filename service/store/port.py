@@ -7,14 +7,31 @@ revision stays valid across retried writes.
 
 Callers validate references first (`existing_company_ids`, `existing_links`); adapters trust
 that, except where a uniqueness rule decides (create of an existing id).
+
+The coverage engine reads columns, not models: `load_network` and `request_events` return
+plain tuples with timestamps as integer microseconds since the epoch (`to_epoch_us`,
+`from_epoch_us`), and `changes_since` lets a cache follow writes without reloading.
+
+Change log: every write stamps the rows it changes with the revision it commits as, and
+records deletions as tombstones; `changes_since(r)` reads both. A write that changes
+nothing stamps nothing.
+
+Examples
+--------
+>>> from datetime import UTC, datetime
+>>> to_epoch_us(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
+1767603600000000
+>>> from_epoch_us(1767603600000001)
+datetime.datetime(2026, 1, 5, 9, 0, 0, 1, tzinfo=datetime.timezone.utc)
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from graph_models.models import (
     Acknowledgement,
@@ -22,19 +39,34 @@ from graph_models.models import (
     Company,
     PolicyRequest,
     SupplyLink,
+    from_epoch_us,
+    to_epoch_us,
 )
 
 __all__ = [
+    "AckRow",
     "AlreadyExists",
+    "CascadeRow",
     "CascadeStore",
+    "ChangeSet",
     "InUse",
     "Network",
     "RequestEvents",
     "StoreError",
     "StoreUnavailable",
     "WriteOutcome",
+    "assemble_changes",
+    "from_epoch_us",
+    "to_epoch_us",
 ]
 
+CascadeRow = tuple[str, str, int]
+"""(from_id, to_id, sent_at in epoch microseconds): one cascade event of a known request."""
+AckRow = tuple[str, str, int, int]
+"""(company_id, status, at in epoch microseconds, seq): one answer to a known request."""
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 class WriteOutcome(StrEnum):
     created = "created"
@@ -63,16 +95,91 @@ class Network:
     """The whole supplier graph, as the coverage engine needs it."""
 
     kinds: dict[str, str]  # company id -> kind
-    links: list[SupplyLink]
+    links: list[tuple[str, str, str]]  # (buyer_id, supplier_id, category) by (buyer, supplier)
     revision: int = 0
 
 
 @dataclass(frozen=True)
 class RequestEvents:
-    """Everything recorded for one request: cascade events and acknowledgement history."""
+    """Everything recorded for one request, as columns of plain tuples."""
 
-    cascades: list[CascadeEvent] = field(default_factory=list)
-    acknowledgements: list[Acknowledgement] = field(default_factory=list)
+    cascades: list[CascadeRow]  # in sending order (sent_at, from_id, to_id)
+    acknowledgements: list[AckRow]  # in recording order (seq)
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    """What changed after a revision, as current values (see `CascadeStore.changes_since`)."""
+
+    revision: int  # read at the start of the call; every change up to it is included
+    companies: dict[str, str | None]  # company id -> current kind; None = deleted
+    links: dict[tuple[str, str], str | None]  # (buyer, supplier) -> category; None = deleted
+    requests: set[str]  # requests created since
+    cascades: dict[str, list[CascadeRow]]  # request id -> events recorded since
+    acknowledgements: dict[str, list[AckRow]]  # request id -> answers since, in seq order
+    events_removed: set[str]  # requests that lost events or answers (force delete): reload
+
+
+def assemble_changes(
+    revision: int,
+    companies: Iterable[Sequence[Any]],
+    links: Iterable[Sequence[Any]],
+    requests: Iterable[Sequence[Any]],
+    cascades: Iterable[Sequence[Any]],
+    acknowledgements: Iterable[Sequence[Any]],
+    tombstones: Iterable[Sequence[Any]],
+) -> ChangeSet:
+    """The `ChangeSet` of an adapter's change-log rows (rows stamped after the revision
+    asked for, at most `revision` or a little later; see `CascadeStore.changes_since`).
+
+    Rows: companies (id, kind, revision), links (buyer, supplier, category, revision),
+    requests (id,), cascades (request, from, to, sent_at µs), acknowledgements (request,
+    company, status, at µs, seq) in seq order, tombstones (entity, id, id2, revision) with
+    entity 'company', 'link' (id2 = supplier) or 'events'. Per company or link, the later
+    of its row and its tombstone wins: deleted, then created again, is present.
+
+    Examples
+    --------
+    >>> changes = assemble_changes(
+    ...     7, [("acme", "smelter", 6)], [], [], [], [],
+    ...     [("company", "acme", "", 5), ("link", "focal", "acme", 5), ("events", "r1", "", 5)],
+    ... )
+    >>> changes.companies, changes.links, changes.events_removed
+    ({'acme': 'smelter'}, {('focal', 'acme'): None}, {'r1'})
+    """
+    tombstones = list(tombstones)
+    kinds = _latest(
+        [(cid, rev, kind) for cid, kind, rev in companies]
+        + [(key, rev, None) for entity, key, _, rev in tombstones if entity == "company"]
+    )
+    categories = _latest(
+        [((buyer, supplier), rev, category) for buyer, supplier, category, rev in links]
+        + [((key, key2), rev, None) for entity, key, key2, rev in tombstones if entity == "link"]
+    )
+    events: defaultdict[str, list[CascadeRow]] = defaultdict(list)
+    for request_id, from_id, to_id, sent_at in cascades:
+        events[request_id].append((from_id, to_id, sent_at))
+    answers: defaultdict[str, list[AckRow]] = defaultdict(list)
+    for request_id, company_id, status, at, seq in acknowledgements:
+        answers[request_id].append((company_id, status, at, seq))
+    return ChangeSet(
+        revision=revision,
+        companies=kinds,
+        links=categories,
+        requests={request_id for (request_id,) in requests},
+        cascades=dict(events),
+        acknowledgements=dict(answers),
+        events_removed={key for entity, key, _, _ in tombstones if entity == "events"},
+    )
+
+
+def _latest(versions: Iterable[tuple[_K, int, _V]]) -> dict[_K, _V]:
+    """Per key, the value of the highest revision."""
+    best: dict[_K, tuple[int, _V]] = {}
+    for key, revision, value in versions:
+        if key not in best or best[key][0] < revision:
+            best[key] = (revision, value)
+    return {key: value for key, (_, value) in best.items()}
 
 
 class CascadeStore(Protocol):
@@ -158,5 +265,35 @@ class CascadeStore(Protocol):
         """History, newest first (by `at`, then by recording order)."""
 
     # reads for the coverage engine
-    def load_network(self) -> Network: ...
-    def request_events(self, request_id: str) -> RequestEvents: ...
+    def load_network(self) -> Network:
+        """Every company's kind and every link, with the revision they were read at."""
+
+    def request_events(self, request_id: str) -> RequestEvents:
+        """The cascade events and answers of one request (empty if it has none)."""
+
+    def changes_since(self, revision: int, *, limit: int = 50_000) -> ChangeSet | None:
+        """Everything changed after `revision`; None when more than `limit` rows changed (a
+        full reload is cheaper) or the log cannot answer (`revision` is ahead of the store,
+        or older than the log: a database upgraded from a version without one).
+
+        The store revision is read first, then the changed rows. Every change up to
+        `ChangeSet.revision` is included; a write committing meanwhile may show up too
+        (Neo4j reads are read-committed), and will show up again next time. So apply a
+        change set idempotently: companies and links are current values (None = deleted),
+        answers are keyed by seq, cascade events by (request, from, to) keeping the
+        earliest `sent_at`; for `events_removed` requests reload `request_events`.
+
+        Examples
+        --------
+        >>> from service.store.sqlite import SqliteStore
+        >>> store = SqliteStore(":memory:")
+        >>> store.init_schema()
+        >>> seen = store.revision()
+        >>> _ = store.upsert_companies([Company(id="acme-tier1", name="ACME")])
+        >>> changes = store.changes_since(seen)
+        >>> changes.revision, changes.companies
+        (1, {'acme-tier1': 'manufacturer'})
+        >>> store.changes_since(changes.revision).companies
+        {}
+        >>> store.close()
+        """

@@ -4,8 +4,14 @@ Durability and concurrency: WAL journal (readers never block the writer), `synch
 (a committed write survives a power cut), a 5 s busy timeout (several worker processes may
 share one file), foreign keys on. Every write method runs in one `BEGIN IMMEDIATE`
 transaction, so it takes the write lock up front, applies every item or none, and bumps the
-single-row revision counter by one iff it changed something. Reads run in one deferred
-transaction, so e.g. `load_network` sees the links and the revision of one snapshot.
+single-row revision counter by one iff it changed something; the rows it writes are stamped
+with that new revision, and what it deletes leaves tombstones (the change log, see
+`sqlite_schema`). Reads run in one deferred transaction, so e.g. `load_network` sees the
+links and the revision of one snapshot, and `changes_since` is exact.
+
+Upgrade: `init_schema` adds the change-log columns and tables to a database written by an
+older version (existing rows get revision 0); the log then starts at the revision of the
+upgrade, and `changes_since` an older revision answers None.
 
 Threads: the FastAPI app calls the store from its thread pool. We keep ONE connection
 (`check_same_thread=False`) behind a lock rather than a connection per thread: SQLite admits
@@ -45,12 +51,14 @@ from graph_models.models import (
 from service.store import sqlite_schema as schema
 from service.store.port import (
     AlreadyExists,
+    ChangeSet,
     InUse,
     Network,
     RequestEvents,
     StoreError,
     StoreUnavailable,
     WriteOutcome,
+    assemble_changes,
 )
 
 __all__ = ["SqliteStore"]
@@ -153,6 +161,28 @@ def _exists(conn: sqlite3.Connection, table: str, column: str, value: str) -> bo
     return conn.execute(sql, (value,)).fetchone() is not None
 
 
+def _next_revision(conn: sqlite3.Connection) -> int:
+    """The revision the open write transaction commits as, if it changes anything."""
+    return int(conn.execute(schema.SELECT_REVISION).fetchone()[0]) + 1
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a database of an older version up to the change-log schema (in the caller's
+    write transaction): add `revision` columns, and start the log at the current revision,
+    since deletions before now left no tombstones."""
+    if _has_column(conn, "store_meta", "log_from"):
+        return
+    conn.execute("ALTER TABLE store_meta ADD COLUMN log_from INTEGER NOT NULL DEFAULT 0")
+    conn.execute("UPDATE store_meta SET log_from = revision")
+    for table in schema.MIGRATED_TABLES:
+        if not _has_column(conn, table, "revision"):
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN revision INTEGER NOT NULL DEFAULT 0")
+
+
+def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
+    return any(row[1] == column for row in conn.execute(f"PRAGMA table_info({table})"))
+
+
 class SqliteStore:
     """`CascadeStore` on one SQLite file (or ":memory:"); see the module docstring."""
 
@@ -189,13 +219,13 @@ class SqliteStore:
     # -- lifecycle ----------------------------------------------------------------------
 
     def init_schema(self) -> None:
-        with self._lock, _store_errors():
-            try:
-                self._conn.executescript(f"BEGIN IMMEDIATE; {schema.SCHEMA} COMMIT;")
-            except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
+        """Create what is missing, upgrading an older database in place (idempotent)."""
+        with self._write() as conn:
+            for statement in schema.TABLES:
+                conn.execute(statement)
+            _migrate(conn)
+            for statement in schema.INDEXES:
+                conn.execute(statement)
 
     def close(self) -> None:
         with self._lock:
@@ -223,7 +253,8 @@ class SqliteStore:
         with self._write() as conn:
             if _exists(conn, "companies", "id", company.id):
                 raise AlreadyExists(f"company {company.id!r} already exists")
-            conn.execute(schema.UPSERT_COMPANY, schema.company_row(company))
+            row = (*schema.company_row(company), _next_revision(conn))
+            conn.execute(schema.UPSERT_COMPANY, row)
             conn.execute(schema.BUMP_REVISION)
 
     def upsert_companies(self, companies: Sequence[Company]) -> list[WriteOutcome]:
@@ -234,8 +265,9 @@ class SqliteStore:
             stored: dict[Hashable, Row] = {row[0]: tuple(row) for row in found}
             outcomes, changed = _apply(stored, rows, key=lambda row: row[0], replace=True)
             if changed:
+                revision = _next_revision(conn)
                 # key order keeps B-tree writes local: about twice as fast on big batches
-                conn.executemany(schema.UPSERT_COMPANY, sorted(changed))
+                conn.executemany(schema.UPSERT_COMPANY, [(*r, revision) for r in sorted(changed)])
                 conn.execute(schema.BUMP_REVISION)
         return outcomes
 
@@ -277,9 +309,11 @@ class SqliteStore:
                 raise InUse(f"company {company_id!r} issued requests")
             if not force and conn.execute(schema.REFERENCED, (company_id,)).fetchone()[0]:
                 raise InUse(f"company {company_id!r} has links, cascade events or answers")
-            for statement in schema.FORCE_DELETE_REFERENCES if force else ():
-                conn.execute(statement, (company_id,))
-            conn.execute("DELETE FROM companies WHERE id = ?", (company_id,))
+            params = {"company": company_id, "revision": _next_revision(conn)}
+            for statement in schema.FORCE_DELETE if force else ():
+                conn.execute(statement, params)
+            conn.execute("DELETE FROM companies WHERE id = :company", params)
+            conn.execute(schema.COMPANY_TOMBSTONE, params)
             conn.execute(schema.BUMP_REVISION)
         return True
 
@@ -293,7 +327,8 @@ class SqliteStore:
             stored: dict[Hashable, Row] = {tuple(row[:2]): tuple(row) for row in found}
             outcomes, changed = _apply(stored, rows, key=lambda row: row[:2], replace=True)
             if changed:
-                conn.executemany(schema.UPSERT_LINK, sorted(changed))
+                revision = _next_revision(conn)
+                conn.executemany(schema.UPSERT_LINK, [(*r, revision) for r in sorted(changed)])
                 conn.execute(schema.BUMP_REVISION)
         return outcomes
 
@@ -327,6 +362,8 @@ class SqliteStore:
             sql = "DELETE FROM links WHERE buyer_id = ? AND supplier_id = ?"
             deleted = conn.execute(sql, (buyer_id, supplier_id)).rowcount > 0
             if deleted:
+                tombstone = (buyer_id, supplier_id, _next_revision(conn))
+                conn.execute(schema.LINK_TOMBSTONE, tombstone)
                 conn.execute(schema.BUMP_REVISION)
         return deleted
 
@@ -336,7 +373,8 @@ class SqliteStore:
         with self._write() as conn:
             if _exists(conn, "requests", "id", request.id):
                 raise AlreadyExists(f"request {request.id!r} already exists")
-            conn.execute(schema.INSERT_REQUEST, schema.request_row(request))
+            row = (*schema.request_row(request), _next_revision(conn))
+            conn.execute(schema.INSERT_REQUEST, row)
             conn.execute(schema.BUMP_REVISION)
 
     def get_request(self, request_id: str) -> PolicyRequest | None:
@@ -359,7 +397,8 @@ class SqliteStore:
             stored: dict[Hashable, Row] = {tuple(row): tuple(row) for row in found}
             outcomes, fresh = _apply(stored, rows, key=lambda row: row[:3], replace=False)
             if fresh:
-                conn.executemany(schema.INSERT_CASCADE, sorted(fresh))
+                revision = _next_revision(conn)
+                conn.executemany(schema.INSERT_CASCADE, [(*r, revision) for r in sorted(fresh)])
                 conn.execute(schema.BUMP_REVISION)
         return outcomes
 
@@ -385,17 +424,28 @@ class SqliteStore:
         recorded_at = utc_now()
         rows = [schema.ack_row(ack, recorded_at) for ack in acks]
         keys = list(dict.fromkeys(row[:4] for row in rows))
+        results: list[tuple[WriteOutcome, Acknowledgement]] = []
+        fresh: list[Row] = []
         with self._write() as conn:
-            identity = schema.ACK_IDENTITY
-            found = _matching(conn, "acknowledgements", identity, keys, identity)
-            stored: dict[Hashable, Row] = {tuple(row): tuple(row) for row in found}
-            outcomes, fresh = _apply(stored, rows, key=lambda row: row[:4], replace=False)
+            identity, columns = schema.ACK_IDENTITY, schema.ACK_COLUMNS
+            found = _matching(conn, "acknowledgements", identity, keys, columns)
+            answers = {tuple(row[1:5]): schema.ack_from_row(row) for row in found}
+            seq = int(conn.execute(schema.LAST_ACK_SEQ).fetchone()[0])
+            for ack, row in zip(acks, rows, strict=True):
+                if (known := answers.get(row[:4])) is not None:  # a retry: the stored one
+                    results.append((WriteOutcome.unchanged, known))
+                    continue
+                seq += 1
+                known = answers[row[:4]] = ack.model_copy(
+                    update={"seq": seq, "recorded_at": recorded_at}
+                )
+                results.append((WriteOutcome.created, known))
+                fresh.append((*row, seq))
             if fresh:
-                conn.executemany(schema.INSERT_ACK, fresh)  # seq follows the batch order
+                revision = _next_revision(conn)
+                conn.executemany(schema.INSERT_ACK, [(*row, revision) for row in fresh])
                 conn.execute(schema.BUMP_REVISION)
-            found = _matching(conn, "acknowledgements", identity, keys, schema.ACK_COLUMNS)
-        answers = {tuple(row[1:5]): schema.ack_from_row(row) for row in found}
-        return [(outcome, answers[row[:4]]) for outcome, row in zip(outcomes, rows, strict=True)]
+        return results
 
     def list_acknowledgements(
         self,
@@ -412,20 +462,31 @@ class SqliteStore:
 
     def load_network(self) -> Network:
         with self._read() as conn:
-            kinds = dict(conn.execute(schema.SELECT_KINDS).fetchall())
-            rows = conn.execute(schema.SELECT_LINKS).fetchall()
+            kinds = dict(conn.execute(schema.NETWORK_KINDS).fetchall())
+            links = conn.execute(schema.NETWORK_LINKS).fetchall()
             revision = int(conn.execute(schema.SELECT_REVISION).fetchone()[0])
-        return Network(kinds=kinds, links=schema.trusted_links(rows), revision=revision)
+        return Network(kinds=kinds, links=links, revision=revision)
 
     def request_events(self, request_id: str) -> RequestEvents:
-        """Every cascade event (sending order) and answer (recording order) of a request."""
-        order = schema.CASCADES_IN_SENDING_ORDER
+        """Cascade events (sending order) and answers (seq order) of one request."""
         with self._read() as conn:
-            sql = f"{schema.SELECT_CASCADES} WHERE request_id = ? ORDER BY {order}"
-            cascades = conn.execute(sql, (request_id,)).fetchall()
-            sql = f"{schema.SELECT_ACKS} WHERE request_id = ? ORDER BY seq"
-            acks = conn.execute(sql, (request_id,)).fetchall()
-        return RequestEvents(
-            cascades=[schema.cascade_from_row(row) for row in cascades],
-            acknowledgements=[schema.ack_from_row(row) for row in acks],
-        )
+            cascades = conn.execute(schema.REQUEST_CASCADE_ROWS, (request_id,)).fetchall()
+            acks = conn.execute(schema.REQUEST_ACK_ROWS, (request_id,)).fetchall()
+        return RequestEvents(cascades=cascades, acknowledgements=acks)
+
+    def changes_since(self, revision: int, *, limit: int = 50_000) -> ChangeSet | None:
+        """See `CascadeStore.changes_since`; one snapshot, so exactly the changes up to
+        `ChangeSet.revision`."""
+        changed: list[list[Row]] = []
+        with self._read() as conn:
+            current, log_from = conn.execute(schema.SELECT_LOG).fetchone()
+            if not log_from <= revision <= current:
+                return None
+            left = limit
+            for sql in schema.CHANGE_LOG:
+                rows = conn.execute(sql, {"since": revision, "limit": left + 1}).fetchall()
+                left -= len(rows)
+                if left < 0:
+                    return None
+                changed.append(rows)
+        return assemble_changes(int(current), *changed)

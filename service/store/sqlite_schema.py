@@ -3,7 +3,13 @@ the row <-> model codecs. Values only ever travel as `?` parameters.
 
 Timestamps are ISO-8601 UTC text of fixed width (`2026-01-05T09:00:00.000000Z`), so text
 order is time order and an index on them sorts chronologically. Identifiers, tags, evidence
-and applicability are JSON text. Reads give back aware UTC datetimes.
+and applicability are JSON text. Model reads give back aware UTC datetimes; the columnar
+reads of the coverage engine convert in SQL to epoch microseconds (`epoch_us_sql`).
+
+Change log: every table of records has an indexed `revision` column, the revision of the
+write that last changed the row, and deletions leave a row in `tombstones` (one per deleted
+key, stamped with the latest deletion). `store_meta.log_from` is the revision the log starts
+at: 0 for a database created with it, the revision at upgrade for an older one.
 
 Examples
 --------
@@ -17,7 +23,7 @@ datetime.datetime(2026, 1, 5, 9, 0, tzinfo=datetime.timezone.utc)
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,119 +32,170 @@ from graph_models.models import (
     CascadeEvent,
     Company,
     PolicyRequest,
-    SupplyLink,
 )
 
 __all__ = [
+    "ACKS_NEWEST_FIRST",
     "ACK_COLUMNS",
     "ACK_IDENTITY",
-    "ACKS_NEWEST_FIRST",
-    "CASCADES_IN_SENDING_ORDER",
     "BUMP_REVISION",
+    "CASCADES_IN_SENDING_ORDER",
+    "CASCADE_COLUMNS",
+    "CHANGED_ACKS",
+    "CHANGED_CASCADES",
+    "CHANGED_COMPANIES",
+    "CHANGED_LINKS",
+    "CHANGED_REQUESTS",
+    "CHANGED_TOMBSTONES",
+    "CHANGE_LOG",
     "CLEAR_ALL",
-    "FORCE_DELETE_REFERENCES",
+    "COMPANY_COLUMNS",
+    "COMPANY_TOMBSTONE",
+    "FORCE_DELETE",
+    "INDEXES",
     "INSERT_ACK",
     "INSERT_CASCADE",
     "INSERT_REQUEST",
+    "LAST_ACK_SEQ",
     "LINK_COLUMNS",
+    "LINK_TOMBSTONE",
+    "MIGRATED_TABLES",
+    "NETWORK_KINDS",
+    "NETWORK_LINKS",
     "REFERENCED",
+    "REQUEST_ACK_ROWS",
+    "REQUEST_CASCADE_ROWS",
+    "REQUEST_COLUMNS",
     "SELECT_ACKS",
     "SELECT_CASCADES",
     "SELECT_COMPANIES",
-    "SELECT_KINDS",
     "SELECT_LINKS",
+    "SELECT_LOG",
     "SELECT_REQUESTS",
     "SELECT_REVISION",
+    "TABLES",
     "UPSERT_COMPANY",
     "UPSERT_LINK",
-    "CASCADE_COLUMNS",
-    "COMPANY_COLUMNS",
-    "REQUEST_COLUMNS",
-    "SCHEMA",
     "ack_from_row",
     "ack_row",
     "cascade_from_row",
     "cascade_row",
     "company_from_row",
     "company_row",
+    "epoch_us_sql",
     "from_text",
     "request_from_row",
     "request_row",
     "to_text",
-    "trusted_links",
 ]
 
+
+def epoch_us_sql(column: str) -> str:
+    """SQL for the fixed-width UTC text in `column` as integer epoch microseconds.
+
+    Whole seconds from the first 19 characters (the date functions would round the
+    fraction), plus the 6 fraction digits: exact for every year 0001-9999. `unixepoch`
+    (SQLite 3.38+) is a third faster than `strftime('%s')`, the portable fallback.
+    """
+    if sqlite3.sqlite_version_info >= (3, 38):
+        seconds = f"unixepoch(substr({column}, 1, 19))"
+    else:
+        seconds = f"CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER)"
+    return f"({seconds} * 1000000 + CAST(substr({column}, 21, 6) AS INTEGER))"
+
+
 # Foreign keys keep references honest; the child-side indexes also make the delete checks
-# and the "who references this company" queries index lookups instead of scans.
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS store_meta (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    revision INTEGER NOT NULL
-);
-INSERT OR IGNORE INTO store_meta (id, revision) VALUES (1, 0);
+# and the "who references this company" queries index lookups instead of scans. Every
+# record table carries `revision` (see the module docstring); its index comes in INDEXES,
+# after `init_schema` has added the column to tables of an older database.
+TABLES = (
+    """CREATE TABLE IF NOT EXISTS store_meta (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        revision INTEGER NOT NULL,
+        log_from INTEGER NOT NULL DEFAULT 0
+    )""",
+    "INSERT OR IGNORE INTO store_meta (id, revision) VALUES (1, 0)",
+    """CREATE TABLE IF NOT EXISTS companies (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        country TEXT,
+        kind TEXT NOT NULL,
+        identifiers TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        revision INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS links (
+        buyer_id TEXT NOT NULL REFERENCES companies (id),
+        supplier_id TEXT NOT NULL REFERENCES companies (id),
+        category TEXT NOT NULL,
+        revision INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (buyer_id, supplier_id),
+        CHECK (buyer_id <> supplier_id)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS requests (
+        id TEXT PRIMARY KEY,
+        topic TEXT NOT NULL,
+        title TEXT NOT NULL,
+        version TEXT NOT NULL,
+        issuer_id TEXT NOT NULL REFERENCES companies (id),
+        issued_at TEXT NOT NULL,
+        due_days INTEGER NOT NULL,
+        valid_days INTEGER,
+        mandatory INTEGER NOT NULL,
+        applies_to TEXT NOT NULL,
+        supersedes TEXT,
+        catalog_id TEXT,
+        description TEXT,
+        revision INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS cascades (
+        request_id TEXT NOT NULL REFERENCES requests (id),
+        from_id TEXT NOT NULL REFERENCES companies (id),
+        to_id TEXT NOT NULL REFERENCES companies (id),
+        sent_at TEXT NOT NULL,
+        revision INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (request_id, from_id, to_id)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS acknowledgements (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        request_id TEXT NOT NULL REFERENCES requests (id),
+        company_id TEXT NOT NULL REFERENCES companies (id),
+        status TEXT NOT NULL,
+        at TEXT NOT NULL,
+        evidence TEXT,
+        recorded_at TEXT NOT NULL,
+        posted_by TEXT,
+        revision INTEGER NOT NULL DEFAULT 0
+    )""",
+    # entity 'company' (id), 'link' (id = buyer, id2 = supplier) or 'events' (id = a
+    # request that lost cascade events or answers to a force delete).
+    """CREATE TABLE IF NOT EXISTS tombstones (
+        entity TEXT NOT NULL,
+        id TEXT NOT NULL,
+        id2 TEXT NOT NULL DEFAULT '',
+        revision INTEGER NOT NULL,
+        PRIMARY KEY (entity, id, id2)
+    ) WITHOUT ROWID""",
+)
+MIGRATED_TABLES = ("companies", "links", "requests", "cascades", "acknowledgements")
+"""Tables an older database lacks `revision` in (`init_schema` adds it, default 0)."""
 
-CREATE TABLE IF NOT EXISTS companies (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    country TEXT,
-    kind TEXT NOT NULL,
-    identifiers TEXT NOT NULL,
-    tags TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS companies_by_kind ON companies (kind, id);
-CREATE INDEX IF NOT EXISTS companies_by_country ON companies (country, id);
-
-CREATE TABLE IF NOT EXISTS links (
-    buyer_id TEXT NOT NULL REFERENCES companies (id),
-    supplier_id TEXT NOT NULL REFERENCES companies (id),
-    category TEXT NOT NULL,
-    PRIMARY KEY (buyer_id, supplier_id),
-    CHECK (buyer_id <> supplier_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS links_by_supplier ON links (supplier_id, buyer_id);
-
-CREATE TABLE IF NOT EXISTS requests (
-    id TEXT PRIMARY KEY,
-    topic TEXT NOT NULL,
-    title TEXT NOT NULL,
-    version TEXT NOT NULL,
-    issuer_id TEXT NOT NULL REFERENCES companies (id),
-    issued_at TEXT NOT NULL,
-    due_days INTEGER NOT NULL,
-    valid_days INTEGER,
-    mandatory INTEGER NOT NULL,
-    applies_to TEXT NOT NULL,
-    supersedes TEXT,
-    catalog_id TEXT,
-    description TEXT
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS requests_by_issuer ON requests (issuer_id);
-
-CREATE TABLE IF NOT EXISTS cascades (
-    request_id TEXT NOT NULL REFERENCES requests (id),
-    from_id TEXT NOT NULL REFERENCES companies (id),
-    to_id TEXT NOT NULL REFERENCES companies (id),
-    sent_at TEXT NOT NULL,
-    PRIMARY KEY (request_id, from_id, to_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS cascades_by_from ON cascades (from_id);
-CREATE INDEX IF NOT EXISTS cascades_by_to ON cascades (to_id);
-
-CREATE TABLE IF NOT EXISTS acknowledgements (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    request_id TEXT NOT NULL REFERENCES requests (id),
-    company_id TEXT NOT NULL REFERENCES companies (id),
-    status TEXT NOT NULL,
-    at TEXT NOT NULL,
-    evidence TEXT,
-    recorded_at TEXT NOT NULL,
-    posted_by TEXT
-);
-CREATE UNIQUE INDEX IF NOT EXISTS acks_identity
-    ON acknowledgements (request_id, company_id, status, at);
-CREATE INDEX IF NOT EXISTS acks_by_company ON acknowledgements (company_id, at, seq);
-CREATE INDEX IF NOT EXISTS acks_by_time ON acknowledgements (at, seq);
-"""
+INDEXES = (
+    "CREATE INDEX IF NOT EXISTS companies_by_kind ON companies (kind, id)",
+    "CREATE INDEX IF NOT EXISTS companies_by_country ON companies (country, id)",
+    "CREATE INDEX IF NOT EXISTS links_by_supplier ON links (supplier_id, buyer_id)",
+    "CREATE INDEX IF NOT EXISTS requests_by_issuer ON requests (issuer_id)",
+    "CREATE INDEX IF NOT EXISTS cascades_by_from ON cascades (from_id)",
+    "CREATE INDEX IF NOT EXISTS cascades_by_to ON cascades (to_id)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS acks_identity "
+    "ON acknowledgements (request_id, company_id, status, at)",
+    "CREATE INDEX IF NOT EXISTS acks_by_company ON acknowledgements (company_id, at, seq)",
+    "CREATE INDEX IF NOT EXISTS acks_by_time ON acknowledgements (at, seq)",
+    *(
+        f"CREATE INDEX IF NOT EXISTS {table}_by_revision ON {table} (revision)"
+        for table in (*MIGRATED_TABLES, "tombstones")
+    ),
+)
 
 COMPANY_COLUMNS = "id, name, country, kind, identifiers, tags"
 REQUEST_COLUMNS = (
@@ -150,21 +207,33 @@ ACK_COLUMNS = "seq, request_id, company_id, status, at, evidence, recorded_at, p
 ACK_IDENTITY = "request_id, company_id, status, at"  # what makes two answers the same one
 LINK_COLUMNS = "buyer_id, supplier_id, category"
 
+# Writes take the row's columns followed by the revision the write commits as.
 UPSERT_COMPANY = (
-    f"INSERT INTO companies ({COMPANY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
+    f"INSERT INTO companies ({COMPANY_COLUMNS}, revision) VALUES (?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (id) DO UPDATE SET name = excluded.name, country = excluded.country, "
-    "kind = excluded.kind, identifiers = excluded.identifiers, tags = excluded.tags"
+    "kind = excluded.kind, identifiers = excluded.identifiers, tags = excluded.tags, "
+    "revision = excluded.revision"
 )
 UPSERT_LINK = (
-    f"INSERT INTO links ({LINK_COLUMNS}) VALUES (?, ?, ?) "
-    "ON CONFLICT (buyer_id, supplier_id) DO UPDATE SET category = excluded.category"
+    f"INSERT INTO links ({LINK_COLUMNS}, revision) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (buyer_id, supplier_id) DO UPDATE SET category = excluded.category, "
+    "revision = excluded.revision"
 )
-INSERT_REQUEST = f"INSERT INTO requests ({REQUEST_COLUMNS}) VALUES ({', '.join('?' * 13)})"
-INSERT_CASCADE = f"INSERT INTO cascades ({CASCADE_COLUMNS}) VALUES (?, ?, ?, ?)"
+INSERT_REQUEST = (
+    f"INSERT INTO requests ({REQUEST_COLUMNS}, revision) VALUES ({', '.join('?' * 14)})"
+)
+INSERT_CASCADE = f"INSERT INTO cascades ({CASCADE_COLUMNS}, revision) VALUES (?, ?, ?, ?, ?)"
+# seq is given: the store hands it out under the write lock, in batch order.
 INSERT_ACK = (
-    f"INSERT INTO acknowledgements ({ACK_IDENTITY}, evidence, recorded_at, posted_by) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+    f"INSERT INTO acknowledgements ({ACK_IDENTITY}, evidence, recorded_at, posted_by, "
+    "seq, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+# The last seq handed out (AUTOINCREMENT never reuses one, even after a delete).
+LAST_ACK_SEQ = """
+SELECT max(
+    coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'acknowledgements'), 0),
+    coalesce((SELECT max(seq) FROM acknowledgements), 0)
+)"""
 BUMP_REVISION = "UPDATE store_meta SET revision = revision + 1"
 
 SELECT_COMPANIES = f"SELECT {COMPANY_COLUMNS} FROM companies"
@@ -172,11 +241,62 @@ SELECT_LINKS = f"SELECT {LINK_COLUMNS} FROM links"
 SELECT_REQUESTS = f"SELECT {REQUEST_COLUMNS} FROM requests"
 SELECT_CASCADES = f"SELECT {CASCADE_COLUMNS} FROM cascades"
 SELECT_ACKS = f"SELECT {ACK_COLUMNS} FROM acknowledgements"
-SELECT_KINDS = "SELECT id, kind FROM companies"
 # Order of history reads: newest first; a tie on `at` goes to the later recorded.
 ACKS_NEWEST_FIRST = "at DESC, seq DESC"
 CASCADES_IN_SENDING_ORDER = "sent_at, request_id, from_id, to_id"
 SELECT_REVISION = "SELECT revision FROM store_meta"
+SELECT_LOG = "SELECT revision, log_from FROM store_meta"
+
+# -- columnar reads for the coverage engine ---------------------------------------------
+NETWORK_KINDS = "SELECT id, kind FROM companies"
+NETWORK_LINKS = f"{SELECT_LINKS} ORDER BY buyer_id, supplier_id"  # primary key order
+REQUEST_CASCADE_ROWS = (
+    f"SELECT from_id, to_id, {epoch_us_sql('sent_at')} FROM cascades "
+    "WHERE request_id = ? ORDER BY sent_at, from_id, to_id"
+)
+# acks_identity holds every column read here (and seq, the rowid): an index-only read.
+REQUEST_ACK_ROWS = (
+    f"SELECT company_id, status, {epoch_us_sql('at')}, seq FROM acknowledgements "
+    "WHERE request_id = ? ORDER BY seq"
+)
+
+# -- the change log: rows stamped after revision :since, at most :limit of each ---------
+# INDEXED BY: without statistics the planner guesses `revision > ?` keeps a quarter of the
+# rows and scans acknowledgements whole (by seq) instead; a poll must cost what changed.
+CHANGED_COMPANIES = (
+    "SELECT id, kind, revision FROM companies INDEXED BY companies_by_revision "
+    "WHERE revision > :since LIMIT :limit"
+)
+CHANGED_LINKS = (
+    "SELECT buyer_id, supplier_id, category, revision FROM links INDEXED BY links_by_revision "
+    "WHERE revision > :since LIMIT :limit"
+)
+CHANGED_REQUESTS = (
+    "SELECT id FROM requests INDEXED BY requests_by_revision WHERE revision > :since LIMIT :limit"
+)
+CHANGED_CASCADES = f"""
+SELECT request_id, from_id, to_id, {epoch_us_sql("sent_at")} FROM (
+    SELECT * FROM cascades INDEXED BY cascades_by_revision
+    WHERE revision > :since LIMIT :limit
+) ORDER BY sent_at, from_id, to_id"""
+CHANGED_ACKS = f"""
+SELECT request_id, company_id, status, {epoch_us_sql("at")}, seq FROM (
+    SELECT * FROM acknowledgements INDEXED BY acknowledgements_by_revision
+    WHERE revision > :since LIMIT :limit
+) ORDER BY seq"""
+CHANGED_TOMBSTONES = (
+    "SELECT entity, id, id2, revision FROM tombstones INDEXED BY tombstones_by_revision "
+    "WHERE revision > :since LIMIT :limit"
+)
+CHANGE_LOG = (
+    CHANGED_COMPANIES,
+    CHANGED_LINKS,
+    CHANGED_REQUESTS,
+    CHANGED_CASCADES,
+    CHANGED_ACKS,
+    CHANGED_TOMBSTONES,
+)
+"""The change-log queries in the order `port.assemble_changes` takes their rows."""
 
 # A company is "in use" while any of these reference it (the issuer check comes first).
 REFERENCED = """
@@ -186,20 +306,37 @@ SELECT EXISTS (SELECT 1 FROM links WHERE buyer_id = ?1)
     OR EXISTS (SELECT 1 FROM cascades WHERE to_id = ?1)
     OR EXISTS (SELECT 1 FROM acknowledgements WHERE company_id = ?1)
 """
-# Children before the parent, so the foreign keys hold at every step.
-FORCE_DELETE_REFERENCES = (
-    "DELETE FROM acknowledgements WHERE company_id = ?1",
-    "DELETE FROM cascades WHERE from_id = ?1 OR to_id = ?1",
-    "DELETE FROM links WHERE buyer_id = ?1 OR supplier_id = ?1",
+_TOMBSTONE = (
+    "INSERT INTO tombstones (entity, id, id2, revision) {rows} "
+    "ON CONFLICT (entity, id, id2) DO UPDATE SET revision = excluded.revision"
 )
+LINK_TOMBSTONE = _TOMBSTONE.format(rows="VALUES ('link', ?, ?, ?)")
+# Force delete of :company at :revision: tombstones first (they read what goes), then the
+# children before the parent, so the foreign keys hold at every step.
+FORCE_DELETE = (
+    _TOMBSTONE.format(
+        rows="SELECT 'events', request_id, '', :revision FROM acknowledgements "
+        "WHERE company_id = :company UNION SELECT 'events', request_id, '', :revision "
+        "FROM cascades WHERE from_id = :company OR to_id = :company"
+    ),
+    _TOMBSTONE.format(
+        rows="SELECT 'link', buyer_id, supplier_id, :revision FROM links "
+        "WHERE buyer_id = :company OR supplier_id = :company"
+    ),
+    "DELETE FROM acknowledgements WHERE company_id = :company",
+    "DELETE FROM cascades WHERE from_id = :company OR to_id = :company",
+    "DELETE FROM links WHERE buyer_id = :company OR supplier_id = :company",
+)
+COMPANY_TOMBSTONE = _TOMBSTONE.format(rows="VALUES ('company', :company, '', :revision)")
 CLEAR_ALL = (
     "DELETE FROM acknowledgements",
     "DELETE FROM cascades",
     "DELETE FROM requests",
     "DELETE FROM links",
     "DELETE FROM companies",
+    "DELETE FROM tombstones",
     "DELETE FROM sqlite_sequence WHERE name = 'acknowledgements'",
-    "UPDATE store_meta SET revision = 0",
+    "UPDATE store_meta SET revision = 0, log_from = 0",
 )
 
 
@@ -305,29 +442,3 @@ def ack_from_row(row: tuple[Any, ...]) -> Acknowledgement:
         recorded_at=from_text(recorded_at),
         posted_by=posted_by,
     )
-
-
-_LINK_FIELDS = frozenset(SupplyLink.model_fields)
-
-
-def trusted_links(rows: Iterable[tuple[str, str, str]]) -> list[SupplyLink]:
-    """Links from stored (buyer, supplier, category) rows, without validating them again.
-
-    Every stored row was validated on its way in. Skipping validation halves the time
-    `load_network` spends on 300k links; each object gets exactly the attributes pydantic's
-    `model_construct` would set, without its per-field Python loop.
-    """
-    new, put = object.__new__, object.__setattr__
-    links: list[SupplyLink] = []
-    for buyer_id, supplier_id, category in rows:
-        link = new(SupplyLink)
-        put(
-            link,
-            "__dict__",
-            {"buyer_id": buyer_id, "supplier_id": supplier_id, "category": category},
-        )
-        put(link, "__pydantic_fields_set__", _LINK_FIELDS)
-        put(link, "__pydantic_extra__", None)
-        put(link, "__pydantic_private__", None)
-        links.append(link)
-    return links
