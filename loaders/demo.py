@@ -1,56 +1,121 @@
 """The demo data set: a focal company, ~300 suppliers over 6 tiers, every catalog policy
-issued between 150 and 24 days ago and cascaded with a mix of forwards and answers."""
+issued between 150 and 24 days ago and cascaded with a mix of forwards and answers; and the
+writers that put a synthetic network into a store or a JSON file."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import IO, TypeVar
+
+from pydantic import BaseModel
 
 from graph_models.models import PolicyRequest, utc_now
 from loaders.synthetic import SyntheticNetwork, generate_network, issue_and_cascade
 from service.catalog import POLICIES
 from service.store.port import CascadeStore
 
-__all__ = ["demo_network", "load_demo_if_empty", "write_network"]
+__all__ = ["catalog_requests", "demo_network", "dump_network_json", "load_demo_if_empty",
+           "write_network"]
 
 BATCH = 1000
+T = TypeVar("T")
+Progress = Callable[[int], None]
+
+
+def catalog_requests(
+    issuer_id: str, count: int, *, prefix: str, now: datetime
+) -> list[PolicyRequest]:
+    """`count` requests of the catalog policies, issued from 150 to 24 days before `now`
+    (one alone: 87 days). Past the end of the catalog come revised versions (`-r2`, ...),
+    each superseding the previous one.
+
+    Examples
+    --------
+    >>> from datetime import UTC
+    >>> now = datetime(2026, 6, 1, tzinfo=UTC)
+    >>> requests = catalog_requests("focal", 9, prefix="x", now=now)
+    >>> [(r.id, r.supersedes) for r in requests[2:3] + requests[8:]]
+    [('x-minerals-2026', 'x-conflict-minerals-2017'), ('x-bcp-r2', 'x-bcp')]
+    >>> [f"{(now - r.issued_at).days} days" for r in requests[::8]]
+    ['150 days', '24 days']
+    """
+    ids: list[str] = []
+    requests = []
+    for i in range(count):
+        entry, revision = POLICIES[i % len(POLICIES)], i // len(POLICIES) + 1
+        ids.append(f"{prefix}-{entry.catalog_id}" + (f"-r{revision}" if revision > 1 else ""))
+        if revision > 1:
+            supersedes: str | None = ids[i - len(POLICIES)]
+        else:
+            older = f"{prefix}-{entry.supersedes}"
+            supersedes = older if entry.supersedes and older in ids else None
+        age = 150 - 126 * i / (count - 1) if count > 1 else 87
+        requests.append(PolicyRequest(
+            id=ids[-1], topic=entry.topic, title=entry.title, issuer_id=issuer_id,
+            issued_at=now - timedelta(days=age), version=entry.version,
+            due_days=entry.due_days, valid_days=entry.valid_days, mandatory=entry.mandatory,
+            applies_to=entry.applies_to, catalog_id=entry.catalog_id,
+            description=entry.description, supersedes=supersedes,
+        ))
+    return requests
 
 
 def demo_network(companies: int = 320, seed: int = 2026) -> SyntheticNetwork:
     net = generate_network(companies, seed=seed, tiers=6)
-    now = utc_now()
-    for age, entry in enumerate(POLICIES):
-        # Policies issued from 150 to 24 days ago: old ones are overdue, new ones pending.
-        request = PolicyRequest(
-            id=f"demo-{entry.catalog_id}", topic=entry.topic, title=entry.title,
-            issuer_id=net.focal_id, issued_at=now - timedelta(days=150 - 18 * age),
-            version=entry.version, due_days=entry.due_days, valid_days=entry.valid_days,
-            mandatory=entry.mandatory,
-            applies_to=entry.applies_to, catalog_id=entry.catalog_id,
-            description=entry.description,
-            supersedes="demo-conflict-minerals-2017" if entry.supersedes else None,
-        )
+    # Policies issued from 150 to 24 days ago: old ones are overdue, new ones pending.
+    for request in catalog_requests(net.focal_id, len(POLICIES), prefix="demo", now=utc_now()):
         issue_and_cascade(net, request, seed=seed)
     return net
 
 
-def _batches(items: list, size: int = BATCH):  # type: ignore[no-untyped-def]
+def _batches(items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
-def write_network(store: CascadeStore, net: SyntheticNetwork) -> None:
-    """Write a network through the port, in batches."""
+def write_network(
+    store: CascadeStore, net: SyntheticNetwork, *, progress: Progress | None = None
+) -> None:
+    """Write a network through the port, in batches; `progress(n)` after each n records."""
+    tick = progress or (lambda _: None)
     for chunk in _batches(net.companies):
         store.upsert_companies(chunk)
-    for chunk in _batches(net.links):
-        store.add_links(chunk)
+        tick(len(chunk))
+    for links in _batches(net.links):
+        store.add_links(links)
+        tick(len(links))
     for request in net.requests:
         if store.get_request(request.id) is None:
             store.create_request(request)
-    for chunk in _batches(net.cascades):
-        store.add_cascades(chunk)
-    for chunk in _batches(net.acknowledgements):
-        store.add_acknowledgements(chunk)
+        tick(1)
+    for cascades in _batches(net.cascades):
+        store.add_cascades(cascades)
+        tick(len(cascades))
+    for answers in _batches(net.acknowledgements):
+        store.add_acknowledgements(answers)
+        tick(len(answers))
+
+
+def dump_network_json(
+    net: SyntheticNetwork, out: IO[str], *, progress: Progress | None = None
+) -> None:
+    """Write one JSON document `{"companies": [...], "links": [...], "requests": [...],
+    "cascades": [...], "acknowledgements": [...]}` of the models' JSON form, streamed item
+    by item so a million links never sit in memory as one string."""
+    tick = progress or (lambda _: None)
+    sections: dict[str, Sequence[BaseModel]] = {
+        "companies": net.companies, "links": net.links, "requests": net.requests,
+        "cascades": net.cascades, "acknowledgements": net.acknowledgements,
+    }
+    out.write("{")
+    for number, (name, items) in enumerate(sections.items()):
+        out.write(f'{", " if number else ""}"{name}": [')
+        for start, batch in enumerate(_batches(items)):
+            out.write((",\n" if start else "") + ",\n".join(m.model_dump_json() for m in batch))
+            tick(len(batch))
+        out.write("]")
+    out.write("}\n")
 
 
 def load_demo_if_empty(store: CascadeStore) -> bool:

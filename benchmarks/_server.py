@@ -1,0 +1,87 @@
+"""The real service in a subprocess, for benchmarks that talk HTTP to it.
+
+    with running_service("sqlite:////tmp/bench.db") as base_url:
+        httpx.get(f"{base_url}/healthz")
+
+Runs `python -m uvicorn service.app:create_app --factory` on a free loopback port: the same
+`create_app(Settings())` that `cascade serve` runs (settings from the environment, so the
+store goes in as CASCADE_STORE), but as an import string, so `workers` > 1 works, and
+without the access log unless asked (a log line per request would be part of the figure).
+Waits until `/healthz` answers and stops the server with SIGTERM at the end (SIGKILL only if
+it has not exited 15 s later).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from service.dev_neo4j import free_port
+
+__all__ = ["running_service"]
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def running_service(
+    store: str, *, workers: int = 1, access_log: bool = False, startup_timeout: float = 120.0
+) -> Iterator[str]:
+    """Yield the base URL of a service on `store`; its output goes to a temporary log,
+    printed when something fails."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory",
+               "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+               "--log-level", "warning", "--access-log" if access_log else "--no-access-log"]
+    env = {**os.environ, "CASCADE_STORE": store, "PYTHONPATH": str(ROOT)}
+    with tempfile.TemporaryFile("w+") as log:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
+                                  stderr=subprocess.STDOUT)
+        try:
+            base_url = f"http://127.0.0.1:{port}"
+            _wait_until_healthy(server, base_url, startup_timeout, log)
+            yield base_url
+        except Exception:
+            log.seek(0)
+            print(f"--- service log (last lines) ---\n{log.read()[-4000:]}", file=sys.stderr)
+            raise
+        finally:
+            _stop(server)
+
+
+def _wait_until_healthy(
+    server: subprocess.Popen[bytes], base_url: str, timeout: float, log: IO[str]
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"the service exited with {server.returncode}:\n{log.read()}")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass  # not listening yet
+        time.sleep(0.1)
+    raise TimeoutError(f"the service did not answer /healthz within {timeout:.0f} s")
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is not None:
+        return
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()

@@ -1,0 +1,219 @@
+"""Dashboard polling over real HTTP: throughput and latency of /healthz and /v1/gap-counts,
+and the time from one acknowledgement to gap counts that show it.
+
+    .venv/bin/cascade generate --companies 3000 --links 10000 --requests 8 --seed 1 \\
+        --store sqlite:////tmp/poll.db
+    .venv/bin/python benchmarks/http_polling.py --store sqlite:////tmp/poll.db
+
+Starts the service in a subprocess (`_server.py`) on a store that is already filled.
+Throughput: --concurrency threads, each with its own keep-alive httpx client, GET one path
+in a loop for --warmup + --seconds; requests that end within the --seconds after the
+warm-up count (requests/s = count / --seconds; latencies of those). Median of --repeats
+runs; `n` is the number of requests behind the figures of one run. If /v1/gap-counts
+sends an ETag, the conditional GET a dashboard would make (If-None-Match) is measured too.
+Then --acks times, one at a time on an idle service: POST an accepted acknowledgement for a
+reached company that is pending or overdue, and poll /v1/gap-counts until that request's
+counts change. Note: this adds --acks acknowledgements to the store.
+Client and server share the machine, so on few cores the client's CPU bounds /healthz.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from _server import running_service
+
+STANDING_TO_FIX = {"pending", "overdue"}
+
+
+@dataclass(frozen=True)
+class Window:
+    """When load starts, when measuring starts (after the warm-up) and when it ends."""
+
+    start: float
+    measure_from: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Run:
+    count: int
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def hammer(base_url: str, path: str, headers: dict[str, str], window: Window
+           ) -> tuple[list[float], int]:
+    """One client's loop: latencies (s) of the requests that ended inside the measured
+    window, and errors."""
+    latencies: list[float] = []
+    errors = 0
+    with httpx.Client(base_url=base_url, headers=headers, timeout=60.0) as client:
+        time.sleep(max(0.0, window.start - time.perf_counter()))
+        while (sent := time.perf_counter()) < window.end:
+            response = client.get(path)
+            done = time.perf_counter()
+            if window.measure_from <= done <= window.end:
+                latencies.append(done - sent)
+                errors += response.status_code not in (200, 304)
+    return latencies, errors
+
+
+def load_run(base_url: str, path: str, headers: dict[str, str], args: argparse.Namespace) -> Run:
+    start = time.perf_counter() + 0.2  # every client connected and waiting
+    window = Window(start, start + args.warmup, start + args.warmup + args.seconds)
+    with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+        results = list(pool.map(lambda _: hammer(base_url, path, headers, window),
+                                range(args.concurrency)))
+    latencies = sorted(lat for lats, _ in results for lat in lats)
+    if not latencies:
+        return Run(0, 0.0, float("nan"), float("nan"), sum(err for _, err in results))
+    return Run(
+        count=len(latencies),
+        requests_per_s=len(latencies) / args.seconds,
+        p50_ms=1000 * latencies[len(latencies) // 2],
+        p99_ms=1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        errors=sum(err for _, err in results),
+    )
+
+
+def throughput(base_url: str, path: str, headers: dict[str, str], args: argparse.Namespace
+               ) -> Run:
+    """The median of --repeats runs, figure by figure."""
+    runs = [load_run(base_url, path, headers, args) for _ in range(args.repeats)]
+    return Run(
+        count=int(statistics.median(r.count for r in runs)),
+        requests_per_s=statistics.median(r.requests_per_s for r in runs),
+        p50_ms=statistics.median(r.p50_ms for r in runs),
+        p99_ms=statistics.median(r.p99_ms for r in runs),
+        errors=sum(r.errors for r in runs),
+    )
+
+
+def gap_counts(client: httpx.Client) -> dict[str, dict[str, Any]]:
+    response = client.get("/v1/gap-counts")
+    response.raise_for_status()
+    return {row["request_id"]: row for row in response.json()["requests"]}
+
+
+def companies_to_answer(client: httpx.Client, request_id: str, wanted: int) -> list[str]:
+    """Reached companies whose standing is pending or overdue: the break points of
+    uncovered paths broken for that reason."""
+    found: dict[str, None] = {}
+    cursor = None
+    for _ in range(50):  # pages
+        params = {"limit": 1000, **({"cursor": cursor} if cursor else {})}
+        page = client.get(f"/v1/requests/{request_id}/uncovered-paths", params=params)
+        page.raise_for_status()
+        for path in page.json()["items"]:
+            if path["reason"] in STANDING_TO_FIX:
+                found.setdefault(path["companies"][path["break_index"]])
+        cursor = page.json()["next_cursor"]
+        if len(found) >= wanted or not cursor:
+            break
+    return list(found)[:wanted]
+
+
+def ack_to_counts(client: httpx.Client, request_id: str, company_id: str, timeout: float
+                  ) -> tuple[float, float, int]:
+    """POST one acceptance; ms until the POST answered, ms until gap counts changed, polls."""
+    before = gap_counts(client)[request_id]
+    sent = time.perf_counter()
+    body = {"request_id": request_id, "company_id": company_id, "status": "accepted"}
+    response = client.post("/v1/acknowledgements", json=body)
+    posted = time.perf_counter()
+    if response.status_code != 201:
+        raise RuntimeError(f"acknowledgement refused: {response.status_code} {response.text}")
+    polls = 0
+    while time.perf_counter() - sent < timeout:
+        polls += 1
+        if gap_counts(client)[request_id] != before:
+            return 1000 * (posted - sent), 1000 * (time.perf_counter() - sent), polls
+    raise TimeoutError(f"gap counts of {request_id} unchanged {timeout:.0f} s after the ack")
+
+
+def measure_acks(base_url: str, args: argparse.Namespace) -> dict[str, Any] | None:
+    with httpx.Client(base_url=base_url, timeout=300.0) as client:
+        counts = gap_counts(client)
+        if not counts:
+            return None
+        request_id = max(counts, key=lambda r: counts[r]["pending"] + counts[r]["overdue"])
+        companies = companies_to_answer(client, request_id, args.acks)
+        samples = [ack_to_counts(client, request_id, c, args.ack_timeout) for c in companies]
+    if not samples:
+        return None
+    return {"request": request_id, "acks": len(samples),
+            "post_ms": statistics.median(s[0] for s in samples),
+            "visible_ms": statistics.median(s[1] for s in samples),
+            "visible_min_ms": min(s[1] for s in samples),
+            "visible_max_ms": max(s[1] for s in samples),
+            "polls": statistics.median(s[2] for s in samples)}
+
+
+def describe(base_url: str) -> tuple[str, str | None]:
+    with httpx.Client(base_url=base_url, timeout=300.0) as client:
+        first = client.get("/v1/gap-counts")  # also warms the snapshot before any timing
+        first.raise_for_status()
+        body = first.json()
+        shape = (f"{len(body['requests'])} requests, revision {body['revision']}, "
+                 f"gap-counts body {len(first.content):,} bytes")
+        return shape, first.headers.get("etag")
+
+
+def print_table(rows: dict[str, Run], acks: dict[str, Any] | None, args: argparse.Namespace
+                ) -> None:
+    print(f"\nmedian of {args.repeats} runs of {args.seconds:g} s after {args.warmup:g} s "
+          f"warm-up, {args.concurrency} keep-alive clients, {args.workers} server worker(s)")
+    print(f"{'endpoint':34} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} {'n':>7} {'errors':>6}")
+    for name, run in rows.items():
+        print(f"{name:34} {run.requests_per_s:9.2f} {run.p50_ms:9.2f} {run.p99_ms:9.2f} "
+              f"{run.count:7d} {run.errors:6d}")
+        if not run.count:
+            print(f"  {name}: no request ended within the window; raise --seconds")
+    health, counts = rows["GET /healthz"], rows["GET /v1/gap-counts"]
+    if health.requests_per_s:
+        ratio = counts.requests_per_s / health.requests_per_s
+        print(f"gap-counts/healthz throughput: {ratio:.3g}")
+    if args.acks == 0 or acks is None:
+        print("one ack to updated counts: " + ("skipped (--acks 0)" if args.acks == 0 else
+              "no request has a pending or overdue company"))
+        return
+    print(f"\none acknowledgement to updated counts ({acks['request']}, median of "
+          f"{acks['acks']} acks): POST {acks['post_ms']:.1f} ms, counts changed after "
+          f"{acks['visible_ms']:.1f} ms (min {acks['visible_min_ms']:.1f}, max "
+          f"{acks['visible_max_ms']:.1f}; {acks['polls']:g} polls)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", required=True, help="sqlite:///PATH or neo4j://HOST:PORT")
+    parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds a run")
+    parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first")
+    parser.add_argument("--concurrency", type=int, default=4, help="client threads")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--acks", type=int, default=7, help="ack-to-counts samples")
+    parser.add_argument("--ack-timeout", type=float, default=120.0)
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes")
+    args = parser.parse_args()
+    with running_service(args.store, workers=args.workers) as base_url:
+        shape, etag = describe(base_url)
+        print(f"service {base_url} on {args.store}: {shape}")
+        rows = {"GET /healthz": throughput(base_url, "/healthz", {}, args),
+                "GET /v1/gap-counts": throughput(base_url, "/v1/gap-counts", {}, args)}
+        if etag:
+            rows["GET /v1/gap-counts If-None-Match"] = throughput(
+                base_url, "/v1/gap-counts", {"If-None-Match": etag}, args)
+        acks = measure_acks(base_url, args) if args.acks > 0 else None
+    print_table(rows, acks, args)
+
+
+if __name__ == "__main__":
+    main()
