@@ -14,16 +14,16 @@ from hypothesis import strategies as st
 from api_tests.test_engine_properties import PROPERTY, Scenario, all_uncovered, scenarios
 from graph_models.compact import CompactNetwork
 from graph_models.coverage import gap_edges, state_counts, tier_table
-from graph_models.engine import NEVER, ArrayAnalysis, RequestLedger, RequestScope, epoch_us
+from graph_models.engine import NEVER, ArrayAnalysis, RequestLedger, RequestScope, to_epoch_us
 from graph_models.engine_paths import uncovered_page
 from graph_models.paths import path_counts
 
 
 def rows(s: Scenario) -> tuple[list, list]:
     rid = s.request.id
-    cascades = [(e.from_id, e.to_id, epoch_us(e.sent_at)) for e in s.cascades
+    cascades = [(e.from_id, e.to_id, to_epoch_us(e.sent_at)) for e in s.cascades
                 if e.request_id == rid]
-    acks = [(a.company_id, str(a.status), epoch_us(a.at), a.seq) for a in s.acks
+    acks = [(a.company_id, str(a.status), to_epoch_us(a.at), a.seq) for a in s.acks
             if a.request_id == rid]
     return cascades, acks
 
@@ -61,7 +61,7 @@ def test_states_coverage_gaps_and_tiers_are_the_reference_ones(s: Scenario) -> N
     assert fast.tier_table() == tier_table(ref)
     assert fast.gaps() == [(g.from_id, g.to_id, g.tier, g.impact) for g in gap_edges(ref)]
     first = {ids[i]: t for i, t in enumerate(fast.first.tolist()) if t != NEVER}
-    assert first == {v: epoch_us(t) for v, t in ref.first_reached.items()}
+    assert first == {v: to_epoch_us(t) for v, t in ref.first_reached.items()}
 
 @PROPERTY
 @given(scenarios())

@@ -20,22 +20,22 @@ Times are integer microseconds since the epoch (UTC).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
 
 from graph_models.compact import KINDS, CompactNetwork, ComponentDag, distances_from, reachable
-from graph_models.models import NodeState, PolicyRequest
+from graph_models.models import NodeState, PolicyRequest, from_epoch_us, to_epoch_us
 
 __all__ = [
     "STATES",
     "ArrayAnalysis",
     "RequestLedger",
     "RequestScope",
-    "epoch_us",
     "from_epoch_us",
+    "to_epoch_us",
 ]
 
 STATES: tuple[NodeState, ...] = tuple(NodeState)
@@ -45,18 +45,7 @@ _STATUS_CODE = {status: code for code, status in enumerate(ACK_STATUSES)}
 ACCEPTED, DECLINED = _STATUS_CODE["accepted"], _STATUS_CODE["declined"]
 NEVER = np.iinfo(np.int64).max  # "no such time"
 _DAY_US = 86_400_000_000
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 INT64_SAFE = 2.0**62  # path counts above this switch to exact Python integers
-
-
-def epoch_us(at: datetime) -> int:
-    """Microseconds since the epoch of an aware datetime (exact, no float rounding)."""
-    delta = at - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def from_epoch_us(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=int(us))
 
 
 class RequestScope:
@@ -219,13 +208,20 @@ class RequestLedger:
             return
         picked = [r for r, keep in zip(rows, fresh, strict=True) if keep]
         company = self.scope.network.indexes(r[0] for r in picked).astype(np.int64)
+        # An answer of a company the network does not know yet is not recorded, so it is
+        # folded when the change log delivers it again with its company.
+        known = company >= 0
+        if not known.any():
+            return
+        picked = [r for r, keep in zip(picked, known, strict=True) if keep]
+        company, seq = company[known], seq[fresh][known]
         status = np.fromiter((_STATUS_CODE[r[1]] for r in picked), dtype=np.int64)
         at = np.fromiter((r[2] for r in picked), dtype=np.int64)
         base = self.ack_seq.size
         self.ack_company = np.concatenate([self.ack_company, company])
         self.ack_status = np.concatenate([self.ack_status, status])
         self.ack_at = np.concatenate([self.ack_at, at])
-        self.ack_seq = np.concatenate([self.ack_seq, seq[fresh]])
+        self.ack_seq = np.concatenate([self.ack_seq, seq])
         self.answer = self.answer.copy()
         _fold_answers(self.answer, self.ack_company, self.ack_at, self.ack_seq,
                       np.arange(base, self.ack_seq.size))
@@ -290,7 +286,7 @@ class ArrayAnalysis:
     def __init__(self, ledger: RequestLedger, as_of: datetime) -> None:
         scope = ledger.scope
         self.scope, self.ledger, self.as_of = scope, ledger, as_of
-        self.now = now = epoch_us(as_of)
+        self.now = now = to_epoch_us(as_of)
         if now >= ledger.latest:  # nothing recorded after as_of: the folds are current
             self.answer, self.forwards = ledger.answer, ledger.reach_now()
         else:
@@ -362,7 +358,7 @@ class ArrayAnalysis:
     def advances_to(self, ledger: RequestLedger, as_of: datetime) -> bool:
         """Whether `advanced` is exact: same scope and forwards, both analyses on the
         folds for "now", and no state turned by the clock in between."""
-        now = epoch_us(as_of)
+        now = to_epoch_us(as_of)
         return (ledger.scope is self.scope and now >= ledger.latest
                 and self.forwards is ledger.reach_now() and self.answer is self.ledger.answer
                 and self.now <= now < self.valid_until())
@@ -372,7 +368,7 @@ class ArrayAnalysis:
         changed are re-stated; coverage grows from them, or is recomputed if one lost its
         acknowledgement."""
         nxt = object.__new__(ArrayAnalysis)
-        nxt.scope, nxt.ledger, nxt.as_of, nxt.now = self.scope, ledger, as_of, epoch_us(as_of)
+        nxt.scope, nxt.ledger, nxt.as_of, nxt.now = self.scope, ledger, as_of, to_epoch_us(as_of)
         nxt.answer, nxt.forwards, nxt._good = ledger.answer, self.forwards, {}
         changed = np.flatnonzero(ledger.answer != self.answer)
         changed = changed[self.scope.inside[changed] & (changed != self.scope.root)]

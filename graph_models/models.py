@@ -23,8 +23,24 @@ __all__ = [
     "PolicyRequest",
     "SupplyLink",
     "UtcDateTime",
+    "from_epoch_us",
+    "to_epoch_us",
     "utc_now",
 ]
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def to_epoch_us(value: datetime) -> int:
+    """An aware datetime as whole microseconds since 1970-01-01 UTC (exact, any year)."""
+    return (value - _EPOCH) // _MICROSECOND
+
+
+def from_epoch_us(epoch_us: int) -> datetime:
+    """Microseconds since the epoch as an aware UTC datetime (inverse of `to_epoch_us`)."""
+    return _EPOCH + timedelta(microseconds=int(epoch_us))
 
 
 def utc_now() -> datetime:

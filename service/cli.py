@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
+import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn, Protocol, runtime_checkable
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from graph_models.models import NodeState
@@ -15,6 +26,9 @@ from service.schemas import CoverageRead
 from service.settings import Settings
 from service.store import build_store
 from service.store.port import CascadeStore, StoreUnavailable
+
+if TYPE_CHECKING:
+    from loaders.synthetic import SyntheticNetwork
 
 app = typer.Typer(help="Supply-chain cascade graph service.", no_args_is_help=True)
 console = Console()
@@ -54,12 +68,18 @@ def serve(
     import uvicorn
 
     settings = _settings(store, demo=demo or Settings().demo)
-    _open_store(settings).close()  # fail fast with a clear message, not a traceback
+    opened = _open_store(settings)  # fail fast with a clear message, not a traceback
+    if settings.demo:  # once, here: several workers must not race to load it
+        from loaders.demo import load_demo_if_empty
+
+        load_demo_if_empty(opened)
+    opened.close()
     console.print(f"cascade service on http://{host}:{port} (store {settings.store}); "
                   f"API docs at http://{host}:{port}/docs")
-    from service.app import create_app
-
-    uvicorn.run(create_app(settings), host=host, port=port, workers=workers)
+    # Workers are separate processes: they build the app from the environment.
+    os.environ["CASCADE_STORE"] = settings.store
+    os.environ["CASCADE_DEMO"] = "false"
+    uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
 @app.command("init-schema")
@@ -126,6 +146,131 @@ def catalog() -> None:
         table.add_row(entry.catalog_id, entry.topic, entry.title, scope,
                       "yes" if entry.mandatory else "no")
     console.print(table)
+
+
+@runtime_checkable
+class _Clearable(Protocol):
+    def clear_all(self) -> None: ...
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description:<22}"), BarColumn(),
+                    MofNCompleteColumn(), TimeElapsedColumn(), console=console)
+
+
+def _refuse(message: str) -> NoReturn:
+    console.print(f"[red]{message}[/red]", soft_wrap=True)
+    raise typer.Exit(code=1)
+
+
+def _open_target(url: str | None, out: Path | None, replace: bool) -> CascadeStore | None:
+    """The empty store to write to (None with --out), or exit with one clear line."""
+    if out is not None:
+        if url:
+            console.print("[red]--out writes a file instead of a store: drop --store[/red]")
+            raise typer.Exit(code=2)
+        if out.exists() and not replace:
+            _refuse(f"{out} exists; pass --replace to overwrite it")
+        return None
+    settings = _settings(url)
+    active = _open_store(settings)
+    if active.list_companies(limit=1) and not replace:
+        active.close()
+        _refuse(f"the store {settings.store} already holds companies; "
+                "pass --replace to clear it first")
+    if replace and not isinstance(active, _Clearable):
+        active.close()
+        _refuse(f"the store {settings.store} cannot be cleared")
+    return active
+
+
+def _build_network(
+    bar: Progress, *, companies: int, seed: int, links: int | None, tiers: int, requests: int,
+    forward_share: float, answer_share: float,
+) -> SyntheticNetwork:
+    from graph_models.models import utc_now
+    from loaders.demo import catalog_requests
+    from loaders.synthetic import generate_network, issue_and_cascade
+
+    task = bar.add_task("generating network", total=None)
+    try:
+        net = generate_network(companies, seed=seed, tiers=tiers, links=links)
+    except ValueError as exc:  # sizes that do not fit: a usage error
+        console.print(f"[red]{exc}[/red]", soft_wrap=True)
+        raise typer.Exit(code=2) from None
+    bar.update(task, total=1, completed=1)
+    now = utc_now()
+    task = bar.add_task("cascading requests", total=requests)
+    for request in catalog_requests(net.focal_id, requests, prefix="gen", now=now):
+        issue_and_cascade(net, request, forward_share=forward_share, answer_share=answer_share,
+                          seed=seed, as_of=now)
+        bar.advance(task)
+    return net
+
+
+def _write(bar: Progress, net: SyntheticNetwork, store: CascadeStore | None, out: Path | None,
+           replace: bool) -> None:
+    from loaders.demo import dump_network_json, write_network
+
+    total = (len(net.companies) + len(net.links) + len(net.requests) + len(net.cascades)
+             + len(net.acknowledgements))
+    task = bar.add_task(f"writing {out or 'store'}", total=total)
+    tick = functools.partial(bar.advance, task)
+    if out is not None:
+        with out.open("w", encoding="utf-8") as file:
+            dump_network_json(net, file, progress=tick)
+    elif store is not None:
+        if replace and isinstance(store, _Clearable):
+            store.clear_all()
+        write_network(store, net, progress=tick)
+
+
+def _summary(net: SyntheticNetwork, seconds: float, target: str) -> Table:
+    table = Table.grid(padding=(0, 2))
+    rows = {"companies": len(net.companies), "links": len(net.links),
+            "tiers": len(net.tiers) - 1, "requests": len(net.requests),
+            "cascades": len(net.cascades), "answers": len(net.acknowledgements)}
+    for name, value in rows.items():
+        table.add_row(name, f"{value:,}")
+    table.add_row("time", f"{seconds:.1f} s")
+    table.add_row("written to", target)
+    return table
+
+
+@app.command()
+def generate(
+    companies: Annotated[int, typer.Option(min=2, help="Companies, the focal one included")],
+    seed: Annotated[int, typer.Option(help="The same seed gives the same network")],
+    links: Annotated[int | None, typer.Option(
+        min=1, help="Links to create (default: natural density, ~1.45 per company)")] = None,
+    tiers: Annotated[int, typer.Option(min=1, help="Supplier tiers")] = 8,
+    requests: Annotated[int, typer.Option(
+        min=0, help="Catalog policies to issue and cascade (past 8: revised versions)")] = 1,
+    forward_share: Annotated[float, typer.Option(
+        min=0, max=1, help="Chance a reached supplier forwards to each supplier")] = 0.8,
+    answer_share: Annotated[float, typer.Option(
+        min=0, max=1, help="Chance a reached supplier answers")] = 0.75,
+    store: StoreOption = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Write one JSON document here instead of a store")] = None,
+    replace: Annotated[bool, typer.Option(
+        help="Clear a store that holds data (or overwrite --out)")] = False,
+) -> None:
+    """Generate a seeded synthetic network, cascade catalog requests over it, and write it
+    to the store (refusing a non-empty one without --replace) or to a JSON file."""
+    start = time.perf_counter()
+    target = _open_target(store, out, replace)
+    try:
+        with _progress() as bar:
+            net = _build_network(bar, companies=companies, seed=seed, links=links, tiers=tiers,
+                                 requests=requests, forward_share=forward_share,
+                                 answer_share=answer_share)
+            _write(bar, net, target, out, replace)
+    finally:
+        if target is not None:
+            target.close()
+    where = str(out) if out is not None else _settings(store).store
+    console.print(_summary(net, time.perf_counter() - start, where))
 
 
 @app.command("dev-neo4j")

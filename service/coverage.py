@@ -1,30 +1,36 @@
-"""Coverage reads: the per-process graph snapshot and the questions asked of it.
+"""Coverage reads: the per-worker graph snapshot and the questions asked of it.
 
-The supplier graph is loaded once per store revision and shared by every request; the
-events of one request are read per question. The engine itself is pure
-(`graph_models.coverage`); this module only feeds it and shapes its answers.
+The snapshot holds the supplier network as arrays (`graph_models.compact`) and, per
+request, its events folded into a `RequestLedger`. It is keyed by the store revision and
+follows writes through the store's change log (`changes_since`): a network change patches
+the arrays, new events are folded into the ledgers, and only when the log cannot answer
+(or too much changed) is the network reloaded. The last "now" analysis of each request is
+kept with the instant until which no state can turn by the clock alone, so a dashboard
+poll with no write in between is a cache hit, and a single acknowledgement advances the
+previous analysis instead of recomputing it.
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, field
 from datetime import datetime
 
-import networkx as nx
+import numpy as np
 
-from graph_models.coverage import (
-    CoverageAnalysis,
-    analyse_coverage,
-    gap_edges,
-    state_counts,
-    supply_graph,
-    tier_table,
+from graph_models.compact import CompactNetwork, distances_from
+from graph_models.engine import (
+    NEVER,
+    ArrayAnalysis,
+    RequestLedger,
+    RequestScope,
+    from_epoch_us,
+    to_epoch_us,
 )
-from graph_models.models import NodeState, utc_now
-from graph_models.paths import path_counts, uncovered_paths
+from graph_models.engine_paths import chain_to, uncovered_page
+from graph_models.models import NodeState, PolicyRequest, utc_now
 from service.cursors import decode_offset, encode_cursor
 from service.errors import NotFound
-from service.issuing import get_request
 from service.schemas import (
     CompanyStanding,
     CoverageRead,
@@ -37,61 +43,160 @@ from service.schemas import (
     UncoveredPathRead,
     UpstreamCompany,
 )
-from service.store.port import CascadeStore
+from service.store.port import CascadeStore, ChangeSet
 
 __all__ = ["CoverageService"]
 
+POLLED_STATES = (NodeState.unreached, NodeState.pending, NodeState.overdue,
+                 NodeState.declined, NodeState.expired)
+
+
+@dataclass
+class _RequestCache:
+    request: PolicyRequest
+    scope: RequestScope | None = None
+    ledger: RequestLedger | None = None
+    now: ArrayAnalysis | None = None  # the latest analysis at "now"
+    counts: RequestGapCounts | None = None  # its gap-counts row
+    gaps: list[tuple[str, str, int, int]] | None = field(default=None, repr=False)
+
 
 class CoverageService:
-    """Answers coverage questions from a graph snapshot keyed by store revision."""
+    """Answers coverage questions from a snapshot that follows the store's change log."""
 
-    def __init__(self, store: CascadeStore) -> None:
+    def __init__(self, store: CascadeStore, *, change_limit: int = 50_000) -> None:
         self.store = store
-        self._lock = threading.Lock()
-        self._graph: nx.DiGraph = nx.DiGraph()
+        self.change_limit = change_limit
+        self._lock = threading.RLock()
+        self._network: CompactNetwork | None = None
         self._revision = -1
+        self._requests: dict[str, _RequestCache] = {}
+        self.reloads = 0  # full network loads (for tests and metrics)
+        self.analyses = 0  # "now" analyses computed or advanced (cache misses)
+        self._body: tuple[int, tuple[RequestGapCounts, ...], bytes] | None = None
 
-    def snapshot(self) -> tuple[int, nx.DiGraph]:
-        """The supplier graph at the current revision, reloaded only after writes."""
+    # -- the snapshot ---------------------------------------------------------------------
+
+    def refresh(self) -> int:
+        """Bring the snapshot to the store's current revision; return that revision."""
         revision = self.store.revision()
         with self._lock:
-            if revision != self._revision:
-                network = self.store.load_network()
-                self._graph = supply_graph(network.kinds, network.links)
-                self._revision = network.revision
-            return self._revision, self._graph
+            if revision == self._revision:
+                return revision
+            changes = (self.store.changes_since(self._revision, limit=self.change_limit)
+                       if self._network is not None else None)
+            if changes is None:
+                self._reload()
+            else:
+                self._apply(changes)
+            return self._revision
 
-    def analyse(self, request_id: str, as_of: datetime | None) -> tuple[int, CoverageAnalysis]:
-        request = get_request(store=self.store, request_id=request_id)
-        revision, graph = self.snapshot()
-        events = self.store.request_events(request_id)
-        analysis = analyse_coverage(
-            graph, request, events.cascades, events.acknowledgements, as_of or utc_now()
-        )
-        return revision, analysis
+    def _reload(self) -> None:
+        network = self.store.load_network()
+        self._network = CompactNetwork.build(network.kinds, network.links)
+        self._revision = network.revision
+        self._requests = {r.id: _RequestCache(r) for r in self.store.list_requests()}
+        self.reloads += 1
+
+    def _apply(self, changes: ChangeSet) -> None:
+        assert self._network is not None
+        if changes.companies or changes.links:
+            self._network = self._network.with_changes(changes.companies, changes.links)
+            for cache in self._requests.values():  # scopes are rebuilt on next use
+                cache.scope, cache.now, cache.counts, cache.gaps = None, None, None, None
+        for request_id in changes.requests - set(self._requests):
+            created = self.store.get_request(request_id)
+            if created is not None:
+                self._requests[request_id] = _RequestCache(created)
+        for request_id in changes.events_removed & set(self._requests):
+            self._requests[request_id] = _RequestCache(self._requests[request_id].request)
+        for request_id in set(changes.cascades) | set(changes.acknowledgements):
+            held = self._requests.get(request_id)
+            if held is not None and held.ledger is not None:
+                ledger = self._ledger(held)
+                held.ledger = ledger.with_events(changes.cascades.get(request_id, []),
+                                                 changes.acknowledgements.get(request_id, []))
+                held.counts, held.gaps = None, None
+        self._revision = changes.revision
+
+    def _cache(self, request_id: str) -> _RequestCache:
+        cache = self._requests.get(request_id)
+        if cache is None:
+            raise NotFound(f"no request {request_id!r}")
+        return cache
+
+    def _ledger(self, cache: _RequestCache) -> RequestLedger:
+        """The request's ledger over the current network (loaded on first use)."""
+        assert self._network is not None
+        if cache.scope is None or cache.scope.network is not self._network:
+            cache.scope = RequestScope(self._network, cache.request)
+        if cache.ledger is None:
+            events = self.store.request_events(cache.request.id)
+            cache.ledger = RequestLedger.of(cache.scope, events.cascades,
+                                            events.acknowledgements)
+        elif cache.ledger.scope is not cache.scope:
+            cache.ledger = cache.ledger.rebased(cache.scope)
+        return cache.ledger
+
+    def analyse(self, request_id: str, as_of: datetime | None) -> tuple[int, ArrayAnalysis]:
+        """The analysis of a request at `as_of` (default now), reusing the last one while
+        nothing was written and no state turned by the clock."""
+        revision = self.refresh()
+        with self._lock:
+            cache = self._cache(request_id)
+            if as_of is not None:
+                return revision, self._ledger(cache).analyse(as_of)
+            return revision, self._analysis_now(cache)
+
+    def _analysis_now(self, cache: _RequestCache) -> ArrayAnalysis:
+        """The request's analysis now (call with the lock held, after `refresh`)."""
+        ledger = self._ledger(cache)
+        now = utc_now()
+        held = cache.now
+        if held is not None and held.ledger is ledger and to_epoch_us(now) < held.valid_until():
+            return held
+        cache.now = ledger.analyse(now, previous=held)
+        cache.counts, cache.gaps = None, None
+        self.analyses += 1
+        return cache.now
+
+    # -- answers --------------------------------------------------------------------------
 
     def coverage(self, *, request_id: str, as_of: datetime | None) -> CoverageRead:
         revision, analysis = self.analyse(request_id, as_of)
-        paths = path_counts(analysis)
+        total, covered = analysis.path_counts()
         return CoverageRead(
             request_id=request_id,
-            root_id=analysis.root,
+            root_id=analysis.scope.request.issuer_id,
             revision=revision,
-            as_of=analysis.as_of,
-            counts=state_counts(analysis),
-            gaps=len(gap_edges(analysis)),
-            paths=PathTotals(total=paths.total, covered=paths.covered, uncovered=paths.uncovered),
+            as_of=as_of or utc_now(),
+            counts=analysis.state_counts(),
+            gaps=int(analysis.gap_links.size),
+            paths=PathTotals(total=total, covered=covered, uncovered=total - covered),
             coverage_ratio=analysis.coverage_ratio,
-            tiers=tier_table(analysis),
+            tiers=analysis.tier_table(),
         )
+
+    def _gaps(self, request_id: str, as_of: datetime | None) -> list[tuple[str, str, int, int]]:
+        _, analysis = self.analyse(request_id, as_of)
+        if as_of is not None:
+            return analysis.gaps()
+        cache = self._cache(request_id)
+        if cache.gaps is None or cache.now is not analysis:
+            gaps = analysis.gaps()  # outside the lock: exact impact takes a while at scale
+            with self._lock:
+                if cache.now is analysis:
+                    cache.gaps = gaps
+            return gaps
+        return cache.gaps
 
     def gaps(
         self, *, request_id: str, as_of: datetime | None, limit: int, cursor: str | None
     ) -> GapPage:
         start = decode_offset(cursor)
-        _, analysis = self.analyse(request_id, as_of)
-        gaps = gap_edges(analysis)
-        page = [GapRead(**vars(g)) for g in gaps[start : start + limit]]
+        gaps = self._gaps(request_id, as_of)
+        page = [GapRead(from_id=u, to_id=v, tier=t, impact=i)
+                for u, v, t, i in gaps[start : start + limit]]
         more = start + limit < len(gaps)
         return GapPage(items=page, next_cursor=encode_cursor(start + limit) if more else None)
 
@@ -106,9 +211,12 @@ class CoverageService:
     ) -> UncoveredPathPage:
         start = decode_offset(cursor)
         _, analysis = self.analyse(request_id, as_of)
-        if target is not None and self.store.get_company(target) is None:
-            raise NotFound(f"no company {target!r}")
-        page, following = uncovered_paths(analysis, start=start, limit=limit, target=target)
+        at = None
+        if target is not None:
+            at = analysis.scope.network.index.get(target)
+            if at is None:
+                raise NotFound(f"no company {target!r}")
+        page, following = uncovered_page(analysis, start=start, limit=limit, target=at)
         return UncoveredPathPage(
             items=[UncoveredPathRead(**vars(p)) for p in page],
             next_cursor=encode_cursor(following) if following is not None else None,
@@ -118,61 +226,66 @@ class CoverageService:
         self, *, request_id: str, company_id: str, as_of: datetime | None
     ) -> CompanyStanding:
         _, analysis = self.analyse(request_id, as_of)
-        if company_id not in analysis.states:
-            if self.store.get_company(company_id) is None:
-                raise NotFound(f"no company {company_id!r}")
+        company = analysis.scope.network.index.get(company_id)
+        if company is None:
+            raise NotFound(f"no company {company_id!r}")
+        state = analysis.state_of(company)
+        if state is None:
             raise NotFound(f"company {company_id!r} is outside request {request_id!r}")
+        first = int(analysis.first[company])
         return CompanyStanding(
             request_id=request_id,
             company_id=company_id,
-            state=analysis.states[company_id].value,
-            tier=analysis.tiers[company_id],
-            covered=company_id in analysis.covered,
-            path=self._chain_to(analysis, company_id),
-            first_reached_at=analysis.first_reached.get(company_id),
+            state=state.value,
+            tier=int(analysis.scope.tier[company]),
+            covered=bool(analysis.covered[company]),
+            path=chain_to(analysis, company),
+            first_reached_at=None if first == NEVER else from_epoch_us(first),
         )
-
-    def _chain_to(self, analysis: CoverageAnalysis, company_id: str) -> list[str]:
-        """A covered chain when there is one, else the shortest (broken) one."""
-        if company_id in analysis.covered:
-            covered_links = [
-                (u, v) for u, v in analysis.cascaded
-                if u in analysis.covered and v in analysis.covered
-            ]
-            chain_graph = nx.DiGraph(covered_links)
-            chain_graph.add_node(analysis.root)
-            return list(nx.shortest_path(chain_graph, analysis.root, company_id))
-        graph = analysis.subgraph if company_id in analysis.subgraph else self.snapshot()[1]
-        return list(nx.shortest_path(graph, analysis.root, company_id))
 
     def gap_counts(self) -> GapCountsRead:
-        revision, _ = self.snapshot()
-        now = utc_now()
-        rows = [self._counts_row(request.id, now) for request in self.store.list_requests()]
+        revision = self.refresh()
+        with self._lock:
+            rows = [self._counts_row(self._requests[rid]) for rid in sorted(self._requests)]
         return GapCountsRead(revision=revision, requests=rows)
 
-    def _counts_row(self, request_id: str, as_of: datetime) -> RequestGapCounts:
-        _, analysis = self.analyse(request_id, as_of)
-        counts = state_counts(analysis)
-        wanted = (NodeState.unreached, NodeState.pending, NodeState.overdue,
-                  NodeState.declined, NodeState.expired)
-        return RequestGapCounts(
-            request_id=request_id,
-            topic=analysis.request.topic,
-            version=analysis.request.version,
-            **{state.value: counts[state.value] for state in wanted},
-            gaps=len(gap_edges(analysis)),
-            uncovered_paths=path_counts(analysis).uncovered,
-            coverage_ratio=analysis.coverage_ratio,
-        )
+    def gap_counts_body(self) -> bytes:
+        """`gap_counts()` as JSON, encoded once per distinct answer: a poll that finds
+        nothing changed costs a revision check and a few comparisons."""
+        counts = self.gap_counts()
+        held = self._body
+        if (held is not None and held[0] == counts.revision and len(held[1]) == len(counts.requests)
+                and all(a is b for a, b in zip(held[1], counts.requests, strict=True))):
+            return held[2]
+        body = counts.model_dump_json().encode()
+        self._body = (counts.revision, tuple(counts.requests), body)
+        return body
+
+    def _counts_row(self, cache: _RequestCache) -> RequestGapCounts:
+        """The request's gap-counts row now (lock held), kept with its analysis."""
+        analysis = self._analysis_now(cache)
+        if cache.counts is None:
+            counts = analysis.state_counts()
+            total, covered = analysis.path_counts()
+            cache.counts = RequestGapCounts(
+                request_id=cache.request.id,
+                topic=cache.request.topic,
+                version=cache.request.version,
+                **{state.value: counts[state.value] for state in POLLED_STATES},
+                gaps=int(analysis.gap_links.size),
+                uncovered_paths=total - covered,
+                coverage_ratio=analysis.coverage_ratio,
+            )
+        return cache.counts
 
     def upstream(self, *, company_id: str, depth: int) -> list[UpstreamCompany]:
-        """Suppliers of a company up to `depth` links away, nearest first."""
-        _, graph = self.snapshot()
-        if company_id not in graph:
-            if self.store.get_company(company_id) is None:
-                raise NotFound(f"no company {company_id!r}")
-            return []
-        tiers = nx.single_source_shortest_path_length(graph, company_id, cutoff=depth)
-        ordered = sorted((t, c) for c, t in tiers.items() if c != company_id)
-        return [UpstreamCompany(id=c, tier=t) for t, c in ordered]
+        """Suppliers of a company up to `depth` links away, nearest first (then by id)."""
+        self.refresh()
+        network = self._network
+        assert network is not None
+        company = network.index.get(company_id)
+        if company is None:
+            raise NotFound(f"no company {company_id!r}")
+        tiers = distances_from(network.graph, company, limit=depth)
+        found = [(int(tiers[i]), network.ids[i]) for i in np.flatnonzero(tiers > 0)]
+        return [UpstreamCompany(id=c, tier=t) for t, c in sorted(found)]

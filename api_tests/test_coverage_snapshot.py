@@ -1,0 +1,109 @@
+"""The per-worker snapshot: follows writes through the change log, serves repeated polls
+from cache, and turns states by the clock without a write. Run on both stores."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from graph_models.models import (
+    Acknowledgement,
+    CascadeEvent,
+    Company,
+    CompanyKind,
+    PolicyRequest,
+    SupplyLink,
+    utc_now,
+)
+from service import coverage as coverage_module
+from service.coverage import CoverageService
+from service.store.port import CascadeStore
+
+NOW = utc_now()
+
+
+def seed(store: CascadeStore) -> None:
+    """focal -> a -> b, focal -> c; the request reached a and c 10 days ago (due in 30)."""
+    store.upsert_companies([Company(id=c, name=c.upper()) for c in ("focal", "a", "b", "c")])
+    store.add_links([SupplyLink(buyer_id="focal", supplier_id="a"),
+                     SupplyLink(buyer_id="a", supplier_id="b"),
+                     SupplyLink(buyer_id="focal", supplier_id="c")])
+    store.create_request(PolicyRequest(id="bcp", topic="business_continuity", title="BCP",
+                                       issuer_id="focal", issued_at=NOW - timedelta(days=11),
+                                       due_days=30))
+    sent = NOW - timedelta(days=10)
+    store.add_cascades([CascadeEvent(request_id="bcp", from_id="focal", to_id=v, sent_at=sent)
+                        for v in ("a", "c")])
+
+
+def row(service: CoverageService) -> dict:
+    return service.gap_counts().requests[0].model_dump()
+
+
+def test_a_repeated_poll_is_a_cache_hit(store: CascadeStore) -> None:
+    seed(store)
+    service = CoverageService(store)
+    first = row(service)
+    computed = service.analyses
+    assert row(service) == first
+    assert service.analyses == computed and service.reloads == 1
+
+
+def test_one_acknowledgement_updates_the_counts_without_reloading_the_network(
+    store: CascadeStore,
+) -> None:
+    seed(store)
+    service = CoverageService(store)
+    before = row(service)
+    assert (before["pending"], before["gaps"], before["unreached"]) == (2, 0, 1)
+    store.add_acknowledgements([Acknowledgement(request_id="bcp", company_id="a",
+                                                status="accepted", at=NOW - timedelta(days=1))])
+    after = row(service)
+    # a is acknowledged now: one fewer pending, and its uncascaded link to b is a gap
+    assert (after["pending"], after["gaps"], after["unreached"]) == (1, 1, 1)
+    assert service.reloads == 1
+
+
+def test_network_changes_reach_the_snapshot_through_the_change_log(store: CascadeStore) -> None:
+    seed(store)
+    service = CoverageService(store)
+    assert row(service)["unreached"] == 1
+    store.upsert_companies([Company(id="d", name="D", kind=CompanyKind.smelter)])
+    store.add_links([SupplyLink(buyer_id="c", supplier_id="d", category="raw_materials")])
+    assert row(service)["unreached"] == 2
+    store.delete_link("a", "b")
+    assert row(service)["unreached"] == 1
+    assert service.reloads == 1
+    assert [u.id for u in service.upstream(company_id="c", depth=2)] == ["d"]
+
+
+def test_a_second_worker_sees_the_first_workers_writes(store: CascadeStore) -> None:
+    seed(store)
+    one, two = CoverageService(store), CoverageService(store)
+    assert row(one) == row(two)
+    store.add_cascades([CascadeEvent(request_id="bcp", from_id="a", to_id="b",
+                                     sent_at=NOW - timedelta(days=2))])
+    assert row(two)["unreached"] == 0 and row(one)["unreached"] == 0
+    assert one.reloads == two.reloads == 1
+
+
+def test_a_pending_company_turns_overdue_by_the_clock_alone(
+    store: CascadeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(store)
+    service = CoverageService(store)
+    assert (row(service)["pending"], row(service)["overdue"]) == (2, 0)
+    later = NOW + timedelta(days=21)  # reached 10 days ago + 30 days due, and a bit
+    monkeypatch.setattr(coverage_module, "utc_now", lambda: later)
+    assert (row(service)["pending"], row(service)["overdue"]) == (0, 2)
+
+
+def test_a_reload_happens_when_the_change_log_cannot_answer(store: CascadeStore) -> None:
+    seed(store)
+    service = CoverageService(store, change_limit=1)
+    row(service)
+    store.upsert_companies([Company(id=f"x{i}", name=f"X{i}") for i in range(3)])
+    store.add_links([SupplyLink(buyer_id="c", supplier_id=f"x{i}") for i in range(3)])
+    assert row(service)["unreached"] == 4
+    assert service.reloads == 2
