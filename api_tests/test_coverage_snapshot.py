@@ -107,3 +107,36 @@ def test_a_reload_happens_when_the_change_log_cannot_answer(store: CascadeStore)
     store.add_links([SupplyLink(buyer_id="c", supplier_id=f"x{i}") for i in range(3)])
     assert row(service)["unreached"] == 4
     assert service.reloads == 2
+
+
+def test_over_http_a_workers_own_write_shows_at_once_and_others_within_the_watch(
+    store: CascadeStore,
+) -> None:
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from service.settings import Settings
+
+    seed(store)
+    app = create_app(Settings(revision_watch_ms=20), store=store)
+    with TestClient(app) as client:
+        def pending() -> int:
+            return client.get("/v1/gap-counts").json()["requests"][0]["pending"]
+
+        assert pending() == 2
+        service = app.state.coverage
+        time.sleep(0.1)  # the watch has seen the revision: polls are answered from memory
+        computed = service.analyses
+        assert [pending() for _ in range(5)] == [2] * 5 and service.analyses == computed
+        answer = {"request_id": "bcp", "company_id": "a", "status": "accepted",
+                  "at": (NOW - timedelta(days=1)).isoformat()}
+        assert client.post("/v1/acknowledgements", json=answer).status_code == 201
+        assert pending() == 1  # this worker's own write: no waiting for the watch
+        store.add_acknowledgements([Acknowledgement(  # another worker's write
+            request_id="bcp", company_id="c", status="declined", at=NOW - timedelta(hours=1))])
+        deadline = time.monotonic() + 5
+        while pending() != 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert pending() == 0

@@ -11,7 +11,11 @@ is written to each store. Then, each in a fresh process so nothing is warm:
   summary and the gap counts (states, tiers, gaps, exact path counts);
 * one acknowledgement: an overdue supplier accepts; time from the store write returning
   to `gap_counts()` showing the change (median of 5);
-* peak memory: the maximum resident set size of that process.
+* peak memory: the maximum resident set size of that process;
+* over HTTP (a uvicorn service in its own process, 4 keep-alive client threads,
+  `benchmarks/http_polling.py`): `/healthz` and `/v1/gap-counts` (cache hit) throughput
+  and p99, median of 3 runs of 5 s, and the time from a POSTed acknowledgement to
+  `/v1/gap-counts` showing it.
 
 Baselines measured in the same run: the naive networkx enumeration of every issuer-to-leaf
 simple path (checking each for coverage) and a variable-length Cypher path count on Neo4j,
@@ -139,6 +143,23 @@ def naive_cypher(url: str, root: str, timeout: float) -> dict[str, Any]:
         driver.close()
 
 
+def over_http(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Poll throughput and ack-to-counts through a real service process."""
+    from _server import running_service
+    from http_polling import describe, measure_acks, throughput
+
+    knobs = argparse.Namespace(seconds=5.0, warmup=1.0, concurrency=4, repeats=3, acks=5,
+                               ack_timeout=300.0)
+    with running_service(url, startup_timeout=600.0) as base_url:
+        describe(base_url)  # warms the snapshot
+        health = throughput(base_url, "/healthz", {}, knobs)
+        polls = throughput(base_url, "/v1/gap-counts", {}, knobs)
+        acks = measure_acks(base_url, knobs)
+    return {"healthz_rps": health.requests_per_s, "poll_rps": polls.requests_per_s,
+            "poll_p99_ms": polls.p99_ms, "poll_p50_ms": polls.p50_ms,
+            "http_ack_ms": acks["visible_ms"] if acks else None}
+
+
 def run_size(links: int, args: argparse.Namespace, workdir: Path, neo4j_url: str | None,
              ) -> list[dict[str, Any]]:
     net = build_network(links, args.seed, args.cycle_share)
@@ -164,6 +185,7 @@ def run_size(links: int, args: argparse.Namespace, workdir: Path, neo4j_url: str
                "peak_mib": max(r["peak_mib"] for r in runs), "paths": runs[0]["paths"],
                "naive_nx_s": naive["s"], "naive_nx_paths": naive["paths"],
                "naive_seen": naive["seen"]}
+        row |= over_http(url, args)
         if name == "neo4j":
             cypher = naive_cypher(url, net.focal_id, args.naive_timeout)
             row |= {"naive_cypher_s": cypher["s"], "naive_cypher_paths": cypher["paths"]}
@@ -180,11 +202,16 @@ def show(rows: list[dict[str, Any]], timeout: float) -> None:
 
     print(f"\n{'links':>9} {'store':7} {'load s':>8} {'first coverage s':>17} "
           f"{'1 ack->counts ms':>17} {'peak MiB':>9}  naive networkx / naive Cypher")
+    print(f"{'':>9} HTTP: gap-counts req/s (x healthz), p50/p99 ms; POSTed ack -> counts ms")
     for r in rows:
         cypher = naive(r.get("naive_cypher_s"), r["first_s"]) if r["store"] == "neo4j" else ""
         print(f"{r['links']:>9,} {r['store']:7} {r['load_s']:8.1f} {r['first_s']:17.2f} "
               f"{r['ack_ms']:17.1f} {r['peak_mib']:9.0f}  "
               f"{naive(r['naive_nx_s'], r['first_s'])} / {cypher}")
+        print(f"{'':>9} HTTP: {r['poll_rps']:.0f} req/s "
+              f"(x{r['poll_rps'] / r['healthz_rps']:.2f} of healthz {r['healthz_rps']:.0f}), "
+              f"p50 {r['poll_p50_ms']:.1f} / p99 {r['poll_p99_ms']:.1f} ms; "
+              f"ack -> counts {r['http_ack_ms']} ms")
         if r["naive_nx_paths"] is not None:
             same = r["naive_nx_paths"] == r["paths"]
             print(f"{'':>9} path counts engine {r['paths']} naive {r['naive_nx_paths']}: "

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.api import batches, companies, coverage, events, health, links, requests
 from service.coverage import CoverageService
@@ -16,6 +17,8 @@ from service.store import build_store
 from service.store.port import CascadeStore, StoreUnavailable
 
 __all__ = ["create_app"]
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 DESCRIPTION = (
     "Tracks how far each policy request (business continuity, responsible minerals, REACH, "
@@ -41,9 +44,12 @@ def create_app(settings: Settings | None = None, store: CascadeStore | None = No
         app.state.settings = settings
         app.state.store = active
         app.state.coverage = CoverageService(active)
+        if settings.revision_watch_ms > 0:
+            app.state.coverage.watch(settings.revision_watch_ms / 1000)
         try:
             yield
         finally:
+            app.state.coverage.stop_watch()
             if owned:
                 active.close()
 
@@ -52,11 +58,33 @@ def create_app(settings: Settings | None = None, store: CascadeStore | None = No
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+
+    app.add_middleware(WritesMarkTheSnapshotDirty)
+
     app.add_exception_handler(StoreUnavailable, _on_store_unavailable)
     # batches first: /v1/companies/batch must not be taken for a company id
     for module in (health, batches, companies, links, requests, events, coverage):
         app.include_router(module.router)
     return app
+
+
+class WritesMarkTheSnapshotDirty:
+    """A poll right after this worker's own write must not get the cached answer: every
+    write request marks the coverage snapshot dirty (plain ASGI, nothing on reads)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        coverage = scope["app"].state.coverage
+        coverage.mark_dirty()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            coverage.mark_dirty()
 
 
 async def _on_store_unavailable(_: Request, exc: Exception) -> JSONResponse:

@@ -13,6 +13,7 @@ previous analysis instead of recomputing it.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -74,6 +75,11 @@ class CoverageService:
         self.reloads = 0  # full network loads (for tests and metrics)
         self.analyses = 0  # "now" analyses computed or advanced (cache misses)
         self._body: tuple[int, tuple[RequestGapCounts, ...], bytes] | None = None
+        self._body_valid_until = 0  # µs: the first instant the body may be stale by the clock
+        self._dirty = True  # a write went through this worker since the last check
+        self._watched: tuple[int, float] = (-1, 0.0)  # (revision, monotonic time) last seen
+        self._watch_interval = 0.0
+        self._watch_stop = threading.Event()
 
     # -- the snapshot ---------------------------------------------------------------------
 
@@ -249,10 +255,47 @@ class CoverageService:
             rows = [self._counts_row(self._requests[rid]) for rid in sorted(self._requests)]
         return GapCountsRead(revision=revision, requests=rows)
 
+    # -- polls without I/O ----------------------------------------------------------------
+
+    def mark_dirty(self) -> None:
+        """A write went through this worker: the next read checks the store."""
+        self._dirty = True
+
+    def watch(self, interval_s: float) -> None:
+        """Check the store revision every `interval_s` in a daemon thread, so polls in
+        between can be answered from memory (`cached_gap_counts_body`)."""
+        self._watch_interval = interval_s
+        threading.Thread(target=self._watch_loop, name="revision-watch", daemon=True).start()
+
+    def stop_watch(self) -> None:
+        self._watch_stop.set()
+
+    def _watch_loop(self) -> None:
+        while not self._watch_stop.wait(self._watch_interval):
+            try:
+                self._watched = (self.store.revision(), time.monotonic())
+            except Exception:  # store down: polls fall back to the checked path
+                self._watched = (-1, 0.0)
+
+    def cached_gap_counts_body(self) -> bytes | None:
+        """The last gap-counts body if it is certainly current, else None; never blocks
+        (no I/O, no waiting for the lock), so it can run on the event loop."""
+        body, (revision, seen_at) = self._body, self._watched
+        fresh = time.monotonic() - seen_at < 3 * self._watch_interval
+        if (body is None or self._dirty or not fresh or revision != body[0]
+                or time.time_ns() // 1000 >= self._body_valid_until):
+            return None
+        return body[2]
+
     def gap_counts_body(self) -> bytes:
         """`gap_counts()` as JSON, encoded once per distinct answer: a poll that finds
         nothing changed costs a revision check and a few comparisons."""
+        self._dirty = False  # before the check: a write landing after it marks it again
         counts = self.gap_counts()
+        with self._lock:
+            self._body_valid_until = min(
+                (c.now.valid_until() for c in self._requests.values() if c.now is not None),
+                default=NEVER)
         held = self._body
         if (held is not None and held[0] == counts.revision and len(held[1]) == len(counts.requests)
                 and all(a is b for a, b in zip(held[1], counts.requests, strict=True))):

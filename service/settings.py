@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     demo: bool = False
     max_page_size: int = 1000
+    # How often a worker asks the store whether someone else wrote; between checks a
+    # gap-counts poll is answered from memory. 0: ask on every read. Writes through this
+    # worker are seen at once either way.
+    revision_watch_ms: int = Field(default=50, ge=0, le=60_000)
 
     @property
     def store_kind(self) -> Literal["sqlite", "neo4j"]:

@@ -3,9 +3,11 @@ the gap counts dashboards poll. Plain `def` routes: graph work runs in the threa
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import ERRORS_READ, AsOfQuery, CoverageDep, CursorQuery, LimitQuery
+from service.coverage import CoverageService
 from service.schemas import (
     CompanyStanding,
     CoverageRead,
@@ -55,6 +57,12 @@ def company_standing(
 
 
 @router.get("/v1/gap-counts", response_model=GapCountsRead)
-def gap_counts(service: CoverageDep) -> Response:
-    """Every request's counts; cheap to poll (cached until a write or a deadline)."""
-    return Response(service.gap_counts_body(), media_type="application/json")
+async def gap_counts(request: Request) -> Response:
+    """Every request's counts; cheap to poll (cached until a write or a deadline). A
+    certainly-current answer is served on the event loop; anything else is computed in
+    the thread pool."""
+    service: CoverageService = request.app.state.coverage  # no Depends: this is the hot path
+    body = service.cached_gap_counts_body()
+    if body is None:
+        body = await run_in_threadpool(service.gap_counts_body)
+    return Response(body, media_type="application/json")
