@@ -12,10 +12,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from api_tests.test_engine_properties import PROPERTY, Scenario, all_uncovered, scenarios
+from graph_models.analysis import ArrayAnalysis, analyse
 from graph_models.compact import CompactNetwork
 from graph_models.coverage import gap_edges, state_counts, tier_table
-from graph_models.engine import NEVER, ArrayAnalysis, RequestLedger, RequestScope, to_epoch_us
+from graph_models.engine import NEVER, RequestLedger, RequestScope
 from graph_models.engine_paths import uncovered_page
+from graph_models.models import to_epoch_us
 from graph_models.paths import path_counts
 
 
@@ -36,7 +38,7 @@ def network_of(s: Scenario) -> CompactNetwork:
 def array_analysis(s: Scenario, network: CompactNetwork | None = None) -> ArrayAnalysis:
     cascades, acks = rows(s)
     scope = RequestScope(network or network_of(s), s.request)
-    return RequestLedger.of(scope, cascades, acks).analyse(s.as_of)
+    return analyse(RequestLedger.of(scope, cascades, acks), s.as_of)
 
 
 def all_array_uncovered(a: ArrayAnalysis, limit: int, target: int | None) -> list:
@@ -86,7 +88,7 @@ def test_folding_events_one_by_one_equals_folding_them_at_once(s: Scenario, rnd)
     for c, a in events + events[: len(events) // 2]:  # re-delivered events change nothing
         ledger = ledger.with_events([c] if c else [], [a] if a else [])
     once = RequestLedger.of(scope, cascades, acks)
-    stepwise, whole = ledger.analyse(s.as_of), once.analyse(s.as_of)
+    stepwise, whole = analyse(ledger, s.as_of), analyse(once, s.as_of)
     assert stepwise.states_by_id() == whole.states_by_id()
     assert (stepwise.covered == whole.covered).all()
     assert stepwise.path_counts() == whole.path_counts()
@@ -116,10 +118,10 @@ def test_answers_folded_into_a_previous_analysis_give_the_fresh_one(s: Scenario,
     scope = RequestScope(network_of(s), s.request)
     rnd.shuffle(acks)
     ledger = RequestLedger.of(scope, cascades, [])
-    analysis = ledger.analyse(s.as_of)
+    analysis = analyse(ledger, s.as_of)
     for ack in acks:
         ledger = ledger.with_events([], [ack])
-        analysis = ledger.analyse(s.as_of, previous=analysis)
+        analysis = analyse(ledger, s.as_of, previous=analysis)
         fresh = ArrayAnalysis(ledger, s.as_of)
         assert analysis.states_by_id() == fresh.states_by_id()
         assert (analysis.covered == fresh.covered).all()

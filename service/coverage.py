@@ -19,17 +19,11 @@ from datetime import datetime
 
 import numpy as np
 
+from graph_models.analysis import ArrayAnalysis, analyse
 from graph_models.compact import CompactNetwork, distances_from
-from graph_models.engine import (
-    NEVER,
-    ArrayAnalysis,
-    RequestLedger,
-    RequestScope,
-    from_epoch_us,
-    to_epoch_us,
-)
+from graph_models.engine import NEVER, RequestLedger, RequestScope
 from graph_models.engine_paths import chain_to, uncovered_page
-from graph_models.models import NodeState, PolicyRequest, utc_now
+from graph_models.models import NodeState, PolicyRequest, from_epoch_us, to_epoch_us, utc_now
 from service.cursors import decode_offset, encode_cursor
 from service.errors import NotFound
 from service.schemas import (
@@ -151,7 +145,7 @@ class CoverageService:
         with self._lock:
             cache = self._cache(request_id)
             if as_of is not None:
-                return revision, self._ledger(cache).analyse(as_of)
+                return revision, analyse(self._ledger(cache), as_of)
             return revision, self._analysis_now(cache)
 
     def _analysis_now(self, cache: _RequestCache) -> ArrayAnalysis:
@@ -161,7 +155,7 @@ class CoverageService:
         held = cache.now
         if held is not None and held.ledger is ledger and to_epoch_us(now) < held.valid_until():
             return held
-        cache.now = ledger.analyse(now, previous=held)
+        cache.now = analyse(ledger, now, previous=held)
         cache.counts, cache.gaps = None, None
         self.analyses += 1
         return cache.now

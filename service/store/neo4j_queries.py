@@ -33,6 +33,7 @@ __all__ = [
     "CHANGED_LINKS",
     "CHANGED_REQUESTS",
     "CHANGED_TOMBSTONES",
+    "CHANGES_SINCE",
     "CHANGE_LOG",
     "COMPANY_LINK_KEYS",
     "COMPANY_REFERENCES",
@@ -564,3 +565,14 @@ CHANGE_LOG = (
     CHANGED_TOMBSTONES,
 )
 """The change-log reads in the order `port.assemble_changes` takes their rows."""
+
+CHANGES_SINCE = (
+    "OPTIONAL MATCH (r:StoreRevision {id: 'main'})\n"
+    "WITH coalesce(r.value, 0) AS value, CASE WHEN r IS NULL THEN 0 ELSE r.log_from END"
+    " AS log_from\n"
+    + "".join(f"CALL {{{query.replace('AS rows', f'AS rows{i}')}}}\n"
+              for i, query in enumerate(CHANGE_LOG))
+    + "RETURN value, log_from, " + ", ".join(f"rows{i}" for i in range(len(CHANGE_LOG)))
+)
+"""The revision first, then every change-log read, in one round trip: a single
+acknowledgement reaches a worker's snapshot in one query."""

@@ -281,20 +281,15 @@ def request_events_tx(tx: ManagedTransaction, request_id: str) -> RequestEvents:
 
 
 def changes_since_tx(tx: ManagedTransaction, since: int, limit: int) -> ChangeSet | None:
-    # The revision first (read-committed): rows of a later write may show up too; the
-    # caller applies them idempotently and sees them again next time.
-    record = tx.run(cypher.READ_LOG).single()
-    current, log_from = (0, 0) if record is None else (int(record["value"]), record["log_from"])
+    # The revision is read first (read-committed): rows of a later write may show up too;
+    # the caller applies them idempotently and sees them again next time.
+    record = tx.run(cypher.CHANGES_SINCE, since=since, limit=limit + 1).single(strict=True)
+    current, log_from = int(record["value"]), record["log_from"]
     if log_from is None or not log_from <= since <= current:
         return None
-    changed: list[list[Any]] = []
-    left = limit
-    for query in cypher.CHANGE_LOG:
-        rows = tx.run(query, since=since, limit=left + 1).single(strict=True)["rows"]
-        left -= len(rows)
-        if left < 0:
-            return None
-        changed.append(rows)
+    changed = [record[f"rows{i}"] for i in range(len(cypher.CHANGE_LOG))]
+    if sum(len(rows) for rows in changed) > limit:
+        return None
     return assemble_changes(current, *changed)
 
 
