@@ -74,6 +74,7 @@ class CoverageService:
         self._watched: tuple[int, float] = (-1, 0.0)  # (revision, monotonic time) last seen
         self._watch_interval = 0.0
         self._watch_stop = threading.Event()
+        self._watcher: threading.Thread | None = None
 
     # -- the snapshot ---------------------------------------------------------------------
 
@@ -259,10 +260,15 @@ class CoverageService:
         """Check the store revision every `interval_s` in a daemon thread, so polls in
         between can be answered from memory (`cached_gap_counts_body`)."""
         self._watch_interval = interval_s
-        threading.Thread(target=self._watch_loop, name="revision-watch", daemon=True).start()
+        self._watcher = threading.Thread(target=self._watch_loop, name="revision-watch",
+                                         daemon=True)
+        self._watcher.start()
 
     def stop_watch(self) -> None:
+        """Stop the watch and wait for its last check, so the store can be closed."""
         self._watch_stop.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=30)
 
     def _watch_loop(self) -> None:
         while not self._watch_stop.wait(self._watch_interval):

@@ -570,7 +570,7 @@ CHANGES_SINCE = (
     "OPTIONAL MATCH (r:StoreRevision {id: 'main'})\n"
     "WITH coalesce(r.value, 0) AS value, CASE WHEN r IS NULL THEN 0 ELSE r.log_from END"
     " AS log_from\n"
-    + "".join(f"CALL {{{query.replace('AS rows', f'AS rows{i}')}}}\n"
+    + "".join(f"CALL () {{{query.replace('AS rows', f'AS rows{i}')}}}\n"
               for i, query in enumerate(CHANGE_LOG))
     + "RETURN value, log_from, " + ", ".join(f"rows{i}" for i in range(len(CHANGE_LOG)))
 )
