@@ -26,7 +26,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from graph_models.compact import KINDS, CompactNetwork, ComponentDag, distances_from, reachable
+from graph_models.compact import (
+    KINDS,
+    CompactNetwork,
+    ComponentDag,
+    distances_from,
+    lookup,
+    reachable,
+)
 from graph_models.models import NodeState, PolicyRequest
 
 __all__ = [
@@ -186,9 +193,9 @@ class RequestLedger:
 
     def _add_cascades(self, rows: Sequence[tuple[str, str, int]]) -> None:
         network = self.scope.network
-        src = network.indexes(r[0] for r in rows)
-        dst = network.indexes(r[1] for r in rows)
-        sent = np.fromiter((r[2] for r in rows), dtype=np.int64, count=len(rows))
+        froms, tos, times = zip(*rows, strict=True)
+        src, dst = network.indexes(froms), network.indexes(tos)
+        sent = np.array(times, dtype=np.int64)
         link = self.scope.subgraph_links(src, dst)
         self.cascade_from = np.concatenate([self.cascade_from, src])
         self.cascade_to = np.concatenate([self.cascade_to, dst])
@@ -200,22 +207,19 @@ class RequestLedger:
         self._reach = None
 
     def _add_answers(self, rows: Sequence[tuple[str, str, int, int]]) -> None:
-        seq = np.fromiter((r[3] for r in rows), dtype=np.int64, count=len(rows))
-        fresh = ~np.isin(seq, self.ack_seq) if seq.min() <= self.ack_seq.max(initial=-1) \
-            else np.ones(seq.size, dtype=bool)
-        if not fresh.any():
+        names, statuses, times, seqs = zip(*rows, strict=True)
+        seq = np.array(seqs, dtype=np.int64)
+        company = self.scope.network.indexes(names).astype(np.int64)
+        status = np.array(lookup(_STATUS_CODE, list(statuses)), dtype=np.int64).reshape(-1)
+        at = np.array(times, dtype=np.int64)
+        # Skip answers already folded (a re-delivered change) and answers of a company the
+        # network does not know yet: those are folded when the log delivers them again.
+        keep = company >= 0
+        if seq.min() <= self.ack_seq.max(initial=-1):
+            keep &= ~np.isin(seq, self.ack_seq)
+        if not keep.any():
             return
-        picked = [r for r, keep in zip(rows, fresh, strict=True) if keep]
-        company = self.scope.network.indexes(r[0] for r in picked).astype(np.int64)
-        # An answer of a company the network does not know yet is not recorded, so it is
-        # folded when the change log delivers it again with its company.
-        known = company >= 0
-        if not known.any():
-            return
-        picked = [r for r, keep in zip(picked, known, strict=True) if keep]
-        company, seq = company[known], seq[fresh][known]
-        status = np.fromiter((_STATUS_CODE[r[1]] for r in picked), dtype=np.int64)
-        at = np.fromiter((r[2] for r in picked), dtype=np.int64)
+        company, status, at, seq = company[keep], status[keep], at[keep], seq[keep]
         base = self.ack_seq.size
         self.ack_company = np.concatenate([self.ack_company, company])
         self.ack_status = np.concatenate([self.ack_status, status])
