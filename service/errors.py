@@ -30,6 +30,7 @@ class ServiceError(Exception):
     status = 500
     slug = "internal-error"
     title = "Internal error"
+    retry_after: int | None = None  # seconds, sent as Retry-After
 
     def __init__(self, detail: str, *, field: str | None = None) -> None:
         super().__init__(detail)
@@ -53,6 +54,7 @@ class InvalidField(ServiceError):
 
 class Unavailable(ServiceError):
     status, slug, title = 503, "unavailable", "Store unavailable"
+    retry_after = 5
 
 
 def problem_response(
@@ -92,8 +94,8 @@ async def _on_service_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
     errors = [{"field": exc.field, "message": exc.detail}] if exc.field else None
     response = problem_response(exc.status, exc.slug, exc.title, exc.detail, errors)
-    if exc.status == 503:
-        response.headers["Retry-After"] = "5"
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 

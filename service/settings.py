@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     # gap-counts poll is answered from memory. 0: ask on every read. Writes through this
     # worker are seen at once either way.
     revision_watch_ms: int = Field(default=50, ge=0, le=60_000)
+    # Idempotency-Key records: how long a finished one is replayed, and how long a claim
+    # may run before a retry may take it over (longer than any write takes).
+    idempotency_ttl_s: float = Field(default=24 * 3600, gt=0)
+    idempotency_lease_s: float = Field(default=30, gt=0)
 
     @property
     def store_kind(self) -> Literal["sqlite", "neo4j"]:

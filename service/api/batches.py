@@ -2,30 +2,40 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Callable
+
+from fastapi import APIRouter, Response
 
 from service import batches
 from service.api.deps import StoreDep
-from service.schemas import BatchCreate, BatchRead
+from service.idempotency import IdempotencyDep
+from service.schemas import BatchCreate, BatchRead, BatchResult
+from service.store.port import CascadeStore
 
 router = APIRouter(tags=["batches"])
 
 
 @router.post("/v1/companies/batch", response_model=BatchRead)
-def companies_batch(body: BatchCreate, store: StoreDep) -> BatchRead:
-    return BatchRead(results=batches.write_companies(store=store, items=body.items))
+def companies_batch(body: BatchCreate, store: StoreDep, once: IdempotencyDep) -> Response:
+    return once.respond(lambda: (200, _results(batches.write_companies, store, body)))
 
 
 @router.post("/v1/links/batch", response_model=BatchRead)
-def links_batch(body: BatchCreate, store: StoreDep) -> BatchRead:
-    return BatchRead(results=batches.write_links(store=store, items=body.items))
+def links_batch(body: BatchCreate, store: StoreDep, once: IdempotencyDep) -> Response:
+    return once.respond(lambda: (200, _results(batches.write_links, store, body)))
 
 
 @router.post("/v1/cascades/batch", response_model=BatchRead)
-def cascades_batch(body: BatchCreate, store: StoreDep) -> BatchRead:
-    return BatchRead(results=batches.write_cascades(store=store, items=body.items))
+def cascades_batch(body: BatchCreate, store: StoreDep, once: IdempotencyDep) -> Response:
+    return once.respond(lambda: (200, _results(batches.write_cascades, store, body)))
 
 
 @router.post("/v1/acknowledgements/batch", response_model=BatchRead)
-def acknowledgements_batch(body: BatchCreate, store: StoreDep) -> BatchRead:
-    return BatchRead(results=batches.write_acknowledgements(store=store, items=body.items))
+def acknowledgements_batch(body: BatchCreate, store: StoreDep, once: IdempotencyDep) -> Response:
+    return once.respond(lambda: (200, _results(batches.write_acknowledgements, store, body)))
+
+
+def _results(
+    write: Callable[..., list[BatchResult]], store: CascadeStore, body: BatchCreate
+) -> BatchRead:
+    return BatchRead(results=write(store=store, items=body.items))

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from graph_models.models import CompanyKind
 from service import registry
 from service.api.deps import ERRORS_READ, ERRORS_WRITE, CoverageDep, CursorQuery, StoreDep
+from service.idempotency import IdempotencyDep
 from service.schemas import (
     CompanyCreate,
     CompanyPage,
@@ -22,8 +23,8 @@ router = APIRouter(prefix="/v1/companies", tags=["companies"], responses=ERRORS_
 
 
 @router.post("", status_code=201, response_model=CompanyRead, responses=ERRORS_WRITE)
-def create_company(body: CompanyCreate, store: StoreDep) -> CompanyRead:
-    return registry.create_company(store=store, company=body)
+def create_company(body: CompanyCreate, store: StoreDep, once: IdempotencyDep) -> Response:
+    return once.respond(lambda: (201, registry.create_company(store=store, company=body)))
 
 
 @router.get("", response_model=CompanyPage)

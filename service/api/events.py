@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Response
 
 from service import events
 from service.api.deps import ERRORS_READ, ERRORS_WRITE, StoreDep
+from service.idempotency import IdempotencyDep
 from service.schemas import (
     AcknowledgementCreate,
     AcknowledgementRead,
@@ -21,10 +22,12 @@ Limit = Annotated[int, Query(ge=1, le=5000)]
 
 @router.post("/v1/cascades", status_code=201, response_model=CascadeRead,
              responses=ERRORS_WRITE, tags=["cascades"])
-def record_cascade(body: CascadeCreate, store: StoreDep, response: Response) -> CascadeRead:
-    event, created = events.record_cascade(store=store, body=body)
-    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-    return event
+def record_cascade(body: CascadeCreate, store: StoreDep, once: IdempotencyDep) -> Response:
+    def effect() -> tuple[int, CascadeRead]:
+        event, created = events.record_cascade(store=store, body=body)
+        return (201 if created else 200), event
+
+    return once.respond(effect)
 
 
 @router.get("/v1/cascades", response_model=list[CascadeRead], tags=["cascades"])
@@ -43,11 +46,13 @@ def list_cascades(
 @router.post("/v1/acknowledgements", status_code=201, response_model=AcknowledgementRead,
              responses=ERRORS_WRITE, tags=["acknowledgements"])
 def record_acknowledgement(
-    body: AcknowledgementCreate, store: StoreDep, response: Response
-) -> AcknowledgementRead:
-    ack, created = events.record_acknowledgement(store=store, body=body)
-    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-    return ack
+    body: AcknowledgementCreate, store: StoreDep, once: IdempotencyDep
+) -> Response:
+    def effect() -> tuple[int, AcknowledgementRead]:
+        ack, created = events.record_acknowledgement(store=store, body=body)
+        return (201 if created else 200), ack
+
+    return once.respond(effect)
 
 
 @router.get("/v1/acknowledgements", response_model=list[AcknowledgementRead],

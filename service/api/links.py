@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Response
 
 from service import registry
 from service.api.deps import ERRORS_READ, ERRORS_WRITE, CursorQuery, StoreDep
+from service.idempotency import IdempotencyDep
 from service.schemas import LinkCreate, LinkPage, LinkRead
 
 router = APIRouter(prefix="/v1/links", tags=["links"], responses=ERRORS_READ)
 
 
 @router.post("", status_code=201, response_model=LinkRead, responses=ERRORS_WRITE)
-def add_link(body: LinkCreate, store: StoreDep, response: Response) -> LinkRead:
-    link, created = registry.add_link(store=store, link=body)
-    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-    return link
+def add_link(body: LinkCreate, store: StoreDep, once: IdempotencyDep) -> Response:
+    def effect() -> tuple[int, LinkRead]:
+        link, created = registry.add_link(store=store, link=body)
+        return (201 if created else 200), link
+
+    return once.respond(effect)
 
 
 @router.get("", response_model=LinkPage)

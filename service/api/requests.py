@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from service import issuing
 from service.api.deps import ERRORS_READ, ERRORS_WRITE, StoreDep
 from service.catalog import CatalogEntry
+from service.idempotency import IdempotencyDep
 from service.schemas import RequestCreate, RequestRead
 
 router = APIRouter(tags=["requests"], responses=ERRORS_READ)
@@ -18,8 +19,8 @@ def catalog() -> list[CatalogEntry]:
 
 
 @router.post("/v1/requests", status_code=201, response_model=RequestRead, responses=ERRORS_WRITE)
-def issue_request(body: RequestCreate, store: StoreDep) -> RequestRead:
-    return issuing.issue_request(store=store, body=body)
+def issue_request(body: RequestCreate, store: StoreDep, once: IdempotencyDep) -> Response:
+    return once.respond(lambda: (201, issuing.issue_request(store=store, body=body)))
 
 
 @router.get("/v1/requests", response_model=list[RequestRead])

@@ -41,6 +41,7 @@ Record <-> model conversion lives in `neo4j_codecs`, the transaction functions i
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -63,6 +64,7 @@ from service.store.neo4j_codecs import (
     company_from,
     request_from,
 )
+from service.store.neo4j_idempotency import Neo4jIdempotency
 from service.store.neo4j_tx import (
     add_acks_tx,
     add_cascades_tx,
@@ -102,7 +104,7 @@ def _unavailable_as_store_error() -> Iterator[None]:
         raise StoreUnavailable(f"neo4j: {exc}") from exc
 
 
-class Neo4jStore:
+class Neo4jStore(Neo4jIdempotency):
     """`CascadeStore` on a Neo4j database; see the module docstring for the graph shape."""
 
     def __init__(
@@ -116,6 +118,7 @@ class Neo4jStore:
     ) -> None:
         self.uri = uri
         self.database = database
+        self._unit = threading.local()  # .tx: the transaction of this thread's `atomic` unit
         auth = (user, password or "") if user else None
         self._driver: Driver = GraphDatabase.driver(
             uri,
@@ -162,12 +165,34 @@ class Neo4jStore:
         return self._driver.session(database=self.database)
 
     def _write(self, work: Callable[..., _T], *args: Any) -> _T:
+        tx = getattr(self._unit, "tx", None)
+        if tx is not None:
+            return work(tx, *args)  # inside `atomic`: join its transaction
         with _unavailable_as_store_error(), self._session() as session:
             return session.execute_write(work, *args)
 
     def _read(self, work: Callable[..., _T], *args: Any) -> _T:
+        tx = getattr(self._unit, "tx", None)
+        if tx is not None:
+            return work(tx, *args)  # reads inside `atomic` see its own writes
         with _unavailable_as_store_error(), self._session() as session:
             return session.execute_read(work, *args)
+
+    def atomic(self, work: Callable[[], _T]) -> _T:
+        """Run `work` in one managed write transaction that every store call joins; the
+        driver re-runs the whole unit on a transient error."""
+        if getattr(self._unit, "tx", None) is not None:
+            return work()
+
+        def unit(tx: ManagedTransaction) -> _T:
+            self._unit.tx = tx
+            try:
+                return work()
+            finally:
+                self._unit.tx = None
+
+        with _unavailable_as_store_error(), self._session() as session:
+            return session.execute_write(unit)
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -175,7 +200,7 @@ class Neo4jStore:
         """Create constraints and indexes (idempotent), wait for them, seed the revision;
         a database of an older version starts its change log here."""
         with _unavailable_as_store_error(), self._session() as session:
-            for statement in cypher.SCHEMA:
+            for statement in (*cypher.SCHEMA, *cypher.IDEMPOTENCY_SCHEMA):
                 session.run(statement).consume()  # schema changes need their own transaction
             session.run(cypher.AWAIT_INDEXES, seconds=300).consume()
             session.execute_write(start_log)

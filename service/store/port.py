@@ -28,7 +28,7 @@ datetime.datetime(2026, 1, 5, 9, 0, 0, 1, tzinfo=datetime.timezone.utc)
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
@@ -49,6 +49,8 @@ __all__ = [
     "CascadeRow",
     "CascadeStore",
     "ChangeSet",
+    "ClaimLost",
+    "IdempotencyRecord",
     "InUse",
     "Network",
     "RequestEvents",
@@ -67,6 +69,7 @@ AckRow = tuple[str, str, int, int]
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
+_T = TypeVar("_T")
 
 class WriteOutcome(StrEnum):
     created = "created"
@@ -88,6 +91,21 @@ class InUse(StoreError):
 
 class StoreUnavailable(StoreError):
     """The database cannot be reached."""
+
+
+class ClaimLost(StoreError):
+    """An idempotency claim was taken over (its lease ran out) before the effect
+    committed; the effect is rolled back and the other request carries it out."""
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """What is stored under an idempotency key (see `CascadeStore.claim_idempotency_key`)."""
+
+    fingerprint: str  # hash of the request payload the key was first used with
+    status: int | None  # the stored response status; None while the first request runs
+    body: bytes = b""
+    content_type: str = "application/json"
 
 
 @dataclass(frozen=True)
@@ -297,3 +315,32 @@ class CascadeStore(Protocol):
         {}
         >>> store.close()
         """
+
+    # units of work and idempotency keys
+    def atomic(self, work: Callable[[], _T]) -> _T:
+        """Run `work` in ONE write transaction: every store call it makes (reads too) joins
+        it, so its writes commit together or not at all. On Neo4j `work` may be run again
+        after a transient error, so it must only act through the store."""
+
+    def claim_idempotency_key(
+        self, scope: str, key: str, *, fingerprint: str, token: str, now_us: int,
+        lease_until_us: int,
+    ) -> IdempotencyRecord | None:
+        """Claim `key` within `scope` for a request about to run; None when claimed.
+
+        A live record (finished and within its retention, or in flight within its lease)
+        is returned instead, untouched: the caller replays it, or refuses. An expired one
+        is taken over. Expired records of any key are pruned on the way. Never bumps the
+        revision (idempotency records are not data)."""
+
+    def complete_idempotency_key(
+        self, scope: str, key: str, *, token: str, status: int, body: bytes,
+        content_type: str, expires_at_us: int,
+    ) -> None:
+        """Store the response of the claimed request; call it inside the `atomic` unit of
+        the effect so both commit together. Raise `ClaimLost` if `token` no longer holds
+        the claim."""
+
+    def release_idempotency_key(self, scope: str, key: str, *, token: str) -> None:
+        """Drop an unfinished claim (the request failed without effect); a record another
+        token holds, or a finished one, is left alone."""

@@ -38,7 +38,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from graph_models.models import (
     Acknowledgement,
@@ -60,10 +60,16 @@ from service.store.port import (
     WriteOutcome,
     assemble_changes,
 )
+from service.store.sqlite_idempotency import (
+    CLEAR_IDEMPOTENCY,
+    IDEMPOTENCY_TABLES,
+    SqliteIdempotency,
+)
 
 __all__ = ["SqliteStore"]
 
 BUSY_TIMEOUT_MS = 5000
+_T = TypeVar("_T")
 Row = tuple[Any, ...]
 
 
@@ -183,17 +189,21 @@ def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
     return any(row[1] == column for row in conn.execute(f"PRAGMA table_info({table})"))
 
 
-class SqliteStore:
+class SqliteStore(SqliteIdempotency):
     """`CascadeStore` on one SQLite file (or ":memory:"); see the module docstring."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._unit = threading.local()  # .open: this thread runs an `atomic` unit
         with _store_errors():
             self._conn = _connect(path)
 
     @contextmanager
     def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
+        if getattr(self._unit, "open", False):
+            yield self._conn  # inside `atomic`: join its transaction (and its lock)
+            return
         with self._lock, _store_errors():
             self._conn.execute(begin)
             try:
@@ -212,6 +222,17 @@ class SqliteStore:
         """One read snapshot (WAL): several SELECTs see the same committed state."""
         return self._transaction("BEGIN DEFERRED")
 
+    def atomic(self, work: Callable[[], _T]) -> _T:
+        """Run `work` in one BEGIN IMMEDIATE transaction that every store call joins."""
+        if getattr(self._unit, "open", False):
+            return work()
+        with self._write():
+            self._unit.open = True
+            try:
+                return work()
+            finally:
+                self._unit.open = False
+
     def _select(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self._read() as conn:
             return conn.execute(sql, params).fetchall()
@@ -221,7 +242,7 @@ class SqliteStore:
     def init_schema(self) -> None:
         """Create what is missing, upgrading an older database in place (idempotent)."""
         with self._write() as conn:
-            for statement in schema.TABLES:
+            for statement in (*schema.TABLES, *IDEMPOTENCY_TABLES):
                 conn.execute(statement)
             _migrate(conn)
             for statement in schema.INDEXES:
@@ -244,7 +265,7 @@ class SqliteStore:
     def clear_all(self) -> None:
         """Delete every record and reset the revision (tests start from an empty store)."""
         with self._write() as conn:
-            for statement in schema.CLEAR_ALL:
+            for statement in (*schema.CLEAR_ALL, CLEAR_IDEMPOTENCY):
                 conn.execute(statement)
 
     # -- companies ----------------------------------------------------------------------

@@ -1,0 +1,220 @@
+"""Idempotency-Key on the POST routes: replay, mismatch, in flight, scope, expiry, and the
+record committed with its effect (on both stores)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api_tests.test_api_batches import company, seed_chain
+from graph_models.models import Company, to_epoch_us, utc_now
+from service.app import create_app
+from service.idempotency import fingerprint_of
+from service.settings import Settings
+from service.store.port import CascadeStore, ClaimLost
+
+ACK = {"request_id": "reach-1", "company_id": "acme-pcb", "status": "accepted",
+       "at": "2026-03-02T09:00:00Z"}
+ACK_ROUTE = "anonymous POST /v1/acknowledgements"
+SECOND = 1_000_000
+
+
+def keyed(key: str) -> dict[str, str]:
+    return {"Idempotency-Key": key}
+
+
+def answers(client: TestClient) -> list[dict]:  # type: ignore[type-arg]
+    return client.get("/v1/acknowledgements", params={"request_id": "reach-1"}).json()
+
+
+def test_a_repeat_replays_the_stored_response_and_records_once(client: TestClient) -> None:
+    seed_chain(client)
+    first = client.post("/v1/acknowledgements", json=ACK, headers=keyed("ack-0001"))
+    again = client.post("/v1/acknowledgements", json=ACK, headers=keyed('"ack-0001"'))
+    assert first.status_code == again.status_code == 201
+    assert again.content == first.content
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert len(answers(client)) == 1
+
+
+def test_key_order_and_white_space_do_not_make_a_different_payload(client: TestClient) -> None:
+    seed_chain(client)
+    client.post("/v1/acknowledgements", json=ACK, headers=keyed("k"))
+    reordered = '{ "at": "2026-03-02T09:00:00Z", "status": "accepted", ' \
+                '"company_id": "acme-pcb", "request_id": "reach-1" }'
+    again = client.post("/v1/acknowledgements", content=reordered,
+                        headers={**keyed("k"), "Content-Type": "application/json"})
+    assert again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_the_same_key_with_another_payload_is_refused(client: TestClient) -> None:
+    seed_chain(client)
+    client.post("/v1/acknowledgements", json=ACK, headers=keyed("ack-0001"))
+    declined = {**ACK, "status": "declined"}
+    response = client.post("/v1/acknowledgements", json=declined, headers=keyed("ack-0001"))
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["field"] == "Idempotency-Key"
+    assert [a["status"] for a in answers(client)] == ["accepted"]
+
+
+def test_a_repeat_while_the_first_runs_is_a_conflict(client: TestClient,
+                                                     store: CascadeStore) -> None:
+    seed_chain(client)
+    now = to_epoch_us(utc_now())
+    # the first request has claimed the key and is still running
+    store.claim_idempotency_key(
+        ACK_ROUTE, "slow-1", fingerprint=fingerprint_of(json.dumps(ACK).encode()), token="first",
+        now_us=now, lease_until_us=now + 30 * SECOND,
+    )
+    response = client.post("/v1/acknowledgements", json=ACK, headers=keyed("slow-1"))
+    assert response.status_code == 409
+    assert response.headers["Retry-After"] == "1"
+    assert answers(client) == []
+
+
+def test_keys_are_scoped_to_the_route(client: TestClient) -> None:
+    created = client.post("/v1/companies", json=company("acme-pcb"), headers=keyed("k-1"))
+    other = client.post("/v1/companies/batch", json={"items": [company("tin-id")]},
+                        headers=keyed("k-1"))
+    assert created.status_code == 201
+    assert other.status_code == 200
+    assert "Idempotent-Replayed" not in other.headers
+    assert other.json()["results"][0]["status"] == "created"
+
+
+def test_a_refused_request_leaves_the_key_free(client: TestClient) -> None:
+    client.post("/v1/companies/batch", json={"items": [company("focal-jp"),
+                                                       company("acme-pcb")]})
+    early = client.post("/v1/acknowledgements", json=ACK, headers=keyed("early"))
+    assert early.status_code == 422  # the request does not exist yet
+    seed_chain(client)
+    retried = client.post("/v1/acknowledgements", json=ACK, headers=keyed("early"))
+    assert retried.status_code == 201
+    assert "Idempotent-Replayed" not in retried.headers
+
+
+def test_a_batch_replay_returns_the_first_results(client: TestClient) -> None:
+    body = {"items": [company("focal-jp"), {"id": "bad"}]}
+    first = client.post("/v1/companies/batch", json=body, headers=keyed("b-1"))
+    again = client.post("/v1/companies/batch", json=body, headers=keyed("b-1"))
+    assert [r["status"] for r in again.json()["results"]] == ["created", "error"]
+    assert again.content == first.content
+    plain = client.post("/v1/companies/batch", json=body)  # without a key: honest outcome
+    assert [r["status"] for r in plain.json()["results"]] == ["unchanged", "error"]
+
+
+def test_a_malformed_key_is_refused_naming_the_header(client: TestClient) -> None:
+    response = client.post("/v1/companies", json=company("acme-pcb"), headers=keyed("x" * 300))
+    assert response.status_code == 422
+    assert response.json()["field"].lower() == "idempotency-key"
+    assert client.get("/v1/companies/acme-pcb").status_code == 404
+
+
+@pytest.fixture
+def short_lived(store: CascadeStore) -> Iterator[TestClient]:
+    settings = Settings(idempotency_ttl_s=0.3, revision_watch_ms=0)
+    with TestClient(create_app(settings, store=store)) as test_client:
+        yield test_client
+
+
+def test_a_key_is_forgotten_after_its_retention(short_lived: TestClient) -> None:
+    first = short_lived.post("/v1/companies", json=company("acme-pcb"), headers=keyed("k"))
+    assert first.status_code == 201
+    time.sleep(0.5)
+    again = short_lived.post("/v1/companies", json=company("acme-pcb"), headers=keyed("k"))
+    assert again.status_code == 409  # run again: the company exists now
+    assert "Idempotent-Replayed" not in again.headers
+
+
+# -- the store contract (both adapters) ------------------------------------------------------
+
+
+def test_atomic_writes_all_or_nothing(store: CascadeStore) -> None:
+    def half_then_fail() -> None:
+        store.upsert_companies([Company(id="acme-pcb", name="Acme")])
+        assert store.get_company("acme-pcb") is not None  # reads see the unit's writes
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        store.atomic(half_then_fail)
+    assert store.get_company("acme-pcb") is None
+    assert store.revision() == 0
+
+
+def test_a_lost_claim_rolls_the_effect_back(store: CascadeStore) -> None:
+    now = to_epoch_us(utc_now())
+    assert store.claim_idempotency_key("s", "k", fingerprint="f", token="a", now_us=now,
+                                       lease_until_us=now + 1) is None
+    later = now + 10 * SECOND  # a's lease ran out: b takes the key over
+    assert store.claim_idempotency_key("s", "k", fingerprint="f", token="b", now_us=later,
+                                       lease_until_us=later + 30 * SECOND) is None
+
+    def effect_of_a() -> None:
+        store.upsert_companies([Company(id="acme-pcb", name="Acme")])
+        store.complete_idempotency_key("s", "k", token="a", status=201, body=b"{}",
+                                       content_type="application/json",
+                                       expires_at_us=later + 60 * SECOND)
+
+    with pytest.raises(ClaimLost):
+        store.atomic(effect_of_a)
+    assert store.get_company("acme-pcb") is None
+    live = store.claim_idempotency_key("s", "k", fingerprint="f", token="c", now_us=later,
+                                       lease_until_us=later + SECOND)
+    assert live is not None and live.status is None  # still b's, in flight
+
+
+def test_a_finished_record_is_returned_until_it_expires(store: CascadeStore) -> None:
+    now = to_epoch_us(utc_now())
+    store.claim_idempotency_key("s", "k", fingerprint="f", token="a", now_us=now,
+                                lease_until_us=now + SECOND)
+    store.atomic(lambda: store.complete_idempotency_key(
+        "s", "k", token="a", status=201, body=b'{"ok":1}', content_type="application/json",
+        expires_at_us=now + 5 * SECOND))
+    live = store.claim_idempotency_key("s", "k", fingerprint="g", token="b", now_us=now + 1,
+                                       lease_until_us=now + SECOND)
+    assert live is not None
+    assert (live.fingerprint, live.status, live.body) == ("f", 201, b'{"ok":1}')
+    expired = store.claim_idempotency_key("s", "k", fingerprint="g", token="b",
+                                          now_us=now + 6 * SECOND,
+                                          lease_until_us=now + 7 * SECOND)
+    assert expired is None
+    assert store.revision() == 0  # idempotency records are not data
+
+
+def test_release_drops_only_its_own_unfinished_claim(store: CascadeStore) -> None:
+    now = to_epoch_us(utc_now())
+    store.claim_idempotency_key("s", "k", fingerprint="f", token="a", now_us=now,
+                                lease_until_us=now + SECOND)
+    store.release_idempotency_key("s", "k", token="someone-else")
+    assert store.claim_idempotency_key("s", "k", fingerprint="f", token="b", now_us=now,
+                                       lease_until_us=now + SECOND) is not None
+    store.release_idempotency_key("s", "k", token="a")
+    assert store.claim_idempotency_key("s", "k", fingerprint="f", token="b", now_us=now,
+                                       lease_until_us=now + SECOND) is None
+
+
+def test_concurrent_claims_have_one_winner(store: CascadeStore) -> None:
+    now = to_epoch_us(utc_now())
+    winners: list[str] = []
+    start = threading.Barrier(6)
+
+    def claim(token: str) -> None:
+        start.wait()
+        if store.claim_idempotency_key("s", "race", fingerprint="f", token=token, now_us=now,
+                                       lease_until_us=now + 30 * SECOND) is None:
+            winners.append(token)
+
+    threads = [threading.Thread(target=claim, args=(f"t{i}",)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(winners) == 1
