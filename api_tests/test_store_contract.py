@@ -674,7 +674,12 @@ def test_load_network_has_every_company_kind_every_link_and_the_revision(
     assert network.revision == store.revision() == 4
 
 
-def test_request_events_hold_everything_of_one_request_only(store: CascadeStore) -> None:
+def test_request_events_hold_everything_of_one_request_only(
+    store: CascadeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import service.store.neo4j_tx
+
+    monkeypatch.setattr(service.store.neo4j_tx, "EVENTS_PAGE", 7)  # Neo4j reads in pages
     suppliers = [Company(id=f"sup-{n:04d}", name=f"Supplier {n}") for n in range(1100)]
     store.upsert_companies([FOCAL, *suppliers])
     store.create_request(policy())

@@ -73,6 +73,11 @@ def cascade_key(event: CascadeEvent) -> str:
     return to_json([event.request_id, event.from_id, event.to_id])
 
 
+def cascade_key_prefix(request_id: str) -> str:
+    """What every `cascade_key` of the request starts with, and no other's does."""
+    return to_json([request_id])[:-1] + ","
+
+
 def cascade_from(record: Any) -> CascadeEvent:
     return CascadeEvent(
         request_id=record["request_id"],

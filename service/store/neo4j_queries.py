@@ -423,13 +423,17 @@ MATCH (e:Cascade {{to_id: $to_id}})
 """Cascade events received by one company (index seek), oldest first."""
 
 REQUEST_CASCADE_ROWS = """
-MATCH (e:Cascade {request_id: $request_id})
-WITH e.from_id AS from_id, e.to_id AS to_id,
-     e.sent_at.epochMillis * 1000 + e.sent_at.microsecond % 1000 AS sent_at
-ORDER BY sent_at, from_id, to_id
-RETURN collect(from_id) AS from_ids, collect(to_id) AS to_ids, collect(sent_at) AS sent_ats
+MATCH (e:Cascade) WHERE e.key STARTS WITH $prefix AND e.key > $after
+WITH e ORDER BY e.key LIMIT $page
+WITH collect(e) AS page
+RETURN [e IN page | e.from_id] AS from_ids, [e IN page | e.to_id] AS to_ids,
+       [e IN page | e.sent_at.epochMillis * 1000 + e.sent_at.microsecond % 1000] AS sent_ats,
+       page[-1].key AS last_key
 """
-"""Every cascade event of one request, oldest first, as parallel lists in one record."""
+"""One page of the cascade events of one request, as parallel lists in one record: the
+events whose `key` (JSON of [request, from, to]) starts with `$prefix` and comes after
+`$after`, in key order, read from the unique index so a page costs only its own memory
+(collecting a million events at once exceeded `db.memory.transaction.max`)."""
 
 # --- acknowledgements ---------------------------------------------------------------------
 
@@ -492,14 +496,15 @@ MATCH (a:Acknowledgement {{company_id: $company_id}})
 """History of one company across requests, newest first."""
 
 REQUEST_ACK_ROWS = """
-MATCH (a:Acknowledgement {request_id: $request_id})
-WITH a.company_id AS company_id, a.status AS status,
-     a.at.epochMillis * 1000 + a.at.microsecond % 1000 AS at, a.seq AS seq
-ORDER BY seq
-RETURN collect(company_id) AS company_ids, collect(status) AS statuses,
-       collect(at) AS ats, collect(seq) AS seqs
+MATCH (a:Acknowledgement {request_id: $request_id}) WHERE a.seq > $after
+WITH a ORDER BY a.seq LIMIT $page
+WITH collect(a) AS page
+RETURN [a IN page | a.company_id] AS company_ids, [a IN page | a.status] AS statuses,
+       [a IN page | a.at.epochMillis * 1000 + a.at.microsecond % 1000] AS ats,
+       [a IN page | a.seq] AS seqs
 """
-"""Every answer to one request, in recording order, as parallel lists in one record."""
+"""One page of the answers to one request after seq `$after`, in recording order, as
+parallel lists in one record (ORDER BY + LIMIT keeps only a page in memory)."""
 
 # --- change log ---------------------------------------------------------------------------
 # Each read: the rows stamped after `$since`, at most `$limit`, as parallel lists.

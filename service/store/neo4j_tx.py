@@ -24,6 +24,7 @@ from service.store.neo4j_codecs import (
     ack_columns,
     ack_identity,
     cascade_key,
+    cascade_key_prefix,
     chunks,
     company_from,
     company_row,
@@ -32,7 +33,9 @@ from service.store.neo4j_codecs import (
     tombstone_rows,
 )
 from service.store.port import (
+    AckRow,
     AlreadyExists,
+    CascadeRow,
     ChangeSet,
     InUse,
     Network,
@@ -43,6 +46,7 @@ from service.store.port import (
 )
 
 NETWORK_PAGE = 10_000  # buyers per page of `load_network`
+EVENTS_PAGE = 100_000  # cascade events or answers per page of `request_events`
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 
@@ -264,20 +268,39 @@ def load_network_tx(tx: ManagedTransaction) -> Network:
 
 
 def request_events_tx(tx: ManagedTransaction, request_id: str) -> RequestEvents:
-    sent = tx.run(cypher.REQUEST_CASCADE_ROWS, request_id=request_id).single(strict=True)
-    answers = tx.run(cypher.REQUEST_ACK_ROWS, request_id=request_id).single(strict=True)
+    """Read in pages: a million events in one record exceeds the transaction memory."""
     return RequestEvents(
-        cascades=list(zip(sent["from_ids"], sent["to_ids"], sent["sent_ats"], strict=True)),
-        acknowledgements=list(
-            zip(
-                answers["company_ids"],
-                answers["statuses"],
-                answers["ats"],
-                answers["seqs"],
-                strict=True,
-            )
-        ),
+        cascades=_request_cascades(tx, request_id), acknowledgements=_request_acks(tx, request_id)
     )
+
+
+def _request_cascades(tx: ManagedTransaction, request_id: str) -> list[CascadeRow]:
+    prefix = cascade_key_prefix(request_id)
+    rows: list[CascadeRow] = []
+    after = prefix
+    while True:
+        page = tx.run(cypher.REQUEST_CASCADE_ROWS, prefix=prefix, after=after,
+                      page=EVENTS_PAGE).single(strict=True)
+        rows += zip(page["from_ids"], page["to_ids"], page["sent_ats"], strict=True)
+        if len(page["from_ids"]) < EVENTS_PAGE:
+            break
+        after = page["last_key"]
+    rows.sort(key=lambda row: (row[2], row[0], row[1]))  # sending order
+    return rows
+
+
+def _request_acks(tx: ManagedTransaction, request_id: str) -> list[AckRow]:
+    rows: list[AckRow] = []
+    after = -1
+    while True:
+        page = tx.run(cypher.REQUEST_ACK_ROWS, request_id=request_id, after=after,
+                      page=EVENTS_PAGE).single(strict=True)
+        rows += zip(page["company_ids"], page["statuses"], page["ats"], page["seqs"],
+                    strict=True)
+        if len(page["seqs"]) < EVENTS_PAGE:
+            break
+        after = page["seqs"][-1]
+    return rows
 
 
 def changes_since_tx(tx: ManagedTransaction, since: int, limit: int) -> ChangeSet | None:
