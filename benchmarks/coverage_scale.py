@@ -211,7 +211,7 @@ def show(rows: list[dict[str, Any]], timeout: float) -> None:
         print(f"{'':>9} HTTP: {r['poll_rps']:.0f} req/s "
               f"(x{r['poll_rps'] / r['healthz_rps']:.2f} of healthz {r['healthz_rps']:.0f}), "
               f"p50 {r['poll_p50_ms']:.1f} / p99 {r['poll_p99_ms']:.1f} ms; "
-              f"ack -> counts {r['http_ack_ms']} ms")
+              f"ack -> counts {r['http_ack_ms']:.1f} ms")
         if r["naive_nx_paths"] is not None:
             same = r["naive_nx_paths"] == r["paths"]
             print(f"{'':>9} path counts engine {r['paths']} naive {r['naive_nx_paths']}: "
