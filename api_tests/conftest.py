@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.app import create_app
+from service.auth import Role, issue_key
 from service.settings import Settings
 from service.store.port import CascadeStore
 
@@ -74,9 +75,23 @@ def store(store_kind: str, tmp_path: Path) -> Iterator[CascadeStore]:
     s.close()
 
 
+def bearer(store: CascadeStore, role: Role = Role.admin,
+           company_id: str | None = None) -> dict[str, str]:
+    """The Authorization header of a new key of `role`."""
+    _, key = issue_key(store, role=role, company_id=company_id, name=f"test {role}")
+    return {"Authorization": f"Bearer {key}"}
+
+
+def signed_in(test_client: TestClient, role: Role = Role.admin) -> TestClient:
+    """Send a new key of `role` with every request of this client (inside its `with`)."""
+    test_client.headers.update(bearer(test_client.app.state.store, role))  # type: ignore[attr-defined]
+    return test_client
+
+
 @pytest.fixture
 def client(store: CascadeStore) -> Iterator[TestClient]:
-    """The REST app over the parametrised store (so every API test runs on both)."""
+    """The REST app over the parametrised store (so every API test runs on both), called
+    with an admin key."""
     app = create_app(Settings(), store=store)
     with TestClient(app) as test_client:
-        yield test_client
+        yield signed_in(test_client)

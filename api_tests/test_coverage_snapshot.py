@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from api_tests.conftest import signed_in
 from graph_models.models import (
     Acknowledgement,
     CascadeEvent,
@@ -122,6 +123,7 @@ def test_over_http_a_workers_own_write_shows_at_once_and_others_within_the_watch
     seed(store)
     app = create_app(Settings(revision_watch_ms=20), store=store)
     with TestClient(app) as client:
+        signed_in(client)
         def pending() -> int:
             return client.get("/v1/gap-counts").json()["requests"][0]["pending"]
 

@@ -11,16 +11,17 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from api_tests.conftest import bearer, signed_in
 from api_tests.test_api_batches import company, seed_chain
 from graph_models.models import Company, to_epoch_us, utc_now
 from service.app import create_app
+from service.auth import Role, split_key
 from service.idempotency import fingerprint_of
 from service.settings import Settings
 from service.store.port import CascadeStore, ClaimLost
 
 ACK = {"request_id": "reach-1", "company_id": "acme-pcb", "status": "accepted",
        "at": "2026-03-02T09:00:00Z"}
-ACK_ROUTE = "anonymous POST /v1/acknowledgements"
 SECOND = 1_000_000
 
 
@@ -71,13 +72,30 @@ def test_a_repeat_while_the_first_runs_is_a_conflict(client: TestClient,
     now = to_epoch_us(utc_now())
     # the first request has claimed the key and is still running
     store.claim_idempotency_key(
-        ACK_ROUTE, "slow-1", fingerprint=fingerprint_of(json.dumps(ACK).encode()), token="first",
+        f"{key_id_of(client)} POST /v1/acknowledgements", "slow-1",
+        fingerprint=fingerprint_of(json.dumps(ACK).encode()), token="first",
         now_us=now, lease_until_us=now + 30 * SECOND,
     )
     response = client.post("/v1/acknowledgements", json=ACK, headers=keyed("slow-1"))
     assert response.status_code == 409
     assert response.headers["Retry-After"] == "1"
     assert answers(client) == []
+
+
+def key_id_of(client: TestClient) -> str:
+    parts = split_key(client.headers["Authorization"].removeprefix("Bearer "))
+    assert parts is not None
+    return parts[0]
+
+
+def test_keys_are_scoped_to_the_caller(client: TestClient, store: CascadeStore) -> None:
+    seed_chain(client)
+    mine = client.post("/v1/acknowledgements", json=ACK, headers=keyed("shared"))
+    theirs = client.post("/v1/acknowledgements", json={**ACK, "status": "declined"},
+                         headers={**keyed("shared"), **bearer(store, Role.procurement)})
+    assert (mine.status_code, theirs.status_code) == (201, 201)
+    assert theirs.json()["posted_by"] != mine.json()["posted_by"]
+    assert sorted(a["status"] for a in answers(client)) == ["accepted", "declined"]
 
 
 def test_keys_are_scoped_to_the_route(client: TestClient) -> None:
@@ -122,7 +140,7 @@ def test_a_malformed_key_is_refused_naming_the_header(client: TestClient) -> Non
 def short_lived(store: CascadeStore) -> Iterator[TestClient]:
     settings = Settings(idempotency_ttl_s=0.3, revision_watch_ms=0)
     with TestClient(create_app(settings, store=store)) as test_client:
-        yield test_client
+        yield signed_in(test_client)
 
 
 def test_a_key_is_forgotten_after_its_retention(short_lived: TestClient) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api_tests.conftest import require_neo4j
+from api_tests.conftest import require_neo4j, signed_in
 from service import dev_neo4j
 from service.app import create_app
 from service.settings import Settings
@@ -51,6 +51,7 @@ def own_neo4j(tmp_path: Path) -> Iterator[LocalNeo4j]:
 def test_readyz_is_503_while_neo4j_is_down_and_recovers(own_neo4j: LocalNeo4j) -> None:
     settings = Settings(store=own_neo4j.uri, neo4j_connect_timeout=60)
     with TestClient(create_app(settings)) as client:
+        signed_in(client)
         assert client.get("/readyz").status_code == 200
         client.post("/v1/companies", json={"id": "focal-jp", "name": "Focal"})
 

@@ -1,12 +1,13 @@
 """The real service in a subprocess, for benchmarks that talk HTTP to it.
 
-    with running_service("sqlite:////tmp/bench.db") as base_url:
-        httpx.get(f"{base_url}/healthz")
+    with running_service("sqlite:////tmp/bench.db") as (base_url, auth):
+        httpx.get(f"{base_url}/v1/gap-counts", headers=auth)
 
 Runs `python -m uvicorn service.app:create_app --factory` on a free loopback port: the same
 `create_app(Settings())` that `cascade serve` runs (settings from the environment, so the
 store goes in as CASCADE_STORE), but as an import string, so `workers` > 1 works, and
 without the access log unless asked (a log line per request would be part of the figure).
+An admin key is created in the store first; `auth` is its Authorization header.
 Waits until `/healthz` answers and stops the server with SIGTERM at the end (SIGKILL only if
 it has not exited 15 s later).
 """
@@ -36,27 +37,43 @@ ROOT = Path(__file__).resolve().parents[1]
 @contextmanager
 def running_service(
     store: str, *, workers: int = 1, access_log: bool = False, startup_timeout: float = 120.0
-) -> Iterator[str]:
-    """Yield the base URL of a service on `store`; its output goes to a temporary log,
-    printed when something fails."""
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """Yield the base URL of a service on `store` and an admin key's header; its output
+    goes to a temporary log, printed when something fails."""
+    auth = {"Authorization": f"Bearer {_admin_key(store)}"}
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory",
                "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
                "--log-level", "warning", "--access-log" if access_log else "--no-access-log"]
-    env = {**os.environ, "CASCADE_STORE": store, "PYTHONPATH": str(ROOT)}
+    # the figures are the service's, not the per-key rate limiter's
+    env = {"CASCADE_RATE_LIMIT_PER_MINUTE": str(10**9), **os.environ, "CASCADE_STORE": store,
+           "PYTHONPATH": str(ROOT)}
     with tempfile.TemporaryFile("w+") as log:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
                                   stderr=subprocess.STDOUT)
         try:
             base_url = f"http://127.0.0.1:{port}"
             _wait_until_healthy(server, base_url, startup_timeout, log)
-            yield base_url
+            yield base_url, auth
         except Exception:
             log.seek(0)
             print(f"--- service log (last lines) ---\n{log.read()[-4000:]}", file=sys.stderr)
             raise
         finally:
             _stop(server)
+
+
+def _admin_key(url: str) -> str:
+    from service.auth import Role, issue_key
+    from service.settings import Settings
+    from service.store import build_store
+
+    store = build_store(Settings(store=url))  # type: ignore[call-arg]
+    try:
+        store.init_schema()
+        return issue_key(store, role=Role.admin, name="benchmark")[1]
+    finally:
+        store.close()
 
 
 def _wait_until_healthy(

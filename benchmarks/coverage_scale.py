@@ -150,11 +150,11 @@ def over_http(url: str, args: argparse.Namespace) -> dict[str, Any]:
 
     knobs = argparse.Namespace(seconds=5.0, warmup=1.0, concurrency=4, repeats=3, acks=5,
                                ack_timeout=300.0)
-    with running_service(url, startup_timeout=600.0) as base_url:
-        describe(base_url)  # warms the snapshot
+    with running_service(url, startup_timeout=600.0) as (base_url, auth):
+        describe(base_url, auth)  # warms the snapshot
         health = throughput(base_url, "/healthz", {}, knobs)
-        polls = throughput(base_url, "/v1/gap-counts", {}, knobs)
-        acks = measure_acks(base_url, knobs)
+        polls = throughput(base_url, "/v1/gap-counts", auth, knobs)
+        acks = measure_acks(base_url, auth, knobs)
     return {"healthz_rps": health.requests_per_s, "poll_rps": polls.requests_per_s,
             "poll_p99_ms": polls.p99_ms, "poll_p50_ms": polls.p50_ms,
             "http_ack_ms": acks["visible_ms"] if acks else None}

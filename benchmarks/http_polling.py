@@ -140,8 +140,9 @@ def ack_to_counts(client: httpx.Client, request_id: str, company_id: str, timeou
     raise TimeoutError(f"gap counts of {request_id} unchanged {timeout:.0f} s after the ack")
 
 
-def measure_acks(base_url: str, args: argparse.Namespace) -> dict[str, Any] | None:
-    with httpx.Client(base_url=base_url, timeout=300.0) as client:
+def measure_acks(base_url: str, auth: dict[str, str], args: argparse.Namespace
+                 ) -> dict[str, Any] | None:
+    with httpx.Client(base_url=base_url, headers=auth, timeout=300.0) as client:
         counts = gap_counts(client)
         if not counts:
             return None
@@ -158,8 +159,8 @@ def measure_acks(base_url: str, args: argparse.Namespace) -> dict[str, Any] | No
             "polls": statistics.median(s[2] for s in samples)}
 
 
-def describe(base_url: str) -> tuple[str, str | None]:
-    with httpx.Client(base_url=base_url, timeout=300.0) as client:
+def describe(base_url: str, auth: dict[str, str]) -> tuple[str, str | None]:
+    with httpx.Client(base_url=base_url, headers=auth, timeout=300.0) as client:
         first = client.get("/v1/gap-counts")  # also warms the snapshot before any timing
         first.raise_for_status()
         body = first.json()
@@ -203,15 +204,15 @@ def main() -> None:
     parser.add_argument("--ack-timeout", type=float, default=120.0)
     parser.add_argument("--workers", type=int, default=1, help="server worker processes")
     args = parser.parse_args()
-    with running_service(args.store, workers=args.workers) as base_url:
-        shape, etag = describe(base_url)
+    with running_service(args.store, workers=args.workers) as (base_url, auth):
+        shape, etag = describe(base_url, auth)
         print(f"service {base_url} on {args.store}: {shape}")
         rows = {"GET /healthz": throughput(base_url, "/healthz", {}, args),
-                "GET /v1/gap-counts": throughput(base_url, "/v1/gap-counts", {}, args)}
+                "GET /v1/gap-counts": throughput(base_url, "/v1/gap-counts", auth, args)}
         if etag:
             rows["GET /v1/gap-counts If-None-Match"] = throughput(
-                base_url, "/v1/gap-counts", {"If-None-Match": etag}, args)
-        acks = measure_acks(base_url, args) if args.acks > 0 else None
+                base_url, "/v1/gap-counts", {**auth, "If-None-Match": etag}, args)
+        acks = measure_acks(base_url, auth, args) if args.acks > 0 else None
     print_table(rows, acks, args)
 
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api import batches, companies, coverage, events, health, links, requests
+from graph_models.models import to_epoch_us, utc_now
+from service.api import access, batches, companies, coverage, events, health, links, requests
+from service.auth import KeyRing, RateLimiter, authorize
 from service.coverage import CoverageService
 from service.errors import install_problem_handlers, problem_response
 from service.settings import Settings
 from service.store import build_store
-from service.store.port import CascadeStore, StoreUnavailable
+from service.store.port import AuditEntry, CascadeStore, StoreUnavailable
 
 __all__ = ["create_app"]
 
@@ -43,6 +46,8 @@ def create_app(settings: Settings | None = None, store: CascadeStore | None = No
             load_demo_if_empty(active)
         app.state.settings = settings
         app.state.store = active
+        app.state.keys = KeyRing(active, ttl=settings.auth_cache_s)
+        app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
         app.state.coverage = CoverageService(active)
         if settings.revision_watch_ms > 0:
             app.state.coverage.watch(settings.revision_watch_ms / 1000)
@@ -54,16 +59,21 @@ def create_app(settings: Settings | None = None, store: CascadeStore | None = No
                 active.close()
 
     app = FastAPI(
-        title="Supply-chain cascade service", version="1.0.0", description=DESCRIPTION,
+        title="Supply-chain cascade service",
+        version="1.0.0",
+        description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(authorize)],
     )
     install_problem_handlers(app)
 
     app.add_middleware(WritesMarkTheSnapshotDirty)
+    app.add_middleware(AuditWrites)
+    app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
 
     app.add_exception_handler(StoreUnavailable, _on_store_unavailable)
     # batches first: /v1/companies/batch must not be taken for a company id
-    for module in (health, batches, companies, links, requests, events, coverage):
+    for module in (health, batches, companies, links, requests, events, coverage, access):
         app.include_router(module.router)
     return app
 
@@ -85,6 +95,92 @@ class WritesMarkTheSnapshotDirty:
             await self.app(scope, receive, send)
         finally:
             coverage.mark_dirty()
+
+
+class AuditWrites:
+    """Every write an API key makes is recorded: key id, when, method, path, status
+    (refused ones too: an audit trail shows attempts). Plain ASGI, nothing on reads."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def remember_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, remember_status)
+        finally:
+            principal = scope.get("state", {}).get("principal")
+            if principal is not None:
+                entry = AuditEntry(
+                    at_us=to_epoch_us(utc_now()),
+                    key_id=principal.key_id,
+                    method=scope["method"],
+                    path=scope["path"],
+                    status=status,
+                )
+                await run_in_threadpool(scope["app"].state.store.record_audit, entry)
+
+
+class LimitBodySize:
+    """413 for a body over `max_bytes`, by its Content-Length or as it streams in."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise _TooLarge
+            return message
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, tracked)
+        except _TooLarge:
+            if not started:
+                await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            413,
+            "body-too-large",
+            "Request body too large",
+            f"the body may be at most {self.max_bytes} bytes",
+            [{"field": "body", "message": "too large"}],
+        )
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
 
 
 async def _on_store_unavailable(_: Request, exc: Exception) -> JSONResponse:

@@ -71,8 +71,12 @@ def serve(
     opened = _open_store(settings)  # fail fast with a clear message, not a traceback
     if settings.demo:  # once, here: several workers must not race to load it
         from loaders.demo import load_demo_if_empty
+        from service.auth import Role, issue_key
 
         load_demo_if_empty(opened)
+        _, admin_key = issue_key(opened, role=Role.admin, name="demo admin (cascade serve)")
+        console.print("demo admin key (send as 'Authorization: Bearer <key>'):")
+        console.print(admin_key, soft_wrap=True, highlight=False)
     opened.close()
     console.print(f"cascade service on http://{host}:{port} (store {settings.store}); "
                   f"API docs at http://{host}:{port}/docs")
@@ -80,6 +84,76 @@ def serve(
     os.environ["CASCADE_STORE"] = settings.store
     os.environ["CASCADE_DEMO"] = "false"
     uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="admin, procurement, integration or viewer")],
+    company: Annotated[str | None, typer.Option(help="the company of an integration key")] = None,
+    name: Annotated[str, typer.Option(help="what the key is for")] = "",
+    expires: Annotated[float | None, typer.Option(help="days until it expires")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Create a key and print it as the last line (it is shown only this once)."""
+    from service.auth import Role, issue_key
+
+    if role not in Role.__members__:
+        _refuse(f"--role must be one of {', '.join(Role)}")
+    active = _open_store(_settings(store))
+    try:
+        if company is not None and not active.existing_company_ids([company]):
+            _refuse(f"--company: unknown company {company!r}")
+        key, text = issue_key(active, role=Role(role), company_id=company, name=name,
+                              expires_days=expires)
+    except ValueError as exc:
+        _refuse(str(exc))
+    finally:
+        active.close()
+    console.print(f"created key {key.id} ({key.role}"
+                  f"{' of ' + key.company_id if key.company_id else ''}); store it now:")
+    print(text)
+
+
+@keys_app.command("list")
+def keys_list(store: StoreOption = None) -> None:
+    """List keys (never their secrets)."""
+    from graph_models.models import from_epoch_us
+
+    active = _open_store(_settings(store))
+    try:
+        keys = active.list_api_keys()
+    finally:
+        active.close()
+    table = Table(title="API keys")
+    for column in ["id", "role", "company", "name", "created", "expires", "revoked"]:
+        table.add_column(column)
+
+    def when(us: int | None) -> str:
+        return "" if us is None else f"{from_epoch_us(us):%Y-%m-%d %H:%M}Z"
+
+    for key in keys:
+        table.add_row(key.id, key.role, key.company_id or "", key.name,
+                      when(key.created_at_us), when(key.expires_at_us), when(key.revoked_at_us))
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str, store: StoreOption = None) -> None:
+    """Revoke a key (running workers refuse it within CASCADE_AUTH_CACHE_S)."""
+    from graph_models.models import to_epoch_us, utc_now
+
+    active = _open_store(_settings(store))
+    try:
+        found = active.revoke_api_key(key_id, at_us=to_epoch_us(utc_now()))
+    finally:
+        active.close()
+    if not found:
+        _refuse(f"no key {key_id!r}")
+    console.print(f"revoked {key_id}")
 
 
 @app.command("init-schema")

@@ -96,6 +96,8 @@ async def _on_service_error(_: Request, exc: Exception) -> JSONResponse:
     response = problem_response(exc.status, exc.slug, exc.title, exc.detail, errors)
     if exc.retry_after is not None:
         response.headers["Retry-After"] = str(exc.retry_after)
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
     return response
 
 

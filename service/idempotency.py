@@ -55,6 +55,7 @@ class IdempotentWrite:
     scope: str  # caller and route
     key: str | None
     fingerprint: str
+    posted_by: str | None = None  # the API key id of the caller
 
     def respond(self, effect: Effect) -> Response:
         if self.key is None:
@@ -164,6 +165,7 @@ async def _idempotent_write(
         scope=f"{caller_of(request)} {request.method} {request.url.path}",
         key=key,
         fingerprint=fingerprint_of(await request.body()) if key else "",
+        posted_by=getattr(request.state, "caller", None),
     )
 
 

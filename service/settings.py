@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     # may run before a retry may take it over (longer than any write takes).
     idempotency_ttl_s: float = Field(default=24 * 3600, gt=0)
     idempotency_lease_s: float = Field(default=30, gt=0)
+    # Access: a valid key is remembered this long (a revocation through another worker
+    # takes effect within it); limits per request and per key.
+    auth_cache_s: float = Field(default=5.0, ge=0)
+    metrics_public: bool = False  # /metrics without a key (a scraper inside the network)
+    max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    max_batch_items: int = Field(default=10_000, ge=1, le=10_000)
+    rate_limit_per_minute: int = Field(default=6000, ge=1)
 
     @property
     def store_kind(self) -> Literal["sqlite", "neo4j"]:

@@ -49,7 +49,9 @@ def record_acknowledgement(
     body: AcknowledgementCreate, store: StoreDep, once: IdempotencyDep
 ) -> Response:
     def effect() -> tuple[int, AcknowledgementRead]:
-        ack, created = events.record_acknowledgement(store=store, body=body)
+        ack, created = events.record_acknowledgement(
+            store=store, body=body, posted_by=once.posted_by
+        )
         return (201 if created else 200), ack
 
     return once.respond(effect)

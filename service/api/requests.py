@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from service import issuing
 from service.api.deps import ERRORS_READ, ERRORS_WRITE, StoreDep
+from service.auth import Role
 from service.catalog import CatalogEntry
 from service.idempotency import IdempotencyDep
 from service.schemas import RequestCreate, RequestRead
@@ -24,8 +25,13 @@ def issue_request(body: RequestCreate, store: StoreDep, once: IdempotencyDep) ->
 
 
 @router.get("/v1/requests", response_model=list[RequestRead])
-def list_requests(store: StoreDep) -> list[RequestRead]:
-    return issuing.list_requests(store=store)
+def list_requests(store: StoreDep, request: Request) -> list[RequestRead]:
+    listed = issuing.list_requests(store=store)
+    who = getattr(request.state, "principal", None)
+    if who is not None and who.role == Role.integration:  # only what was sent to it
+        listed = [r for r in listed if store.list_cascades(request_id=r.id,
+                                                           to_id=who.company_id, limit=1)]
+    return listed
 
 
 @router.get("/v1/requests/{request_id}", response_model=RequestRead)

@@ -58,6 +58,7 @@ from graph_models.models import (
     SupplyLink,
 )
 from service.store import neo4j_queries as cypher
+from service.store.neo4j_access import Neo4jAccess
 from service.store.neo4j_codecs import (
     ack_from,
     cascade_from,
@@ -104,7 +105,7 @@ def _unavailable_as_store_error() -> Iterator[None]:
         raise StoreUnavailable(f"neo4j: {exc}") from exc
 
 
-class Neo4jStore(Neo4jIdempotency):
+class Neo4jStore(Neo4jIdempotency, Neo4jAccess):
     """`CascadeStore` on a Neo4j database; see the module docstring for the graph shape."""
 
     def __init__(
@@ -200,7 +201,7 @@ class Neo4jStore(Neo4jIdempotency):
         """Create constraints and indexes (idempotent), wait for them, seed the revision;
         a database of an older version starts its change log here."""
         with _unavailable_as_store_error(), self._session() as session:
-            for statement in (*cypher.SCHEMA, *cypher.IDEMPOTENCY_SCHEMA):
+            for statement in (*cypher.SCHEMA, *cypher.IDEMPOTENCY_SCHEMA, *cypher.ACCESS_SCHEMA):
                 session.run(statement).consume()  # schema changes need their own transaction
             session.run(cypher.AWAIT_INDEXES, seconds=300).consume()
             session.execute_write(start_log)

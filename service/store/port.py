@@ -46,6 +46,8 @@ from graph_models.models import (
 __all__ = [
     "AckRow",
     "AlreadyExists",
+    "ApiKey",
+    "AuditEntry",
     "CascadeRow",
     "CascadeStore",
     "ChangeSet",
@@ -70,6 +72,32 @@ AckRow = tuple[str, str, int, int]
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 _T = TypeVar("_T")
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A stored API key: never the secret itself, only its SHA-256 (`secret_hash`)."""
+
+    id: str
+    secret_hash: str
+    role: str
+    company_id: str | None
+    name: str
+    created_at_us: int
+    expires_at_us: int | None = None
+    revoked_at_us: int | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One write through the API: who (key id), when, what; `seq` is assigned on record."""
+
+    at_us: int
+    key_id: str
+    method: str
+    path: str
+    status: int
+    seq: int = 0
+
 
 class WriteOutcome(StrEnum):
     created = "created"
@@ -344,3 +372,21 @@ class CascadeStore(Protocol):
     def release_idempotency_key(self, scope: str, key: str, *, token: str) -> None:
         """Drop an unfinished claim (the request failed without effect); a record another
         token holds, or a finished one, is left alone."""
+
+    # access: API keys and the audit trail (not data: they never bump the revision)
+    def add_api_key(self, key: ApiKey) -> None: ...
+    def get_api_key(self, key_id: str) -> ApiKey | None: ...
+    def list_api_keys(self) -> list[ApiKey]:
+        """Every key, oldest first."""
+
+    def revoke_api_key(self, key_id: str, *, at_us: int) -> bool:
+        """Mark a key revoked (the first revocation time stays); False if unknown."""
+
+    def record_audit(self, entry: AuditEntry) -> None:
+        """Append an entry; inside an `atomic` unit it commits with the write it records."""
+
+    def list_audit(
+        self, *, key_id: str | None = None, since_us: int | None = None,
+        until_us: int | None = None, before_seq: int | None = None, limit: int = 100,
+    ) -> list[AuditEntry]:
+        """Entries newest first, filtered; `before_seq` pages backwards."""

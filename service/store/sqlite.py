@@ -60,6 +60,7 @@ from service.store.port import (
     WriteOutcome,
     assemble_changes,
 )
+from service.store.sqlite_access import ACCESS_TABLES, CLEAR_ACCESS, SqliteAccess
 from service.store.sqlite_idempotency import (
     CLEAR_IDEMPOTENCY,
     IDEMPOTENCY_TABLES,
@@ -189,7 +190,7 @@ def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
     return any(row[1] == column for row in conn.execute(f"PRAGMA table_info({table})"))
 
 
-class SqliteStore(SqliteIdempotency):
+class SqliteStore(SqliteIdempotency, SqliteAccess):
     """`CascadeStore` on one SQLite file (or ":memory:"); see the module docstring."""
 
     def __init__(self, path: str) -> None:
@@ -242,7 +243,7 @@ class SqliteStore(SqliteIdempotency):
     def init_schema(self) -> None:
         """Create what is missing, upgrading an older database in place (idempotent)."""
         with self._write() as conn:
-            for statement in (*schema.TABLES, *IDEMPOTENCY_TABLES):
+            for statement in (*schema.TABLES, *IDEMPOTENCY_TABLES, *ACCESS_TABLES):
                 conn.execute(statement)
             _migrate(conn)
             for statement in schema.INDEXES:
@@ -265,7 +266,7 @@ class SqliteStore(SqliteIdempotency):
     def clear_all(self) -> None:
         """Delete every record and reset the revision (tests start from an empty store)."""
         with self._write() as conn:
-            for statement in (*schema.CLEAR_ALL, CLEAR_IDEMPOTENCY):
+            for statement in (*schema.CLEAR_ALL, CLEAR_IDEMPOTENCY, *CLEAR_ACCESS):
                 conn.execute(statement)
 
     # -- companies ----------------------------------------------------------------------
