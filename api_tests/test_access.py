@@ -226,3 +226,40 @@ def test_keys_cli_creates_lists_and_revokes(tmp_path: Path) -> None:
     stored = store.get_api_key(key_id)
     store.close()
     assert stored is not None and stored.revoked_at_us is not None
+
+
+def test_serve_demo_prints_an_admin_key_that_works(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from service.dev_neo4j import free_port
+
+    port = free_port()
+    command = [sys.executable, "-m", "service.cli", "serve", "--demo", "--port", str(port),
+               "--store", f"sqlite:///{tmp_path / 'demo.db'}"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, env=env)
+    try:
+        assert server.stdout is not None
+        key = next(line.strip() for line in server.stdout if line.startswith("csk_"))
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(f"{base}/v1/keys",
+                                     headers={"Authorization": f"Bearer {key}"})
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the service did not start"
+                time.sleep(0.2)
+        assert response.status_code == 200
+        assert [k["role"] for k in response.json()] == ["admin"]
+        assert httpx.get(f"{base}/v1/keys").status_code == 401
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
