@@ -11,7 +11,18 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph_models.models import to_epoch_us, utc_now
-from service.api import access, batches, companies, coverage, events, health, links, requests
+from service.api import (
+    access,
+    batches,
+    companies,
+    coverage,
+    events,
+    exports,
+    health,
+    imports,
+    links,
+    requests,
+)
 from service.auth import KeyRing, RateLimiter, authorize
 from service.coverage import CoverageService
 from service.errors import install_problem_handlers, problem_response
@@ -73,7 +84,9 @@ def create_app(settings: Settings | None = None, store: CascadeStore | None = No
 
     app.add_exception_handler(StoreUnavailable, _on_store_unavailable)
     # batches first: /v1/companies/batch must not be taken for a company id
-    for module in (health, batches, companies, links, requests, events, coverage, access):
+    # exports before coverage: /v1/requests/{id}/gaps.csv is a file, not a gaps page
+    for module in (health, batches, imports, companies, links, requests, events, exports,
+                   coverage, access):
         app.include_router(module.router)
     return app
 

@@ -305,6 +305,9 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/requests/{request_id}/companies/{company_id}"): Rule(
         DASHBOARD | {Role.integration}, addressed_own_standing
     ),
+    ("POST", "/v1/imports"): staff(),
+    ("GET", "/v1/requests/{request_id}/gaps.csv"): Rule(DASHBOARD),
+    ("GET", "/v1/requests/{request_id}/gaps.xlsx"): Rule(DASHBOARD),
     ("POST", "/v1/keys"): Rule(ADMIN),
     ("GET", "/v1/keys"): Rule(ADMIN),
     ("DELETE", "/v1/keys/{key_id}"): Rule(ADMIN),

@@ -4,7 +4,8 @@ batches even when others fail, and a retried batch reports `unchanged`, never do
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -12,10 +13,44 @@ from graph_models.models import Acknowledgement, CascadeEvent, Company, SupplyLi
 from service.schemas import AcknowledgementCreate, BatchResult, CascadeCreate
 from service.store.port import CascadeStore, WriteOutcome
 
-__all__ = ["write_acknowledgements", "write_cascades", "write_companies", "write_links"]
+__all__ = [
+    "Checked",
+    "Pending",
+    "check_acknowledgements",
+    "check_cascades",
+    "check_companies",
+    "check_links",
+    "write_acknowledgements",
+    "write_cascades",
+    "write_companies",
+    "write_links",
+]
 
 STORE_BATCH = 1000
 Item = TypeVar("Item", bound=BaseModel)
+Model = TypeVar("Model")
+
+
+@dataclass(frozen=True)
+class Pending:
+    """References that count as existing besides the store's own: what a file import
+    writes before the items being checked (companies and links defined earlier in the
+    same file, requests it creates)."""
+
+    companies: frozenset[str] = frozenset()
+    links: frozenset[tuple[str, str]] = frozenset()
+    requests: frozenset[str] = frozenset()
+
+
+NOTHING_PENDING = Pending()
+
+
+class Checked(NamedTuple, Generic[Model]):
+    """The outcome of checking a batch: a result per item (errors filled in, the rest
+    still to be written) and the valid items as (index, domain object)."""
+
+    results: list[BatchResult]
+    valid: list[tuple[int, Model]]
 
 
 def _problem(detail: str, field: str | None, status: int = 422) -> dict[str, Any]:
@@ -60,21 +95,32 @@ def _empty_results(count: int) -> list[BatchResult]:
     return [BatchResult(index=i, status="error") for i in range(count)]
 
 
-def write_companies(*, store: CascadeStore, items: Sequence[Any]) -> list[BatchResult]:
+def check_companies(
+    *, store: CascadeStore, items: Sequence[Any], pending: Pending = NOTHING_PENDING
+) -> Checked[Company]:
+    """Validate companies on their own (nothing they reference can be missing)."""
     results = _empty_results(len(items))
-    valid = _parse(items, Company, results)
-    _write(store.upsert_companies, valid, results)
-    return results
+    return Checked(results, _parse(items, Company, results))
 
 
-def _known_companies(store: CascadeStore, ids: set[str]) -> set[str]:
-    return store.existing_company_ids(ids) if ids else set()
+def write_companies(*, store: CascadeStore, items: Sequence[Any]) -> list[BatchResult]:
+    checked = check_companies(store=store, items=items)
+    _write(store.upsert_companies, checked.valid, checked.results)
+    return checked.results
 
 
-def write_links(*, store: CascadeStore, items: Sequence[Any]) -> list[BatchResult]:
+def _known_companies(store: CascadeStore, ids: set[str], pending: Pending) -> set[str]:
+    asked = ids - pending.companies
+    return (store.existing_company_ids(asked) if asked else set()) | (ids & pending.companies)
+
+
+def check_links(
+    *, store: CascadeStore, items: Sequence[Any], pending: Pending = NOTHING_PENDING
+) -> Checked[SupplyLink]:
+    """Validate links: no self-link, both companies known (stored or pending)."""
     results = _empty_results(len(items))
     parsed = _parse(items, SupplyLink, results)
-    known = _known_companies(store, {c for _, lk in parsed for c in lk.key})
+    known = _known_companies(store, {c for _, lk in parsed for c in lk.key}, pending)
     valid = []
     for index, link in parsed:
         if link.buyer_id == link.supplier_id:
@@ -83,24 +129,41 @@ def write_links(*, store: CascadeStore, items: Sequence[Any]) -> list[BatchResul
             _refuse(results, index, f"unknown company {getattr(link, missing)!r}", missing)
         else:
             valid.append((index, link))
-    _write(store.add_links, valid, results)
-    return results
+    return Checked(results, valid)
+
+
+def write_links(*, store: CascadeStore, items: Sequence[Any]) -> list[BatchResult]:
+    checked = check_links(store=store, items=items)
+    _write(store.add_links, checked.valid, checked.results)
+    return checked.results
 
 
 def _first_unknown(item: BaseModel, fields: tuple[str, ...], known: set[str]) -> str | None:
     return next((f for f in fields if getattr(item, f) not in known), None)
 
 
-def _known_requests(store: CascadeStore, ids: set[str]) -> set[str]:
-    return {rid for rid in ids if store.get_request(rid) is not None}
+def _known_requests(store: CascadeStore, ids: set[str], pending: Pending) -> set[str]:
+    stored = {rid for rid in ids - pending.requests if store.get_request(rid) is not None}
+    return stored | (ids & pending.requests)
 
 
-def write_cascades(*, store: CascadeStore, items: Sequence[Any]) -> list[BatchResult]:
+def _known_links(
+    store: CascadeStore, pairs: set[tuple[str, str]], pending: Pending
+) -> set[tuple[str, str]]:
+    asked = pairs - pending.links
+    return (store.existing_links(asked) if asked else set()) | (pairs & pending.links)
+
+
+def check_cascades(
+    *, store: CascadeStore, items: Sequence[Any], pending: Pending = NOTHING_PENDING
+) -> Checked[CascadeEvent]:
+    """Validate cascade events: known request and companies, over an existing link."""
     results = _empty_results(len(items))
     parsed = _parse(items, CascadeCreate, results)
-    requests = _known_requests(store, {c.request_id for _, c in parsed})
-    known = _known_companies(store, {x for _, c in parsed for x in (c.from_id, c.to_id)})
-    links = store.existing_links({(c.from_id, c.to_id) for _, c in parsed})
+    requests = _known_requests(store, {c.request_id for _, c in parsed}, pending)
+    known = _known_companies(store, {x for _, c in parsed for x in (c.from_id, c.to_id)},
+                             pending)
+    links = _known_links(store, {(c.from_id, c.to_id) for _, c in parsed}, pending)
     valid = []
     for index, body in parsed:
         if body.request_id not in requests:
@@ -114,17 +177,27 @@ def write_cascades(*, store: CascadeStore, items: Sequence[Any]) -> list[BatchRe
             event = CascadeEvent(request_id=body.request_id, from_id=body.from_id,
                                  to_id=body.to_id, sent_at=body.sent_at or utc_now())
             valid.append((index, event))
-    _write(store.add_cascades, valid, results)
-    return results
+    return Checked(results, valid)
 
 
-def write_acknowledgements(
-    *, store: CascadeStore, items: Sequence[Any], posted_by: str | None = None
-) -> list[BatchResult]:
+def write_cascades(*, store: CascadeStore, items: Sequence[Any]) -> list[BatchResult]:
+    checked = check_cascades(store=store, items=items)
+    _write(store.add_cascades, checked.valid, checked.results)
+    return checked.results
+
+
+def check_acknowledgements(
+    *,
+    store: CascadeStore,
+    items: Sequence[Any],
+    posted_by: str | None = None,
+    pending: Pending = NOTHING_PENDING,
+) -> Checked[Acknowledgement]:
+    """Validate answers: known request and company."""
     results = _empty_results(len(items))
     parsed = _parse(items, AcknowledgementCreate, results)
-    requests = _known_requests(store, {a.request_id for _, a in parsed})
-    known = _known_companies(store, {a.company_id for _, a in parsed})
+    requests = _known_requests(store, {a.request_id for _, a in parsed}, pending)
+    known = _known_companies(store, {a.company_id for _, a in parsed}, pending)
     valid = []
     for index, body in parsed:
         if body.request_id not in requests:
@@ -135,9 +208,17 @@ def write_acknowledgements(
             valid.append((index, Acknowledgement(
                 request_id=body.request_id, company_id=body.company_id, status=body.status,
                 at=body.at or utc_now(), evidence=body.evidence, posted_by=posted_by)))
+    return Checked(results, valid)
 
-    def add(acks: list[Acknowledgement]) -> list[WriteOutcome]:
-        return [outcome for outcome, _ in store.add_acknowledgements(acks)]
 
-    _write(add, valid, results)
-    return results
+def add_acknowledgements(store: CascadeStore, acks: list[Acknowledgement]) -> list[WriteOutcome]:
+    """`store.add_acknowledgements` reduced to outcomes, like the other writes."""
+    return [outcome for outcome, _ in store.add_acknowledgements(acks)]
+
+
+def write_acknowledgements(
+    *, store: CascadeStore, items: Sequence[Any], posted_by: str | None = None
+) -> list[BatchResult]:
+    checked = check_acknowledgements(store=store, items=items, posted_by=posted_by)
+    _write(lambda acks: add_acknowledgements(store, acks), checked.valid, checked.results)
+    return checked.results

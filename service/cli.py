@@ -359,5 +359,14 @@ def dev_neo4j(
     sys.exit(launcher.run_foreground(port, data, password))
 
 
-if __name__ == "__main__":
-    app()
+if __name__ == "__main__":  # python -m service.cli: run the module as imported normally
+    from service.cli import app as cascade
+
+    cascade()
+else:
+    # `cascade load ...` and `cascade export ...` live in their own module, which uses the
+    # helpers above: imported last.
+    from service.cli_files import export_app, load_app
+
+    app.add_typer(load_app, name="load")
+    app.add_typer(export_app, name="export")

@@ -40,7 +40,7 @@ from service.schemas import (
 )
 from service.store.port import CascadeStore, ChangeSet
 
-__all__ = ["CoverageService"]
+__all__ = ["CoverageService", "supplier_answers"]
 
 POLLED_STATES = (NodeState.unreached, NodeState.pending, NodeState.overdue,
                  NodeState.declined, NodeState.expired)
@@ -234,6 +234,7 @@ class CoverageService:
         if state is None:
             raise NotFound(f"company {company_id!r} is outside request {request_id!r}")
         first = int(analysis.first[company])
+        suppliers, acknowledged = supplier_answers(analysis, company)
         return CompanyStanding(
             request_id=request_id,
             company_id=company_id,
@@ -242,6 +243,9 @@ class CoverageService:
             covered=bool(analysis.covered[company]),
             path=chain_to(analysis, company),
             first_reached_at=None if first == NEVER else from_epoch_us(first),
+            applicable_suppliers=suppliers,
+            acknowledged_suppliers=acknowledged,
+            acknowledged_supplier_share=acknowledged / suppliers if suppliers else None,
         )
 
     def gap_counts(self) -> GapCountsRead:
@@ -332,3 +336,19 @@ class CoverageService:
         tiers = distances_from(network.graph, company, limit=depth)
         found = [(int(tiers[i]), network.ids[i]) for i in np.flatnonzero(tiers > 0)]
         return [UpstreamCompany(id=c, tier=t) for t, c in sorted(found)]
+
+
+def supplier_answers(analysis: ArrayAnalysis, company: int) -> tuple[int, int]:
+    """(applicable suppliers, acknowledged ones) of a company for the analysed request.
+
+    Its applicable suppliers are its direct suppliers over links the request applies to,
+    taken on the request's subgraph (so a company outside the request has none), the
+    issuer excepted (it is never asked). Acknowledged means their own state is
+    `acknowledged`: accepted and still valid at the analysed instant. This is the figure
+    CMRT question 6 asks for ("what percentage of relevant suppliers have responded").
+    """
+    scope = analysis.scope
+    start, stop = scope.links_from[company], scope.links_from[company + 1]
+    suppliers = np.unique(scope.dst[start:stop])
+    suppliers = suppliers[suppliers != scope.root]
+    return int(suppliers.size), int(np.count_nonzero(analysis.acknowledged[suppliers]))

@@ -150,6 +150,11 @@ class CompanyStanding(Payload):
     covered: bool
     path: list[str]
     first_reached_at: UtcDateTime | None = None
+    # its suppliers over links the request applies to, and how many acknowledged (the
+    # share CMRT question 6 asks for; null without such suppliers)
+    applicable_suppliers: int = 0
+    acknowledged_suppliers: int = 0
+    acknowledged_supplier_share: float | None = None
 
 
 class RequestGapCounts(Payload):
@@ -188,3 +193,30 @@ class BatchResult(Payload):
 
 class BatchRead(Payload):
     results: list[BatchResult]
+
+
+class ImportProblem(Payload):
+    """A row of an imported file that was refused (and not loaded)."""
+
+    section: str  # companies, links, requests, cascades, acknowledgements, or a sheet
+    row: int  # CSV: the file's line (header = 1); JSON: position in its list, from 1
+    field: str | None = None
+    message: str
+
+
+class ImportCounts(Payload):
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+
+
+class ImportRead(Payload):
+    """What an import loaded: outcomes per section, the rows skipped, notes."""
+
+    kind: str
+    loaded: bool
+    rows: int
+    sections: dict[str, ImportCounts]
+    skipped: list[ImportProblem]
+    notes: list[str]

@@ -1,0 +1,377 @@
+"""Read RMI CMRT (6.x) and EMRT (1.x, 2.x) workbooks: the declaration and the smelters.
+
+The templates are Excel workbooks full of formulas. A workbook is read twice: once for the
+values Excel cached when it was saved, once for what was typed; where a formula has no
+cached value (a file written by a tool that does not compute formulas) the typed input
+stands in (the smelter id typed in the *Smelter Identification Number Input Column* for
+the looked-up *Smelter Identification*, a typed smelter name for the looked-up one).
+
+Layout read (the RMI templates' own; labels are matched, not fixed rows, so the row shifts
+between template versions do not matter):
+
+- the template and its revision: a "Revision N.NN" (or "CMRT 6.5") text in the title block
+  of the *Declaration* sheet (rows 1-6), else the highest "Revision N.NN" on the
+  *Revision* sheet; the title names the template (Conflict / Extended Minerals Reporting
+  Template);
+- *Declaration*: labels in columns A-C, answers in column D, comments in the first filled
+  cell of columns E-J; company information (Company Name, Declaration Scope or Class,
+  Company Unique ID, Contact Name, Email - Contact, Phone - Contact, Effective Date or
+  Date of Completion); the per-metal questions ("1) ...", then one row per metal:
+  Tantalum, Tin, Gold, Tungsten; Cobalt, Mica, ...); the company-level questions ("A. ..."
+  to "H. ...");
+- *Smelter List*: a header row within rows 1-10 naming the columns (Smelter
+  Identification Number Input Column, Metal, Smelter Look-up, Smelter Name, Smelter
+  Country, Smelter Identification), one smelter per row below it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
+
+from loaders.tabular import FileError
+
+__all__ = [
+    "SUPPORTED",
+    "CompanyAnswer",
+    "Declaration",
+    "MetalAnswer",
+    "SheetProblem",
+    "Smelter",
+    "read_cmrt",
+]
+
+SUPPORTED = {"CMRT": (6,), "EMRT": (1, 2)}  # template -> supported major revisions
+METALS = ("tantalum", "tin", "gold", "tungsten", "cobalt", "mica", "copper", "graphite",
+          "lithium", "nickel", "aluminum", "aluminium")
+NOT_IDENTIFIED = "smelter not yet identified"
+NOT_LISTED = "smelter not listed"
+RMI_ID = re.compile(r"^[A-Z]{2,5}\d{4,8}$")  # e.g. CID000292
+VERSION_IN_TITLE = re.compile(r"(?:revision|version|rev\.?|[ce]mrt)\s*:?\s*v?(\d+\.\d+)", re.I)
+REVISION = re.compile(r"revision\s*:?\s*(\d+\.\d+)", re.I)
+QUESTION = re.compile(r"^\s*(\d{1,2})\s*\)\s*\S")
+COMPANY_QUESTION = re.compile(r"^\s*([A-I])\s*[.)]\s+\S")
+DATE_FORMATS = ("%d-%b-%Y", "%Y-%m-%d", "%d/%m/%Y", "%d %b %Y", "%d-%B-%Y")
+
+
+@dataclass(frozen=True)
+class MetalAnswer:
+    """The answer for one metal to one numbered declaration question."""
+
+    question: int
+    metal: str
+    answer: str | None
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class CompanyAnswer:
+    """The answer to one company-level question (A to H)."""
+
+    question: str
+    text: str
+    answer: str | None
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class Smelter:
+    """One row of the Smelter List."""
+
+    row: int
+    metal: str
+    name: str | None
+    smelter_id: str | None  # the RMI smelter id, when the row has one
+    country: str | None  # as the template spells it (a country name)
+
+
+@dataclass(frozen=True)
+class SheetProblem:
+    sheet: str
+    row: int
+    field: str | None
+    message: str
+
+
+@dataclass
+class Declaration:
+    """What a CMRT / EMRT workbook declares."""
+
+    template: str
+    version: str
+    company: dict[str, str] = field(default_factory=dict)  # name, scope, unique_id, contact_*
+    effective_date: date | None = None
+    answers: list[MetalAnswer] = field(default_factory=list)
+    company_answers: list[CompanyAnswer] = field(default_factory=list)
+    smelters: list[Smelter] = field(default_factory=list)
+    problems: list[SheetProblem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class _Sheet:
+    """A sheet's cells as (cached value, typed input) grids; `value` prefers the cached."""
+
+    def __init__(self, cached: Any, typed: Any) -> None:
+        self.cached, self.typed = _grid(cached), _grid(typed)
+
+    @property
+    def rows(self) -> int:
+        return len(self.typed)
+
+    def value(self, row: int, column: int) -> Any:
+        """The value at 1-based `row`, 0-based `column`: Excel's cached value, else the
+        typed input unless that is a formula; blank text counts as nothing."""
+        found = _cell(self.cached, row, column)
+        if found is None:
+            typed = _cell(self.typed, row, column)
+            found = None if isinstance(typed, str) and typed.startswith("=") else typed
+        if isinstance(found, str):
+            found = found.strip() or None
+        return found
+
+    def text(self, row: int, column: int) -> str | None:
+        found = self.value(row, column)
+        if isinstance(found, float) and found.is_integer():
+            found = int(found)
+        return None if found is None else str(found)
+
+
+def _grid(sheet: Any) -> list[list[Any]]:
+    sheet.reset_dimensions()  # saved dimensions can be wrong: read every row there is
+    return [list(r) for r in sheet.iter_rows(values_only=True)]
+
+
+def _cell(grid: list[list[Any]], row: int, column: int) -> Any:
+    if row - 1 < len(grid) and column < len(grid[row - 1]):
+        return grid[row - 1][column]
+    return None
+
+
+def read_cmrt(data: bytes) -> Declaration:
+    """The declaration of a CMRT / EMRT workbook; `FileError` when it is not one of a
+    supported revision, or its sheets are not laid out as the templates are."""
+    sheets = _sheets(data)
+    for name in ("Declaration", "Smelter List"):
+        if name not in sheets:
+            raise FileError(f"no {name!r} sheet: not a CMRT or EMRT workbook")
+    template, version = _template(sheets["Declaration"], sheets.get("Revision"))
+    declaration = Declaration(template, version)
+    _read_declaration(sheets["Declaration"], declaration)
+    _read_smelters(sheets["Smelter List"], declaration)
+    return declaration
+
+
+READ_SHEETS = ("Declaration", "Smelter List", "Revision")
+
+
+def _sheets(data: bytes) -> dict[str, _Sheet]:
+    """The sheets the importer reads, each with its cached values and its typed inputs."""
+    try:
+        cached = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=True)
+        typed = openpyxl.load_workbook(io.BytesIO(data), data_only=False, read_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise FileError(f"not an .xlsx workbook ({exc})") from None
+    try:
+        return {name: _Sheet(cached[name], typed[name])
+                for name in READ_SHEETS if name in typed.sheetnames}
+    except (KeyError, ValueError, SyntaxError) as exc:  # a damaged sheet
+        raise FileError(f"the workbook cannot be read ({exc})") from None
+    finally:
+        cached.close()
+        typed.close()
+
+
+# -- template and revision ------------------------------------------------------------------
+
+
+def _template(declaration: _Sheet, revision: _Sheet | None) -> tuple[str, str]:
+    """(template, revision) of the workbook, refusing what is not supported."""
+    title = " ".join(t for r in range(1, 7) for c in range(12)
+                     if (t := declaration.text(r, c)) is not None)
+    template = _template_name(title)
+    found = VERSION_IN_TITLE.search(title)
+    version = found.group(1) if found else _latest_revision(revision)
+    if template is None and revision is not None:
+        template = _template_name(" ".join(_texts(revision)))
+    if template is None or version is None:
+        raise FileError("cannot tell the template and its revision: the Declaration title "
+                        "should read e.g. 'Conflict Minerals Reporting Template (CMRT)' and "
+                        "'Revision 6.5'")
+    if int(version.split(".")[0]) not in SUPPORTED[template]:
+        raise FileError(f"unsupported template revision {template} {version} "
+                        "(supported: CMRT 6.x, EMRT 1.x and 2.x)")
+    return template, version
+
+
+def _template_name(text: str) -> str | None:
+    lowered = text.lower()
+    if "emrt" in lowered or "extended minerals" in lowered:
+        return "EMRT"
+    if "cmrt" in lowered or "conflict minerals" in lowered:
+        return "CMRT"
+    return None
+
+
+def _texts(sheet: _Sheet) -> Iterator[str]:
+    for row in range(1, sheet.rows + 1):
+        for column in range(len(sheet.typed[row - 1])):
+            if (text := sheet.text(row, column)) is not None:
+                yield text
+
+
+def _latest_revision(sheet: _Sheet | None) -> str | None:
+    if sheet is None:
+        return None
+    found = [m.group(1) for t in _texts(sheet) if (m := REVISION.search(t))]
+    return max(found, key=lambda v: tuple(int(p) for p in v.split(".")), default=None)
+
+
+# -- the Declaration sheet ------------------------------------------------------------------
+
+
+COMPANY_LABELS = (  # normalised label prefix -> key; the first that matches wins
+    ("company name", "name"),
+    ("declaration scope", "scope"),
+    ("company unique id authority", ""),
+    ("company unique id", "unique_id"),
+    ("contact name", "contact_name"),
+    ("email - contact", "contact_email"),
+    ("phone - contact", "contact_phone"),
+    ("effective date", "effective_date"),
+    ("date of completion", "effective_date"),
+)
+
+
+def _label(sheet: _Sheet, row: int) -> str | None:
+    """The row's label: the first text in columns A-C."""
+    return next((t for c in range(3) if (t := sheet.text(row, c)) is not None), None)
+
+
+def _normalised(label: str) -> str:
+    """Lower case, dashes unified, '(*)' and trailing colons dropped.
+
+    >>> _normalised("Email – Contact (*):")
+    'email - contact'
+    """
+    text = label.lower().replace("(*)", "").replace("\u2013", "-").replace("\u2014", "-")
+    return re.sub(r"\s+", " ", text).strip(" :")
+
+
+def _comment(sheet: _Sheet, row: int) -> str | None:
+    texts = (sheet.text(row, c) for c in range(4, 10))
+    return next((t for t in texts if t is not None and t != "(*)"), None)
+
+
+def _read_declaration(sheet: _Sheet, declaration: Declaration) -> None:
+    question: int | None = None
+    for row in range(1, sheet.rows + 1):
+        label = _label(sheet, row)
+        if label is None:
+            continue
+        if (numbered := QUESTION.match(label)) is not None:
+            question = int(numbered.group(1))
+        elif (lettered := COMPANY_QUESTION.match(label)) is not None:
+            question = None
+            declaration.company_answers.append(CompanyAnswer(
+                lettered.group(1), label, sheet.text(row, 3), _comment(sheet, row)))
+        elif question is not None and _normalised(label) in METALS:
+            declaration.answers.append(MetalAnswer(
+                question, _normalised(label).title(), sheet.text(row, 3), _comment(sheet, row)))
+        elif question is None and not declaration.answers:
+            _company_field(sheet, row, _normalised(label), declaration)
+    if not declaration.company.get("name"):
+        raise FileError("Declaration: no company name (the 'Company Name' row, column D)")
+
+
+def _company_field(sheet: _Sheet, row: int, label: str, declaration: Declaration) -> None:
+    key = next((k for prefix, k in COMPANY_LABELS if label.startswith(prefix)), None)
+    if not key:
+        return
+    if key == "effective_date":
+        declaration.effective_date = _date(sheet.value(row, 3), row, declaration)
+    elif (text := sheet.text(row, 3)) is not None:
+        declaration.company[key] = text
+
+
+def _date(found: Any, row: int, declaration: Declaration) -> date | None:
+    """A date cell (a date, or text in DD-MMM-YYYY or YYYY-MM-DD); a problem otherwise."""
+    if found is None or isinstance(found, date):
+        return found.date() if isinstance(found, datetime) else found
+    for pattern in DATE_FORMATS:
+        try:
+            return datetime.strptime(str(found), pattern).date()
+        except ValueError:
+            continue
+    declaration.problems.append(SheetProblem(
+        "Declaration", row, "effective_date", f"{found!r} is not a date (DD-MMM-YYYY)"))
+    return None
+
+
+# -- the Smelter List sheet -----------------------------------------------------------------
+
+
+SMELTER_COLUMNS = (  # normalised header prefix -> key; the first that matches wins
+    ("smelter identification number input", "input_id"),
+    ("metal", "metal"),
+    ("smelter look-up", "lookup"),
+    ("smelter lookup", "lookup"),
+    ("smelter name", "name"),
+    ("smelter country", "country"),
+    ("smelter identification", "smelter_id"),
+)
+
+
+def _smelter_header(sheet: _Sheet) -> tuple[int, dict[str, int]]:
+    """(header row, key -> column) of the Smelter List."""
+    for row in range(1, min(sheet.rows, 10) + 1):
+        columns: dict[str, int] = {}
+        for column in range(len(sheet.typed[row - 1])):
+            header = sheet.text(row, column)
+            key = next((k for p, k in SMELTER_COLUMNS
+                        if header is not None and _normalised(header).startswith(p)), None)
+            if key is not None:
+                columns.setdefault(key, column)
+        if "metal" in columns and "name" in columns:
+            return row, columns
+    raise FileError("Smelter List: no header row naming the 'Metal' and 'Smelter Name' "
+                    "columns in rows 1-10")
+
+
+def _read_smelters(sheet: _Sheet, declaration: Declaration) -> None:
+    header, columns = _smelter_header(sheet)
+    for row in range(header + 1, sheet.rows + 1):
+        cells = {k: sheet.text(row, c) for k, c in columns.items()}
+        if not any(cells.values()):
+            continue
+        smelter = _smelter(row, cells, declaration)
+        if smelter is not None:
+            declaration.smelters.append(smelter)
+
+
+def _smelter(row: int, cells: dict[str, str | None], declaration: Declaration) -> Smelter | None:
+    """The smelter of one row; None with a problem or a note when there is none."""
+    smelter_id = next((v for k in ("smelter_id", "input_id")
+                       if (v := cells.get(k)) and RMI_ID.match(v)), None)
+    lookup = (cells.get("lookup") or "").lower()
+    name = cells.get("name") or (cells.get("lookup") if lookup not in (
+        "", NOT_LISTED, NOT_IDENTIFIED) else None)
+    if lookup == NOT_IDENTIFIED and smelter_id is None:
+        declaration.notes.append(f"Smelter List row {row}: smelter not yet identified, skipped")
+        return None
+    problem = None
+    if not cells.get("metal"):
+        problem = ("metal", "no metal")
+    elif smelter_id is None and name is None:
+        problem = ("smelter_name", "no smelter name or identification number")
+    if problem is not None:
+        declaration.problems.append(SheetProblem("Smelter List", row, *problem))
+        return None
+    return Smelter(row, str(cells["metal"]), name, smelter_id, cells.get("country"))

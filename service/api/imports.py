@@ -1,0 +1,43 @@
+"""/v1/imports: load a file (CSV, JSON, or a CMRT / EMRT workbook) sent as a multipart upload."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request, UploadFile
+
+from service import imports
+from service.api.deps import PROBLEM, StoreDep
+from service.imports import ImportKind
+from service.schemas import ImportRead
+
+router = APIRouter(tags=["imports"])
+
+ERRORS_IMPORT: dict[int | str, dict[str, Any]] = {
+    422: {"description": "An unreadable file, a bad reference, or refused rows (each named "
+                         "by section and row); nothing was loaded", **PROBLEM},
+}
+
+
+@router.post("/v1/imports", response_model=ImportRead, responses=ERRORS_IMPORT)
+def import_file(
+    request: Request,
+    store: StoreDep,
+    file: UploadFile,
+    kind: Annotated[ImportKind, Form(description="What the file holds")],
+    skip_invalid: Annotated[bool, Form(
+        description="Load the valid rows and report the refused ones as skipped")] = False,
+    request_id: Annotated[str | None, Form(description="cmrt: the request it answers")] = None,
+    company_id: Annotated[str | None, Form(
+        description="cmrt: the reporting company (default: matched by name)")] = None,
+) -> Any:
+    """Check the whole file, then load it: a file with a refused row loads nothing unless
+    `skip_invalid`. CSV or JSON is told by the file name (.csv, .json)."""
+    report = imports.import_file(
+        store=store, kind=kind, filename=file.filename or "upload", data=file.file.read(),
+        skip_invalid=skip_invalid, request_id=request_id, company_id=company_id,
+        posted_by=getattr(request.state, "caller", None),
+    )
+    if not report.loaded:
+        return imports.refused_response(report)
+    return imports.import_read(report)
