@@ -65,6 +65,12 @@ class Principal:
     role: Role
     company_id: str | None = None
 
+    @property
+    def own(self) -> str:
+        """The company an integration key speaks for."""
+        assert self.company_id is not None, "only integration keys have a company"
+        return self.company_id
+
 
 # -- keys ----------------------------------------------------------------------------------
 
@@ -197,8 +203,8 @@ def own_company(store: CascadeStore, who: Principal, params: dict[str, Any], _: 
 
 def own_or_supplier(store: CascadeStore, who: Principal, params: dict[str, Any],
                     _: Any) -> None:
-    company = params.get("company_id")
-    if company != who.company_id and not store.existing_links([(who.company_id, company)]):
+    company = str(params.get("company_id"))
+    if company != who.company_id and not store.existing_links([(who.own, company)]):
         raise _hidden(f"company {company!r}")
 
 
@@ -248,8 +254,8 @@ def speaks_for(company_field: str, *, forwards: bool = False) -> IntegrationChec
         for request_id in {item.get("request_id") for _, item in rows} - {None}:
             addressed(store, who, {"request_id": request_id}, None)
         if forwards:
-            to_ids = {item.get("to_id") for _, item in rows} - {None}
-            known = store.existing_links([(who.company_id, to_id) for to_id in to_ids])
+            to_ids = {str(item["to_id"]) for _, item in rows if item.get("to_id") is not None}
+            known = store.existing_links([(who.own, to_id) for to_id in to_ids])
             for to_id in sorted(to_ids - {supplier for _, supplier in known}):
                 raise _hidden(f"supplier {to_id!r}")
 
