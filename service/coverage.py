@@ -12,6 +12,7 @@ previous analysis instead of recomputing it.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from dataclasses import dataclass, field
@@ -68,7 +69,7 @@ class CoverageService:
         self._requests: dict[str, _RequestCache] = {}
         self.reloads = 0  # full network loads (for tests and metrics)
         self.analyses = 0  # "now" analyses computed or advanced (cache misses)
-        self._body: tuple[int, tuple[RequestGapCounts, ...], bytes] | None = None
+        self._body: tuple[int, tuple[RequestGapCounts, ...], bytes, str] | None = None
         self._body_valid_until = 0  # µs: the first instant the body may be stale by the clock
         self._dirty = True  # a write went through this worker since the last check
         self._watched: tuple[int, float] = (-1, 0.0)  # (revision, monotonic time) last seen
@@ -161,6 +162,16 @@ class CoverageService:
         self.analyses += 1
         return cache.now
 
+    def etag(self, request_id: str, as_of: datetime | None, variant: str) -> str:
+        """A strong validator of a coverage answer: the store revision, the instant the
+        answer is evaluated at (with no `as_of`, the start of the current analysis, which
+        holds until a write or the next state change by the clock) and `variant` (path
+        and query). Take it BEFORE computing the body: a body newer than its tag only
+        costs a 200 later, never a wrong 304."""
+        revision, analysis = self.analyse(request_id, as_of)
+        instant = to_epoch_us(as_of) if as_of is not None else analysis.now
+        return strong_tag(f"{revision}|{instant}|{variant}")
+
     # -- answers --------------------------------------------------------------------------
 
     def coverage(self, *, request_id: str, as_of: datetime | None) -> CoverageRead:
@@ -170,7 +181,7 @@ class CoverageService:
             request_id=request_id,
             root_id=analysis.scope.request.issuer_id,
             revision=revision,
-            as_of=as_of or utc_now(),
+            as_of=as_of or analysis.as_of,  # states hold from then until a change
             counts=analysis.state_counts(),
             gaps=int(analysis.gap_links.size),
             paths=PathTotals(total=total, covered=covered, uncovered=total - covered),
@@ -281,19 +292,19 @@ class CoverageService:
             except Exception:  # store down: polls fall back to the checked path
                 self._watched = (-1, 0.0)
 
-    def cached_gap_counts_body(self) -> bytes | None:
-        """The last gap-counts body if it is certainly current, else None; never blocks
-        (no I/O, no waiting for the lock), so it can run on the event loop."""
+    def cached_gap_counts_body(self) -> tuple[bytes, str] | None:
+        """The last gap-counts body and its ETag if certainly current, else None; never
+        blocks (no I/O, no waiting for the lock), so it can run on the event loop."""
         body, (revision, seen_at) = self._body, self._watched
         fresh = time.monotonic() - seen_at < 3 * self._watch_interval
         if (body is None or self._dirty or not fresh or revision != body[0]
                 or time.time_ns() // 1000 >= self._body_valid_until):
             return None
-        return body[2]
+        return body[2], body[3]
 
-    def gap_counts_body(self) -> bytes:
-        """`gap_counts()` as JSON, encoded once per distinct answer: a poll that finds
-        nothing changed costs a revision check and a few comparisons."""
+    def gap_counts_body(self) -> tuple[bytes, str]:
+        """`gap_counts()` as JSON with its ETag, encoded once per distinct answer: a poll
+        that finds nothing changed costs a revision check and a few comparisons."""
         self._dirty = False  # before the check: a write landing after it marks it again
         counts = self.gap_counts()
         with self._lock:
@@ -303,10 +314,11 @@ class CoverageService:
         held = self._body
         if (held is not None and held[0] == counts.revision and len(held[1]) == len(counts.requests)
                 and all(a is b for a, b in zip(held[1], counts.requests, strict=True))):
-            return held[2]
+            return held[2], held[3]
         body = counts.model_dump_json().encode()
-        self._body = (counts.revision, tuple(counts.requests), body)
-        return body
+        tag = strong_tag(body)
+        self._body = (counts.revision, tuple(counts.requests), body, tag)
+        return body, tag
 
     def _counts_row(self, cache: _RequestCache) -> RequestGapCounts:
         """The request's gap-counts row now (lock held), kept with its analysis."""
@@ -336,6 +348,12 @@ class CoverageService:
         tiers = distances_from(network.graph, company, limit=depth)
         found = [(int(tiers[i]), network.ids[i]) for i in np.flatnonzero(tiers > 0)]
         return [UpstreamCompany(id=c, tier=t) for t, c in sorted(found)]
+
+
+def strong_tag(material: str | bytes) -> str:
+    """A quoted strong entity tag of `material` (16 hex digits of BLAKE2b)."""
+    data = material.encode() if isinstance(material, str) else material
+    return f'"{hashlib.blake2b(data, digest_size=8).hexdigest()}"'
 
 
 def supplier_answers(analysis: ArrayAnalysis, company: int) -> tuple[int, int]:

@@ -1,9 +1,20 @@
 """Coverage reads: per-request summary, gaps, uncovered paths, company standing, and
-the gap counts dashboards poll. Plain `def` routes: graph work runs in the thread pool."""
+the gap counts dashboards poll. Plain `def` routes: graph work runs in the thread pool.
+
+Every answer carries a strong `ETag` (store revision, the instant the answer holds from,
+path and query) and `Cache-Control: private, no-cache`: private, because supplier maps
+are confidential; no-cache, because any write may change the answer, so a cache must ask
+each time, and `If-None-Match` with the current tag answers 304 without a body (and for
+coverage, without recomputing)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import ERRORS_READ, AsOfQuery, CoverageDep, CursorQuery, LimitQuery
@@ -17,52 +28,89 @@ from service.schemas import (
 )
 
 router = APIRouter(tags=["coverage"], responses=ERRORS_READ)
+CACHE_CONTROL = "private, no-cache"
+NOT_MODIFIED = {304: {"description": "Not modified: the If-None-Match tag is current"}}
 
 
-@router.get("/v1/requests/{request_id}/coverage", response_model=CoverageRead)
-def coverage(request_id: str, service: CoverageDep, as_of: AsOfQuery = None) -> CoverageRead:
-    return service.coverage(request_id=request_id, as_of=as_of)
+def matches(if_none_match: str | None, tag: str) -> bool:
+    """RFC 9110 If-None-Match: `*` or any listed tag equal to `tag` (weak comparison)."""
+    if not if_none_match:
+        return False
+    listed = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+    return "*" in listed or tag in listed
 
 
-@router.get("/v1/requests/{request_id}/gaps", response_model=GapPage)
+def validated(request: Request, tag: str, body: Callable[[], Any]) -> Response:
+    """304 when the client holds `tag`, else the body with its tag."""
+    headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL}
+    if matches(request.headers.get("if-none-match"), tag):
+        return Response(status_code=304, headers=headers)
+    return JSONResponse(jsonable_encoder(body()), headers=headers)
+
+
+def conditional(request: Request, service: CoverageService, request_id: str,
+                as_of: Any, body: Callable[[], Any]) -> Response:
+    variant = f"{request.url.path}?{sorted(request.query_params.multi_items())}"
+    return validated(request, service.etag(request_id, as_of, variant), body)
+
+
+@router.get("/v1/requests/{request_id}/coverage", response_model=CoverageRead,
+            responses=NOT_MODIFIED)
+def coverage(request_id: str, service: CoverageDep, request: Request,
+             as_of: AsOfQuery = None) -> Response:
+    return conditional(request, service, request_id, as_of,
+                       lambda: service.coverage(request_id=request_id, as_of=as_of))
+
+
+@router.get("/v1/requests/{request_id}/gaps", response_model=GapPage, responses=NOT_MODIFIED)
 def gaps(
     request_id: str,
     service: CoverageDep,
+    request: Request,
     limit: LimitQuery = 100,
     cursor: CursorQuery = None,
     as_of: AsOfQuery = None,
-) -> GapPage:
-    return service.gaps(request_id=request_id, as_of=as_of, limit=limit, cursor=cursor)
+) -> Response:
+    return conditional(request, service, request_id, as_of, lambda: service.gaps(
+        request_id=request_id, as_of=as_of, limit=limit, cursor=cursor))
 
 
-@router.get("/v1/requests/{request_id}/uncovered-paths", response_model=UncoveredPathPage)
+@router.get("/v1/requests/{request_id}/uncovered-paths", response_model=UncoveredPathPage,
+            responses=NOT_MODIFIED)
 def uncovered_paths(
     request_id: str,
     service: CoverageDep,
+    request: Request,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
     target: str | None = None,
     as_of: AsOfQuery = None,
-) -> UncoveredPathPage:
-    return service.uncovered(
-        request_id=request_id, as_of=as_of, limit=limit, cursor=cursor, target=target
-    )
+) -> Response:
+    return conditional(request, service, request_id, as_of, lambda: service.uncovered(
+        request_id=request_id, as_of=as_of, limit=limit, cursor=cursor, target=target))
 
 
-@router.get("/v1/requests/{request_id}/companies/{company_id}", response_model=CompanyStanding)
+@router.get("/v1/requests/{request_id}/companies/{company_id}", response_model=CompanyStanding,
+            responses=NOT_MODIFIED)
 def company_standing(
-    request_id: str, company_id: str, service: CoverageDep, as_of: AsOfQuery = None
-) -> CompanyStanding:
-    return service.standing(request_id=request_id, company_id=company_id, as_of=as_of)
+    request_id: str, company_id: str, service: CoverageDep, request: Request,
+    as_of: AsOfQuery = None,
+) -> Response:
+    return conditional(request, service, request_id, as_of, lambda: service.standing(
+        request_id=request_id, company_id=company_id, as_of=as_of))
 
 
-@router.get("/v1/gap-counts", response_model=GapCountsRead)
+@router.get("/v1/gap-counts", response_model=GapCountsRead, responses=NOT_MODIFIED)
 async def gap_counts(request: Request) -> Response:
     """Every request's counts; cheap to poll (cached until a write or a deadline). A
     certainly-current answer is served on the event loop; anything else is computed in
     the thread pool."""
     service: CoverageService = request.app.state.coverage  # no Depends: this is the hot path
-    body = service.cached_gap_counts_body()
-    if body is None:
-        body = await run_in_threadpool(service.gap_counts_body)
-    return Response(body, media_type="application/json")
+    held = service.cached_gap_counts_body()
+    if held is None:
+        held = await run_in_threadpool(service.gap_counts_body)
+    body, tag = held
+    headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL}
+    if matches(request.headers.get("if-none-match"), tag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
