@@ -60,7 +60,7 @@ def test_without_a_valid_key_only_health_answers(client: TestClient) -> None:
     anonymous = {"Authorization": ""}
     assert client.get("/healthz", headers=anonymous).status_code == 200
     assert client.get("/readyz", headers=anonymous).status_code == 200
-    for path in ["/v1/gap-counts", "/v1/companies", "/v1/keys"]:
+    for path in ["/v1/gap-counts", "/v1/companies", "/metrics", "/v1/keys"]:
         response = client.get(path, headers=anonymous)
         assert response.status_code == 401, path
         assert response.headers["WWW-Authenticate"] == "Bearer"
@@ -71,7 +71,7 @@ def test_without_a_valid_key_only_health_answers(client: TestClient) -> None:
 
 def test_metrics_can_be_opened_by_a_setting(store: CascadeStore) -> None:
     with TestClient(create_app(Settings(metrics_public=True), store=store)) as opened:
-        assert opened.get("/metrics").status_code != 401
+        assert opened.get("/metrics").status_code == 200
         assert opened.get("/v1/gap-counts").status_code == 401
 
 

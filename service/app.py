@@ -26,6 +26,7 @@ from service.api import (
 from service.auth import KeyRing, RateLimiter, authorize
 from service.coverage import CoverageService
 from service.errors import install_problem_handlers, problem_response
+from service.metrics import HttpMetrics, Metrics
 from service.settings import Settings
 from service.store import build_store
 from service.store.port import AuditEntry, CascadeStore, StoreUnavailable
@@ -44,6 +45,7 @@ DESCRIPTION = (
 def create_app(settings: Settings | None = None, store: CascadeStore | None = None) -> FastAPI:
     """Build the app; the store is created (or the given one adopted) at startup."""
     settings = settings or Settings()
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -60,12 +62,14 @@ def create_app(settings: Settings | None = None, store: CascadeStore | None = No
         app.state.keys = KeyRing(active, ttl=settings.auth_cache_s)
         app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
         app.state.coverage = CoverageService(active)
+        collector = metrics.watch_coverage(app.state.coverage, active)
         if settings.revision_watch_ms > 0:
             app.state.coverage.watch(settings.revision_watch_ms / 1000)
         try:
             yield
         finally:
             app.state.coverage.stop_watch()
+            metrics.registry.unregister(collector)
             if owned:
                 active.close()
 
@@ -81,6 +85,8 @@ def create_app(settings: Settings | None = None, store: CascadeStore | None = No
     app.add_middleware(WritesMarkTheSnapshotDirty)
     app.add_middleware(AuditWrites)
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HttpMetrics, metrics=metrics)
+    app.state.metrics = metrics
 
     app.add_exception_handler(StoreUnavailable, _on_store_unavailable)
     # batches first: /v1/companies/batch must not be taken for a company id

@@ -57,6 +57,16 @@ class _RequestCache:
     gaps: list[tuple[str, str, int, int]] | None = field(default=None, repr=False)
 
 
+@dataclass(frozen=True)
+class RequestFigures:
+    request_id: str
+    topic: str
+    states: dict[str, int]
+    gaps: int
+    uncovered_paths: int
+    coverage_ratio: float
+
+
 class CoverageService:
     """Answers coverage questions from a snapshot that follows the store's change log."""
 
@@ -264,6 +274,21 @@ class CoverageService:
         with self._lock:
             rows = [self._counts_row(self._requests[rid]) for rid in sorted(self._requests)]
         return GapCountsRead(revision=revision, requests=rows)
+
+    def request_figures(self) -> list[RequestFigures]:
+        """Every request's state counts and totals now, for metrics (from the cache)."""
+        self.refresh()
+        with self._lock:
+            figures = []
+            for request_id in sorted(self._requests):
+                cache = self._requests[request_id]
+                row = self._counts_row(cache)
+                assert cache.now is not None
+                figures.append(RequestFigures(
+                    request_id=request_id, topic=cache.request.topic,
+                    states=cache.now.state_counts(), gaps=row.gaps,
+                    uncovered_paths=row.uncovered_paths, coverage_ratio=row.coverage_ratio))
+        return figures
 
     # -- polls without I/O ----------------------------------------------------------------
 

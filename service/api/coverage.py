@@ -17,7 +17,14 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from service.api.deps import ERRORS_READ, AsOfQuery, CoverageDep, CursorQuery, LimitQuery
+from service.api.deps import (
+    ERRORS_READ,
+    AsOfQuery,
+    CoverageDep,
+    CursorQuery,
+    LimitQuery,
+    Responses,
+)
 from service.coverage import CoverageService
 from service.schemas import (
     CompanyStanding,
@@ -29,7 +36,7 @@ from service.schemas import (
 
 router = APIRouter(tags=["coverage"], responses=ERRORS_READ)
 CACHE_CONTROL = "private, no-cache"
-NOT_MODIFIED = {304: {"description": "Not modified: the If-None-Match tag is current"}}
+NOT_MODIFIED: Responses = {304: {"description": "Not modified: the If-None-Match tag is current"}}
 
 
 def matches(if_none_match: str | None, tag: str) -> bool:

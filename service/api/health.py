@@ -1,11 +1,12 @@
-"""Liveness and readiness."""
+"""Liveness, readiness and metrics."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from service.api.deps import StoreDep
+from service.metrics import CONTENT_TYPE
 
 router = APIRouter(tags=["health"])
 
@@ -23,3 +24,11 @@ def readyz(store: StoreDep) -> JSONResponse:
         return JSONResponse({"status": "ready"})
     return JSONResponse({"status": "store unavailable"}, status_code=503,
                         headers={"Retry-After": "5"})
+
+
+@router.get("/metrics", response_class=Response,
+            responses={200: {"content": {CONTENT_TYPE: {}},
+                             "description": "Prometheus text format"}})
+def metrics(request: Request) -> Response:
+    """HTTP, coverage and store metrics (a viewer key, unless CASCADE_METRICS_PUBLIC)."""
+    return Response(request.app.state.metrics.exposition(), media_type=CONTENT_TYPE)
