@@ -308,6 +308,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/requests/{request_id}/coverage"): Rule(DASHBOARD),
     ("GET", "/v1/requests/{request_id}/gaps"): Rule(DASHBOARD),
     ("GET", "/v1/requests/{request_id}/uncovered-paths"): Rule(DASHBOARD),
+    ("GET", "/v1/requests/{request_id}/coverage/history"): Rule(DASHBOARD),
     ("GET", "/v1/requests/{request_id}/companies/{company_id}"): Rule(
         DASHBOARD | {Role.integration}, addressed_own_standing
     ),

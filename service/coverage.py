@@ -16,7 +16,7 @@ import hashlib
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -26,13 +26,15 @@ from graph_models.engine import NEVER, RequestLedger, RequestScope
 from graph_models.engine_paths import chain_to, uncovered_page
 from graph_models.models import NodeState, PolicyRequest, from_epoch_us, to_epoch_us, utc_now
 from service.cursors import decode_offset, encode_cursor
-from service.errors import NotFound
+from service.errors import InvalidField, NotFound
 from service.schemas import (
     CompanyStanding,
+    CoverageHistory,
     CoverageRead,
     GapCountsRead,
     GapPage,
     GapRead,
+    HistoryPoint,
     PathTotals,
     RequestGapCounts,
     UncoveredPathPage,
@@ -198,6 +200,37 @@ class CoverageService:
             coverage_ratio=analysis.coverage_ratio,
             tiers=analysis.tier_table(),
         )
+
+    def history(self, *, request_id: str, start: datetime | None, to: datetime | None,
+                step: timedelta, max_points: int) -> CoverageHistory:
+        """The counts at `start`, `start + step`, ... up to `to` (default: the request's
+        issue and now): one ledger, analysed at each instant, each from the one before
+        where only answers changed in between."""
+        revision = self.refresh()
+        with self._lock:
+            cache = self._cache(request_id)
+            ledger = self._ledger(cache)
+        start = start or cache.request.issued_at
+        to = to or utc_now()
+        if to < start:
+            raise InvalidField("'to' must not be before 'from'", field="to")
+        if step <= timedelta(0):
+            raise InvalidField("step must be positive", field="step")
+        count = int((to - start) / step) + 1
+        if count > max_points:
+            raise InvalidField(f"{count} points asked, at most {max_points}: a longer step",
+                               field="step")
+        points, previous = [], None
+        for n in range(count):
+            at = start + n * step
+            previous = analyse(ledger, at, previous)
+            total, covered = previous.path_counts()
+            points.append(HistoryPoint(at=at, counts=previous.state_counts(),
+                                       gaps=int(previous.gap_links.size),
+                                       uncovered_paths=total - covered,
+                                       coverage_ratio=previous.coverage_ratio))
+        return CoverageHistory(request_id=request_id, revision=revision, start=start, to=to,
+                               step_seconds=step.total_seconds(), points=points)
 
     def _gaps(self, request_id: str, as_of: datetime | None) -> list[tuple[str, str, int, int]]:
         _, analysis = self.analyse(request_id, as_of)

@@ -119,6 +119,25 @@ class CoverageRead(Payload):
     tiers: list[dict[str, int]]
 
 
+class HistoryPoint(Payload):
+    """The coverage of a request at one instant (as `coverage?as_of=at` would give it)."""
+
+    at: UtcDateTime
+    counts: dict[str, int]
+    gaps: int
+    uncovered_paths: int
+    coverage_ratio: float
+
+
+class CoverageHistory(Payload):
+    request_id: str
+    revision: int
+    start: UtcDateTime = Field(serialization_alias="from")
+    to: UtcDateTime
+    step_seconds: float
+    points: list[HistoryPoint]
+
+
 class GapRead(Payload):
     from_id: str
     to_id: str

@@ -10,13 +10,16 @@ coverage, without recomputing)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from datetime import timedelta
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
+from graph_models.models import UtcDateTime
 from service.api.deps import (
     ERRORS_READ,
     AsOfQuery,
@@ -28,6 +31,7 @@ from service.api.deps import (
 from service.coverage import CoverageService
 from service.schemas import (
     CompanyStanding,
+    CoverageHistory,
     CoverageRead,
     GapCountsRead,
     GapPage,
@@ -36,6 +40,7 @@ from service.schemas import (
 
 router = APIRouter(tags=["coverage"], responses=ERRORS_READ)
 CACHE_CONTROL = "private, no-cache"
+MAX_HISTORY_POINTS = 1000
 NOT_MODIFIED: Responses = {304: {"description": "Not modified: the If-None-Match tag is current"}}
 
 
@@ -67,6 +72,33 @@ def coverage(request_id: str, service: CoverageDep, request: Request,
              as_of: AsOfQuery = None) -> Response:
     return conditional(request, service, request_id, as_of,
                        lambda: service.coverage(request_id=request_id, as_of=as_of))
+
+
+def _seconds_as_number(value: Any) -> Any:
+    """"43200" in a query string means seconds, as the number 43200 would."""
+    try:
+        return float(value) if isinstance(value, str) else value
+    except ValueError:
+        return value  # an ISO 8601 duration, or nonsense for the validator to name
+
+
+@router.get("/v1/requests/{request_id}/coverage/history", response_model=CoverageHistory,
+            response_model_by_alias=True)
+def coverage_history(
+    request_id: str,
+    service: CoverageDep,
+    start: Annotated[UtcDateTime | None, Query(
+        alias="from", description="First instant (ISO 8601 with offset); default: the issue")
+    ] = None,
+    to: Annotated[UtcDateTime | None, Query(description="Last instant; default now")] = None,
+    step: Annotated[timedelta, BeforeValidator(_seconds_as_number), Query(
+        description="ISO 8601 duration (P1D, PT6H) or seconds; default one day")
+    ] = timedelta(days=1),
+) -> CoverageHistory:
+    """The counts over time, for trend charts: the coverage at `from`, `from + step`, ...
+    up to `to` (at most 1,000 points)."""
+    return service.history(request_id=request_id, start=start, to=to, step=step,
+                           max_points=MAX_HISTORY_POINTS)
 
 
 @router.get("/v1/requests/{request_id}/gaps", response_model=GapPage, responses=NOT_MODIFIED)
