@@ -22,6 +22,7 @@ from service.api import (
     imports,
     links,
     requests,
+    webhooks,
 )
 from service.auth import KeyRing, RateLimiter, authorize
 from service.coverage import CoverageService
@@ -30,6 +31,7 @@ from service.metrics import HttpMetrics, Metrics
 from service.settings import Settings
 from service.store import build_store
 from service.store.port import AuditEntry, CascadeStore, StoreUnavailable
+from service.webhooks import Dispatcher
 
 __all__ = ["create_app"]
 
@@ -65,9 +67,16 @@ def create_app(settings: Settings | None = None, store: CascadeStore | None = No
         collector = metrics.watch_coverage(app.state.coverage, active)
         if settings.revision_watch_ms > 0:
             app.state.coverage.watch(settings.revision_watch_ms / 1000)
+        dispatcher = Dispatcher(active, app.state.coverage, poll_s=settings.webhook_poll_s,
+                                retry_base_s=settings.webhook_retry_base_s,
+                                max_attempts=settings.webhook_max_attempts,
+                                timeout_s=settings.webhook_timeout_s)
+        dispatcher.start()
+        app.state.webhooks = dispatcher
         try:
             yield
         finally:
+            dispatcher.stop()
             app.state.coverage.stop_watch()
             metrics.registry.unregister(collector)
             if owned:
@@ -92,7 +101,7 @@ def create_app(settings: Settings | None = None, store: CascadeStore | None = No
     # batches first: /v1/companies/batch must not be taken for a company id
     # exports before coverage: /v1/requests/{id}/gaps.csv is a file, not a gaps page
     for module in (health, batches, imports, companies, links, requests, events, exports,
-                   coverage, access):
+                   coverage, access, webhooks):
         app.include_router(module.router)
     return app
 

@@ -319,6 +319,11 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/keys"): Rule(ADMIN),
     ("DELETE", "/v1/keys/{key_id}"): Rule(ADMIN),
     ("GET", "/v1/audit"): Rule(ADMIN),
+    ("POST", "/v1/webhooks"): Rule(ADMIN),
+    ("GET", "/v1/webhooks"): Rule(ADMIN),
+    ("GET", "/v1/webhooks/{webhook_id}"): Rule(ADMIN),
+    ("DELETE", "/v1/webhooks/{webhook_id}"): Rule(ADMIN),
+    ("GET", "/v1/webhooks/{webhook_id}/deliveries"): Rule(ADMIN),
 }
 """(method, path template) -> who may call it. Missing: admin only."""
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from graph_models.models import Acknowledgement, CascadeEvent, Company, SupplyLink, utc_now
 from service.schemas import AcknowledgementCreate, BatchResult, CascadeCreate
 from service.store.port import CascadeStore, WriteOutcome
+from service.webhooks import acknowledgements_recorded
 
 __all__ = [
     "Checked",
@@ -212,8 +213,12 @@ def check_acknowledgements(
 
 
 def add_acknowledgements(store: CascadeStore, acks: list[Acknowledgement]) -> list[WriteOutcome]:
-    """`store.add_acknowledgements` reduced to outcomes, like the other writes."""
-    return [outcome for outcome, _ in store.add_acknowledgements(acks)]
+    """`store.add_acknowledgements` reduced to outcomes, like the other writes; each new
+    answer also enqueues its `acknowledgement.recorded` webhook event."""
+    written = store.add_acknowledgements(acks)
+    store.enqueue_events(acknowledgements_recorded(
+        [ack for outcome, ack in written if outcome == WriteOutcome.created]))
+    return [outcome for outcome, _ in written]
 
 
 def write_acknowledgements(

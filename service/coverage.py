@@ -22,7 +22,7 @@ import numpy as np
 
 from graph_models.analysis import ArrayAnalysis, analyse
 from graph_models.compact import CompactNetwork, distances_from
-from graph_models.engine import NEVER, RequestLedger, RequestScope
+from graph_models.engine import NEVER, STATE_CODE, RequestLedger, RequestScope
 from graph_models.engine_paths import chain_to, uncovered_page
 from graph_models.models import NodeState, PolicyRequest, from_epoch_us, to_epoch_us, utc_now
 from service.cursors import decode_offset, encode_cursor
@@ -67,6 +67,7 @@ class RequestFigures:
     gaps: int
     uncovered_paths: int
     coverage_ratio: float
+    overdue: tuple[tuple[str, int], ...]  # (company id, first reached µs) of overdue ones
 
 
 class CoverageService:
@@ -320,7 +321,8 @@ class CoverageService:
                 figures.append(RequestFigures(
                     request_id=request_id, topic=cache.request.topic,
                     states=cache.now.state_counts(), gaps=row.gaps,
-                    uncovered_paths=row.uncovered_paths, coverage_ratio=row.coverage_ratio))
+                    uncovered_paths=row.uncovered_paths, coverage_ratio=row.coverage_ratio,
+                    overdue=overdue_companies(cache.now)))
         return figures
 
     # -- polls without I/O ----------------------------------------------------------------
@@ -406,6 +408,13 @@ class CoverageService:
         tiers = distances_from(network.graph, company, limit=depth)
         found = [(int(tiers[i]), network.ids[i]) for i in np.flatnonzero(tiers > 0)]
         return [UpstreamCompany(id=c, tier=t) for t, c in sorted(found)]
+
+
+def overdue_companies(analysis: ArrayAnalysis) -> tuple[tuple[str, int], ...]:
+    """(id, first reached µs) of the companies overdue in the analysis."""
+    ids = analysis.scope.network.ids
+    found = np.flatnonzero(analysis.state == STATE_CODE[NodeState.overdue])
+    return tuple((ids[i], int(analysis.first[i])) for i in found)
 
 
 def strong_tag(material: str | bytes) -> str:

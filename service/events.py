@@ -7,6 +7,7 @@ from service.errors import InvalidField
 from service.registry import require_companies
 from service.schemas import AcknowledgementCreate, CascadeCreate
 from service.store.port import CascadeStore, WriteOutcome
+from service.webhooks import acknowledgements_recorded
 
 __all__ = ["list_acknowledgements", "list_cascades", "record_acknowledgement", "record_cascade"]
 
@@ -54,7 +55,10 @@ def record_acknowledgement(
         posted_by=posted_by,
     )
     ((outcome, stored),) = store.add_acknowledgements([ack])
-    return stored, outcome == WriteOutcome.created
+    created = outcome == WriteOutcome.created
+    if created:
+        store.enqueue_events(acknowledgements_recorded([stored]))
+    return stored, created
 
 
 def list_cascades(

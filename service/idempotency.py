@@ -58,8 +58,8 @@ class IdempotentWrite:
     posted_by: str | None = None  # the API key id of the caller
 
     def respond(self, effect: Effect) -> Response:
-        if self.key is None:
-            return _render(*effect())
+        if self.key is None:  # still one unit: the write and the events it enqueues
+            return self.store.atomic(lambda: _render(*effect()))
         token = secrets.token_hex(16)
         now = utc_now()
         stored = self.store.claim_idempotency_key(

@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     max_batch_items: int = Field(default=10_000, ge=1, le=10_000)
     rate_limit_per_minute: int = Field(default=6000, ge=1)
+    # Webhooks: how often the dispatcher looks for due deliveries and coverage changes,
+    # the first retry delay (then x3 each time, at most an hour), attempts before failing.
+    webhook_poll_s: float = Field(default=0.5, gt=0)
+    webhook_retry_base_s: float = Field(default=10.0, gt=0)
+    webhook_max_attempts: int = Field(default=8, ge=1)
+    webhook_timeout_s: float = Field(default=5.0, gt=0)
 
     @property
     def store_kind(self) -> Literal["sqlite", "neo4j"]:

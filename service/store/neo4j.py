@@ -83,6 +83,7 @@ from service.store.neo4j_tx import (
     start_log,
     upsert_companies_tx,
 )
+from service.store.neo4j_webhooks import Neo4jWebhooks
 from service.store.port import (
     ChangeSet,
     Network,
@@ -105,7 +106,7 @@ def _unavailable_as_store_error() -> Iterator[None]:
         raise StoreUnavailable(f"neo4j: {exc}") from exc
 
 
-class Neo4jStore(Neo4jIdempotency, Neo4jAccess):
+class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks):
     """`CascadeStore` on a Neo4j database; see the module docstring for the graph shape."""
 
     def __init__(
@@ -201,7 +202,8 @@ class Neo4jStore(Neo4jIdempotency, Neo4jAccess):
         """Create constraints and indexes (idempotent), wait for them, seed the revision;
         a database of an older version starts its change log here."""
         with _unavailable_as_store_error(), self._session() as session:
-            for statement in (*cypher.SCHEMA, *cypher.IDEMPOTENCY_SCHEMA, *cypher.ACCESS_SCHEMA):
+            for statement in (*cypher.SCHEMA, *cypher.IDEMPOTENCY_SCHEMA, *cypher.ACCESS_SCHEMA,
+                              *cypher.WEBHOOK_SCHEMA):
                 session.run(statement).consume()  # schema changes need their own transaction
             session.run(cypher.AWAIT_INDEXES, seconds=300).consume()
             session.execute_write(start_log)

@@ -48,6 +48,10 @@ __all__ = [
     "AlreadyExists",
     "ApiKey",
     "AuditEntry",
+    "Delivery",
+    "DeliveryAttempt",
+    "Webhook",
+    "WebhookEvent",
     "CascadeRow",
     "CascadeStore",
     "ChangeSet",
@@ -97,6 +101,52 @@ class AuditEntry:
     path: str
     status: int
     seq: int = 0
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """A subscriber: where to POST which events, and the secret that signs them."""
+
+    id: str
+    url: str
+    events: tuple[str, ...]
+    secret: str
+    description: str
+    created_at_us: int
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """Something that happened; `id` is deterministic, so two workers noticing the same
+    thing enqueue it once."""
+
+    id: str
+    type: str
+    payload: bytes  # the JSON body every subscriber receives
+    created_at_us: int
+
+
+@dataclass(frozen=True)
+class DeliveryAttempt:
+    at_us: int
+    status_code: int | None  # None: no HTTP answer (see `error`)
+    error: str | None
+    duration_ms: float
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One event for one webhook, and how its delivery went."""
+
+    id: str
+    webhook_id: str
+    event_id: str
+    event_type: str
+    payload: bytes
+    state: str  # pending | delivered | failed
+    attempts: tuple[DeliveryAttempt, ...]
+    next_attempt_at_us: int | None
+    created_at_us: int
 
 
 class WriteOutcome(StrEnum):
@@ -390,3 +440,28 @@ class CascadeStore(Protocol):
         until_us: int | None = None, before_seq: int | None = None, limit: int = 100,
     ) -> list[AuditEntry]:
         """Entries newest first, filtered; `before_seq` pages backwards."""
+
+    # webhooks: subscriptions and an outbox of deliveries (not data: no revision bump)
+    def add_webhook(self, hook: Webhook) -> None: ...
+    def list_webhooks(self) -> list[Webhook]: ...
+    def get_webhook(self, webhook_id: str) -> Webhook | None: ...
+    def delete_webhook(self, webhook_id: str) -> bool:
+        """Delete a webhook with its deliveries; False if unknown."""
+
+    def enqueue_events(self, events: Sequence[WebhookEvent]) -> int:
+        """A pending delivery per event and webhook subscribed to its type; an event id
+        already enqueued is skipped. Returns the deliveries created. Inside an `atomic`
+        unit, they commit with the write that caused them."""
+
+    def claim_deliveries(self, *, now_us: int, lease_until_us: int,
+                         limit: int) -> list[tuple[Delivery, Webhook]]:
+        """Pending deliveries due by `now_us` and not leased, leased until `lease_until_us`
+        so no other worker sends them meanwhile; oldest first."""
+
+    def finish_attempt(self, delivery_id: str, attempt: DeliveryAttempt, *, state: str,
+                       next_attempt_at_us: int | None) -> None:
+        """Record an attempt, set the state (pending again with the next time, delivered or
+        failed) and release the lease."""
+
+    def list_deliveries(self, webhook_id: str, *, limit: int = 100) -> list[Delivery]:
+        """A webhook's deliveries, newest first, with their attempts."""

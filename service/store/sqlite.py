@@ -66,6 +66,7 @@ from service.store.sqlite_idempotency import (
     IDEMPOTENCY_TABLES,
     SqliteIdempotency,
 )
+from service.store.sqlite_webhooks import CLEAR_WEBHOOKS, WEBHOOK_TABLES, SqliteWebhooks
 
 __all__ = ["SqliteStore"]
 
@@ -190,7 +191,7 @@ def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
     return any(row[1] == column for row in conn.execute(f"PRAGMA table_info({table})"))
 
 
-class SqliteStore(SqliteIdempotency, SqliteAccess):
+class SqliteStore(SqliteIdempotency, SqliteAccess, SqliteWebhooks):
     """`CascadeStore` on one SQLite file (or ":memory:"); see the module docstring."""
 
     def __init__(self, path: str) -> None:
@@ -243,7 +244,7 @@ class SqliteStore(SqliteIdempotency, SqliteAccess):
     def init_schema(self) -> None:
         """Create what is missing, upgrading an older database in place (idempotent)."""
         with self._write() as conn:
-            for statement in (*schema.TABLES, *IDEMPOTENCY_TABLES, *ACCESS_TABLES):
+            for statement in (*schema.TABLES, *IDEMPOTENCY_TABLES, *ACCESS_TABLES, *WEBHOOK_TABLES):
                 conn.execute(statement)
             _migrate(conn)
             for statement in schema.INDEXES:
@@ -266,7 +267,7 @@ class SqliteStore(SqliteIdempotency, SqliteAccess):
     def clear_all(self) -> None:
         """Delete every record and reset the revision (tests start from an empty store)."""
         with self._write() as conn:
-            for statement in (*schema.CLEAR_ALL, CLEAR_IDEMPOTENCY, *CLEAR_ACCESS):
+            for statement in (*schema.CLEAR_ALL, CLEAR_IDEMPOTENCY, *CLEAR_ACCESS, *CLEAR_WEBHOOKS):
                 conn.execute(statement)
 
     # -- companies ----------------------------------------------------------------------
