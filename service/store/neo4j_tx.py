@@ -5,8 +5,8 @@ what they change with it, and leave tombstones for what they delete (the change 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol, TypeVar
 
 from neo4j import ManagedTransaction
 
@@ -48,6 +48,7 @@ from service.store.port import (
 NETWORK_PAGE = 10_000  # buyers per page of `load_network`
 EVENTS_PAGE = 100_000  # cascade events or answers per page of `request_events`
 _K = TypeVar("_K")
+_T = TypeVar("_T")
 _V = TypeVar("_V")
 
 
@@ -319,3 +320,15 @@ def changes_since_tx(tx: ManagedTransaction, since: int, limit: int) -> ChangeSe
 def read_records(tx: ManagedTransaction, query: str, params: dict[str, Any]) -> list[Any]:
     """Every record of the read `query`."""
     return list(tx.run(query, params))
+
+
+def row_dicts(tx: ManagedTransaction, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every record of `query` as a dict (read or write; results consumed)."""
+    return [record.data() for record in tx.run(query, params)]
+
+
+class Transactions(Protocol):
+    """What the store mixins need of `Neo4jStore`: its transaction runners."""
+
+    def _write(self, work: Callable[..., _T], *args: Any) -> _T: ...
+    def _read(self, work: Callable[..., _T], *args: Any) -> _T: ...

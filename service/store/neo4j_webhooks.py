@@ -4,29 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 from neo4j import ManagedTransaction
 
 from service.store import neo4j_queries as cypher
+from service.store.neo4j_tx import Transactions, row_dicts
 from service.store.port import Delivery, DeliveryAttempt, Webhook, WebhookEvent
 
 __all__ = ["Neo4jWebhooks"]
 
-_T = TypeVar("_T")
 
 
-class _Transactions(Protocol):
-    def _write(self, work: Callable[..., _T], *args: Any) -> _T: ...
-    def _read(self, work: Callable[..., _T], *args: Any) -> _T: ...
 
-
-def _run(query: str, **params: Any) -> Callable[[ManagedTransaction], list[dict[str, Any]]]:
-    def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
-        return [record.data() for record in tx.run(query, params)]
-
-    return work
 
 
 def _hook(row: dict[str, Any]) -> Webhook:
@@ -41,36 +32,36 @@ def _delivery(row: dict[str, Any]) -> Delivery:
 class Neo4jWebhooks:
     """The port's webhook methods."""
 
-    def add_webhook(self: _Transactions, hook: Webhook) -> None:
+    def add_webhook(self: Transactions, hook: Webhook) -> None:
         fields = dataclasses.asdict(hook)
-        self._write(_run(cypher.CREATE_WEBHOOK, **{**fields, "events": list(hook.events)}))
+        self._write(row_dicts, cypher.CREATE_WEBHOOK, {**fields, "events": list(hook.events)})
 
-    def list_webhooks(self: _Transactions) -> list[Webhook]:
-        return [_hook(row) for row in self._read(_run(cypher.LIST_WEBHOOKS))]
+    def list_webhooks(self: Transactions) -> list[Webhook]:
+        return [_hook(row) for row in self._read(row_dicts, cypher.LIST_WEBHOOKS, {})]
 
-    def get_webhook(self: _Transactions, webhook_id: str) -> Webhook | None:
-        rows = self._read(_run(cypher.GET_WEBHOOK, id=webhook_id))
+    def get_webhook(self: Transactions, webhook_id: str) -> Webhook | None:
+        rows = self._read(row_dicts, cypher.GET_WEBHOOK, {"id": webhook_id})
         return _hook(rows[0]) if rows else None
 
-    def delete_webhook(self: _Transactions, webhook_id: str) -> bool:
-        [row] = self._write(_run(cypher.DELETE_WEBHOOK, id=webhook_id))
+    def delete_webhook(self: Transactions, webhook_id: str) -> bool:
+        [row] = self._write(row_dicts, cypher.DELETE_WEBHOOK, {"id": webhook_id})
         return bool(row["deleted"])
 
-    def enqueue_events(self: _Transactions, events: Sequence[WebhookEvent]) -> int:
+    def enqueue_events(self: Transactions, events: Sequence[WebhookEvent]) -> int:
         if not events:
             return 0
         rows = [dataclasses.asdict(event) for event in events]
         return sum(row["created"] for row in
-                   self._write(_run(cypher.ENQUEUE_DELIVERIES, events=rows)))
+                   self._write(row_dicts, cypher.ENQUEUE_DELIVERIES, {"events": rows}))
 
-    def claim_deliveries(self: _Transactions, *, now_us: int, lease_until_us: int,
+    def claim_deliveries(self: Transactions, *, now_us: int, lease_until_us: int,
                          limit: int) -> list[tuple[Delivery, Webhook]]:
-        rows = self._write(_run(cypher.CLAIM_DELIVERIES, now=now_us,
-                                lease_until=lease_until_us, limit=limit))
+        params = {"now": now_us, "lease_until": lease_until_us, "limit": limit}
+        rows = self._write(row_dicts, cypher.CLAIM_DELIVERIES, params)
         return [(_delivery({k: v for k, v in row.items() if k != "webhook"}),
                  _hook(row["webhook"])) for row in rows]
 
-    def finish_attempt(self: _Transactions, delivery_id: str, attempt: DeliveryAttempt, *,
+    def finish_attempt(self: Transactions, delivery_id: str, attempt: DeliveryAttempt, *,
                        state: str, next_attempt_at_us: int | None) -> None:
         def work(tx: ManagedTransaction) -> None:
             row = tx.run(cypher.DELIVERY_ATTEMPTS, id=delivery_id).single()
@@ -82,7 +73,8 @@ class Neo4jWebhooks:
 
         self._write(work)
 
-    def list_deliveries(self: _Transactions, webhook_id: str, *,
+    def list_deliveries(self: Transactions, webhook_id: str, *,
                         limit: int = 100) -> list[Delivery]:
-        rows = self._read(_run(cypher.LIST_DELIVERIES, webhook_id=webhook_id, limit=limit))
+        params = {"webhook_id": webhook_id, "limit": limit}
+        rows = self._read(row_dicts, cypher.LIST_DELIVERIES, params)
         return [_delivery(row) for row in rows]
