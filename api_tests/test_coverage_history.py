@@ -60,8 +60,13 @@ def test_defaults_run_from_the_issue_to_now_by_day(client: TestClient) -> None:
 @pytest.mark.parametrize(("params", "field"), [
     ({"step": "PT1M"}, "step"),
     ({"step": "PT0S"}, "step"),
+    ({"step": "-3600"}, "step"),
     ({"from": NOW.isoformat(), "to": (NOW - timedelta(days=1)).isoformat()}, "to"),
+    ({"from": NOW.isoformat(), "to": NOW.isoformat()}, "to"),  # from must be before to
+    ({"from": (NOW + timedelta(days=1)).isoformat()}, "from"),  # after the default "now"
+    ({"from": "2026-01-01T00:00:00"}, "from"),  # no offset
     ({"step": "sometimes"}, "step"),
+    ({"step": "1e20"}, "step"),
 ])
 def test_bad_ranges_name_the_field(client: TestClient, params: dict[str, str],
                                    field: str) -> None:
@@ -73,3 +78,13 @@ def test_bad_ranges_name_the_field(client: TestClient, params: dict[str, str],
 
 def test_an_unknown_request_is_404(client: TestClient) -> None:
     assert client.get("/v1/requests/nope/coverage/history").status_code == 404
+
+
+def test_iso_durations_and_seconds_give_the_same_points(client: TestClient) -> None:
+    window = {"from": (NOW - timedelta(days=11)).isoformat(), "to": NOW.isoformat()}
+    iso = client.get(HISTORY, params=window | {"step": "PT36H"}).json()
+    seconds = client.get(HISTORY, params=window | {"step": str(36 * 3600)}).json()
+    assert iso["points"] == seconds["points"] and len(iso["points"]) == 8
+    bounded = {"from": (NOW - timedelta(seconds=600 * 999)).isoformat(), "to": NOW.isoformat()}
+    assert len(client.get(HISTORY, params=bounded | {"step": "600"}).json()["points"]) == 1000
+    assert client.get(HISTORY, params=bounded | {"step": "599"}).status_code == 422

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -88,3 +89,44 @@ def test_an_explicit_as_of_has_its_own_tag(client: TestClient) -> None:
     assert earlier.headers["ETag"] != now_tag
     assert client.get(path, params={"as_of": (NOW - timedelta(days=5)).isoformat()},
                       headers={"If-None-Match": earlier.headers["ETag"]}).status_code == 304
+
+
+@pytest.mark.parametrize("path", COVERAGE_READS)
+def test_an_as_of_answer_is_analysed_once_and_its_304_not_at_all(
+    client: TestClient, path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    analysed: list[datetime] = []
+
+    def counted(ledger: Any, as_of: datetime, previous: Any = None) -> Any:
+        analysed.append(as_of)
+        return real(ledger, as_of, previous)
+
+    real = coverage_module.analyse
+    monkeypatch.setattr(coverage_module, "analyse", counted)
+    as_of = {"as_of": (NOW - timedelta(days=2)).isoformat()}
+    tag = client.get(path, params=as_of).headers["ETag"]
+    assert len(analysed) == 1  # the tag needs no analysis: only the body ran one
+    response = client.get(path, params=as_of, headers={"If-None-Match": tag})
+    assert response.status_code == 304
+    assert len(analysed) == 1
+
+
+def test_each_page_and_target_has_its_own_tag(client: TestClient) -> None:
+    path = "/v1/requests/bcp/uncovered-paths"  # focal -> a -> b and focal -> c: 2 paths
+    first = client.get(path, params={"limit": 1})
+    cursor = first.json()["next_cursor"]
+    variants = [{"limit": 1}, {"limit": 2}, {"limit": 1, "cursor": cursor},
+                {"limit": 1, "target": "c"}]
+    tags = [client.get(path, params=query).headers["ETag"] for query in variants]
+    assert len(set(tags)) == len(variants)
+    # the first page's tag does not stand for a longer page: that one comes in full
+    wider = client.get(path, params={"limit": 2}, headers={"If-None-Match": tags[0]})
+    assert wider.status_code == 200 and len(wider.json()["items"]) == 2
+
+
+def test_an_unknown_request_is_404_not_a_tag(client: TestClient) -> None:
+    as_of = {"as_of": NOW.isoformat()}
+    for params in ({}, as_of):
+        response = client.get("/v1/requests/nope/coverage", params=params)
+        assert response.status_code == 404
+        assert "ETag" not in response.headers

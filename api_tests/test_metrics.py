@@ -3,6 +3,7 @@ store gauge (both stores)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from api_tests.conftest import bearer, signed_in
 from api_tests.test_coverage_snapshot import NOW, seed
+from graph_models.models import Company, PolicyRequest, SupplyLink
 from service.app import create_app
 from service.auth import Role
 from service.settings import Settings
@@ -70,3 +72,25 @@ def test_http_requests_are_counted_by_route_template(client: TestClient) -> None
 
 def test_a_viewer_may_scrape(client: TestClient, store: CascadeStore) -> None:
     assert samples(client, bearer(store, Role.viewer))[("cascade_store_up", ())] == 1
+
+
+def test_more_paths_than_a_float_holds_are_exported_as_infinity(
+    client: TestClient, store: CascadeStore
+) -> None:
+    # 1,030 layers of two suppliers, each buying from both below: 2**1030 paths (> 1.8e308)
+    layers = [[f"deep-{n}-{side}" for side in "lr"] for n in range(1030)]
+    store.upsert_companies([Company(id="deep-focal", name="Deep")]
+                           + [Company(id=c, name=c) for layer in layers for c in layer])
+    buyers = [["deep-focal"], *layers[:-1]]
+    store.add_links([SupplyLink(buyer_id=b, supplier_id=s)
+                     for above, below in zip(buyers, layers, strict=True)
+                     for b in above for s in below])
+    store.create_request(PolicyRequest(id="deep", topic="csr_guideline", title="CSR",
+                                       issuer_id="deep-focal", issued_at=NOW))
+    rows = {row["request_id"]: row for row in client.get("/v1/gap-counts").json()["requests"]}
+    assert rows["deep"]["uncovered_paths"] == 2**1030  # exact in JSON
+    figures = samples(client)
+    deep = {"request_id": "deep", "topic": "csr_guideline"}
+    assert gauge(figures, "cascade_request_uncovered_paths", **deep) == math.inf
+    assert gauge(figures, "cascade_request_companies", state="unreached", **deep) == 2060
+    assert gauge(figures, "cascade_request_gaps") == rows["bcp"]["gaps"]  # the others as usual

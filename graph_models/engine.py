@@ -111,7 +111,8 @@ class RequestScope:
         if target not in self._totals:
             is_end = self.end_groups(target)
             ones = np.ones(self.dag.size, dtype=np.int64)
-            rough = self.dag.path_sums(is_end, ones, dtype=np.float64)
+            with np.errstate(over="ignore"):  # past 1.8e308 it is inf: "huge" all the same
+                rough = self.dag.path_sums(is_end, ones, dtype=np.float64)
             dtype = object if rough.max(initial=0) >= INT64_SAFE else np.int64
             self._totals[target] = self.dag.path_sums(is_end, ones.astype(dtype), dtype=dtype)
         return self._totals[target]

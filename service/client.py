@@ -7,18 +7,23 @@
 
 Safe retries: every POST carries an `Idempotency-Key` (one uuid4 per logical call, reused
 by all of its attempts), so a retry after a lost answer is replayed by the service, never
-applied twice. Attempts are retried (tenacity, exponential back-off, `Retry-After`
-honoured) on connection errors, 429, 503, and 409 when the service says the same key is
-still in flight. Any other error raises `ProblemError` with the problem+json body.
+applied twice. Attempts are retried (tenacity, exponential back-off with jitter) on
+connection errors and timeouts, 429, 503, and 409 when the service says the same key is
+still in flight; a `Retry-After` (seconds or a date) is waited out in full, and one longer
+than `max_wait_s` ends the call. Any other error raises `ProblemError` with the
+problem+json body (and after the last attempt, the last one).
 `gap_counts()` revalidates with the last ETag and reuses the body on 304.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, TypeAdapter
@@ -26,8 +31,8 @@ from tenacity import (
     RetryCallState,
     Retrying,
     retry_if_exception,
-    stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from service.schemas import (
@@ -37,6 +42,7 @@ from service.schemas import (
     CascadeCreate,
     CascadeRead,
     CompanyCreate,
+    CompanyPage,
     CompanyRead,
     CompanyStanding,
     CoverageHistory,
@@ -44,10 +50,12 @@ from service.schemas import (
     GapCountsRead,
     GapPage,
     LinkCreate,
+    LinkPage,
     LinkRead,
     RequestCreate,
     RequestRead,
     UncoveredPathPage,
+    UpstreamCompany,
 )
 
 __all__ = ["CascadeClient", "ProblemError"]
@@ -67,39 +75,54 @@ class ProblemError(Exception):
         self.retry_after = retry_after
 
 
+# the connection failed or dropped, or timed out: the request may or may not have landed
+RETRIED_ERRORS = (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError)
+
+
 def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, httpx.TransportError):
+    if isinstance(exc, RETRIED_ERRORS):
         return True
-    if isinstance(exc, ProblemError):
+    if isinstance(exc, ProblemError):  # a plain 409 (duplicate id) is final
         in_flight = exc.status == 409 and exc.problem.get("type") == IN_FLIGHT
         return exc.status in RETRIED_STATUSES or in_flight
     return False
 
 
-class _WaitRetryAfter:
-    """The server's Retry-After when it sent one, else exponential back-off with jitter."""
+class _RetryPolicy:
+    """When to try again: after the server's Retry-After when it sent one (never sooner:
+    it would only be refused again; a longer wait than `max_wait_s` ends the call), else
+    after exponential back-off with jitter; at most `attempts` attempts."""
 
-    def __init__(self, initial: float, cap: float) -> None:
-        self.backoff = wait_exponential_jitter(initial=initial, max=cap)
-        self.cap = cap
+    def __init__(self, attempts: int, backoff_s: float, max_wait_s: float) -> None:
+        self.attempts, self.max_wait = attempts, max_wait_s
+        self.backoff = wait_exponential(multiplier=backoff_s, max=max_wait_s) \
+            + wait_random(0, backoff_s)
 
-    def __call__(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, ProblemError) and exc.retry_after is not None:
-            return min(exc.retry_after, self.cap)
-        return float(self.backoff(state))
+    def wait(self, state: RetryCallState) -> float:
+        asked = _asked_wait(state)
+        return asked if asked is not None else min(float(self.backoff(state)), self.max_wait)
+
+    def stop(self, state: RetryCallState) -> bool:
+        asked = _asked_wait(state)
+        return state.attempt_number >= self.attempts or (asked or 0.0) > self.max_wait
+
+
+def _asked_wait(state: RetryCallState) -> float | None:
+    exc = state.outcome.exception() if state.outcome else None
+    return exc.retry_after if isinstance(exc, ProblemError) else None
 
 
 class CascadeClient:
     """Typed access to the REST API; see the module docstring."""
 
     def __init__(self, base_url: str, api_key: str, *, attempts: int = 6,
-                 backoff_s: float = 0.2, max_wait_s: float = 10.0, timeout_s: float = 30.0,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 backoff_s: float = 0.2, max_wait_s: float = 30.0, timeout_s: float = 30.0,
+                 transport: httpx.BaseTransport | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.http = httpx.Client(base_url=base_url, timeout=timeout_s, transport=transport,
                                  headers={"Authorization": f"Bearer {api_key}"})
-        self.attempts = attempts
-        self.wait = _WaitRetryAfter(backoff_s, max_wait_s)
+        self.retry = _RetryPolicy(attempts, backoff_s, max_wait_s)
+        self.sleep = sleep  # how waits between attempts are spent
         self._gap_counts: tuple[str, GapCountsRead] | None = None
 
     def __enter__(self) -> CascadeClient:
@@ -120,7 +143,7 @@ class CascadeClient:
         headers = dict(headers or {})
         if method == "POST":
             headers.setdefault("Idempotency-Key", str(uuid.uuid4()))
-        retrying = Retrying(stop=stop_after_attempt(self.attempts), wait=self.wait,
+        retrying = Retrying(stop=self.retry.stop, wait=self.retry.wait, sleep=self.sleep,
                             retry=retry_if_exception(_retryable), reraise=True)
         return retrying(self._attempt, method, path, json, params, headers)
 
@@ -141,13 +164,33 @@ class CascadeClient:
         return self._model(CompanyRead, "POST", "/v1/companies", json=_body(company))
 
     def get_company(self, company_id: str) -> CompanyRead:
-        return self._model(CompanyRead, "GET", f"/v1/companies/{company_id}")
+        return self._model(CompanyRead, "GET", f"/v1/companies/{_seg(company_id)}")
+
+    def list_companies(self, *, kind: str | None = None, country: str | None = None,
+                       q: str | None = None, limit: int = 100,
+                       cursor: str | None = None) -> CompanyPage:
+        return self._model(CompanyPage, "GET", "/v1/companies",
+                           params={"kind": kind, "country": country, "q": q, "limit": limit,
+                                   "cursor": cursor})
+
+    def upstream(self, company_id: str, *, depth: int = 3) -> list[UpstreamCompany]:
+        return self._model(list[UpstreamCompany], "GET",
+                           f"/v1/companies/{_seg(company_id)}/upstream", params={"depth": depth})
 
     def add_link(self, link: LinkCreate) -> LinkRead:
         return self._model(LinkRead, "POST", "/v1/links", json=_body(link))
 
+    def list_links(self, *, buyer_id: str | None = None, supplier_id: str | None = None,
+                   limit: int = 1000, cursor: str | None = None) -> LinkPage:
+        return self._model(LinkPage, "GET", "/v1/links",
+                           params={"buyer_id": buyer_id, "supplier_id": supplier_id,
+                                   "limit": limit, "cursor": cursor})
+
     def issue_request(self, request: RequestCreate) -> RequestRead:
         return self._model(RequestRead, "POST", "/v1/requests", json=_body(request))
+
+    def get_request(self, request_id: str) -> RequestRead:
+        return self._model(RequestRead, "GET", f"/v1/requests/{_seg(request_id)}")
 
     def list_requests(self) -> list[RequestRead]:
         return self._model(list[RequestRead], "GET", "/v1/requests")
@@ -156,6 +199,12 @@ class CascadeClient:
 
     def cascade(self, event: CascadeCreate) -> CascadeRead:
         return self._model(CascadeRead, "POST", "/v1/cascades", json=_body(event))
+
+    def cascades(self, *, request_id: str | None = None, from_id: str | None = None,
+                 to_id: str | None = None, limit: int = 1000) -> list[CascadeRead]:
+        return self._model(list[CascadeRead], "GET", "/v1/cascades",
+                           params={"request_id": request_id, "from_id": from_id,
+                                   "to_id": to_id, "limit": limit})
 
     def acknowledge(self, answer: AcknowledgementCreate) -> AcknowledgementRead:
         return self._model(AcknowledgementRead, "POST", "/v1/acknowledgements",
@@ -186,28 +235,32 @@ class CascadeClient:
         return counts
 
     def coverage(self, request_id: str, *, as_of: datetime | None = None) -> CoverageRead:
-        return self._model(CoverageRead, "GET", f"/v1/requests/{request_id}/coverage",
+        return self._model(CoverageRead, "GET", f"/v1/requests/{_seg(request_id)}/coverage",
                            params={"as_of": as_of})
 
     def gaps(self, request_id: str, *, limit: int = 100, cursor: str | None = None,
              as_of: datetime | None = None) -> GapPage:
-        return self._model(GapPage, "GET", f"/v1/requests/{request_id}/gaps",
+        return self._model(GapPage, "GET", f"/v1/requests/{_seg(request_id)}/gaps",
                            params={"limit": limit, "cursor": cursor, "as_of": as_of})
 
     def uncovered_paths(self, request_id: str, *, limit: int = 50, cursor: str | None = None,
-                        target: str | None = None) -> UncoveredPathPage:
+                        target: str | None = None,
+                        as_of: datetime | None = None) -> UncoveredPathPage:
         return self._model(UncoveredPathPage, "GET",
-                           f"/v1/requests/{request_id}/uncovered-paths",
-                           params={"limit": limit, "cursor": cursor, "target": target})
+                           f"/v1/requests/{_seg(request_id)}/uncovered-paths",
+                           params={"limit": limit, "cursor": cursor, "target": target,
+                                   "as_of": as_of})
 
-    def standing(self, request_id: str, company_id: str) -> CompanyStanding:
+    def standing(self, request_id: str, company_id: str, *,
+                 as_of: datetime | None = None) -> CompanyStanding:
         return self._model(CompanyStanding, "GET",
-                           f"/v1/requests/{request_id}/companies/{company_id}")
+                           f"/v1/requests/{_seg(request_id)}/companies/{_seg(company_id)}",
+                           params={"as_of": as_of})
 
     def history(self, request_id: str, *, start: datetime | None = None,
                 to: datetime | None = None, step: timedelta = timedelta(days=1)
                 ) -> CoverageHistory:
-        response = self._send("GET", f"/v1/requests/{request_id}/coverage/history",
+        response = self._send("GET", f"/v1/requests/{_seg(request_id)}/coverage/history",
                               params={"from": start, "to": to, "step": step.total_seconds()})
         body = response.json()
         body["start"] = body.pop("from")
@@ -217,6 +270,11 @@ class CascadeClient:
 def _body(model: BaseModel | dict[str, Any]) -> Any:
     return model.model_dump(mode="json", exclude_none=True) if isinstance(model, BaseModel) \
         else model
+
+
+def _seg(value: str) -> str:
+    """An id as one path segment ("?", "#", "%" or a space in an id stay in it)."""
+    return quote(value, safe="")
 
 
 def _query(params: dict[str, Any] | None) -> dict[str, str] | None:
@@ -231,6 +289,20 @@ def _problem(response: httpx.Response) -> ProblemError:
         problem = response.json()
     except ValueError:
         problem = {"title": response.reason_phrase, "detail": response.text[:200]}
-    retry_after = response.headers.get("Retry-After")
-    seconds = float(retry_after) if retry_after and retry_after.isdigit() else None
-    return ProblemError(response.status_code, problem, seconds)
+    return ProblemError(response.status_code, problem,
+                        retry_after_s(response.headers.get("Retry-After")))
+
+
+def retry_after_s(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP date."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None  # unreadable: fall back on back-off
+    if when.tzinfo is None:  # "-0000": UTC by RFC 5322
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

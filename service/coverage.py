@@ -180,9 +180,15 @@ class CoverageService:
         answer is evaluated at (with no `as_of`, the start of the current analysis, which
         holds until a write or the next state change by the clock) and `variant` (path
         and query). Take it BEFORE computing the body: a body newer than its tag only
-        costs a 200 later, never a wrong 304."""
-        revision, analysis = self.analyse(request_id, as_of)
-        instant = to_epoch_us(as_of) if as_of is not None else analysis.now
+        costs a 200 later, never a wrong 304. With `as_of` nothing is analysed: the
+        revision and the instant fix the answer."""
+        if as_of is None:
+            revision, analysis = self.analyse(request_id, None)
+            instant = analysis.now
+        else:
+            revision, instant = self.refresh(), to_epoch_us(as_of)
+            with self._lock:
+                self._cache(request_id)  # an unknown request is a 404, not a tag
         return strong_tag(f"{revision}|{instant}|{variant}")
 
     # -- answers --------------------------------------------------------------------------
@@ -211,10 +217,11 @@ class CoverageService:
         with self._lock:
             cache = self._cache(request_id)
             ledger = self._ledger(cache)
+        named = "to" if to is not None else "from"  # the bound the caller set (or from)
         start = start or cache.request.issued_at
         to = to or utc_now()
-        if to < start:
-            raise InvalidField("'to' must not be before 'from'", field="to")
+        if to <= start:
+            raise InvalidField("'from' must be before 'to'", field=named)
         if step <= timedelta(0):
             raise InvalidField("step must be positive", field="step")
         count = int((to - start) / step) + 1

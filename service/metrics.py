@@ -13,6 +13,7 @@ several workers each answers for itself, so scrape them all or run one.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 
@@ -56,9 +57,18 @@ class CoverageCollector(Collector):
             for state, count in row.states.items():
                 states.add_metric([*key, state], count)
             gaps.add_metric(key, row.gaps)
-            paths.add_metric(key, row.uncovered_paths)
+            paths.add_metric(key, as_sample(row.uncovered_paths))
             ratio.add_metric(key, row.coverage_ratio)
         yield from (states, gaps, paths, ratio)
+
+
+def as_sample(count: int) -> float:
+    """A sample value of an exact count: path counts grow exponentially and may pass what a
+    float holds (~1.8e308), where Prometheus gets +Inf instead of a failed scrape."""
+    try:
+        return float(count)
+    except OverflowError:
+        return math.inf
 
 
 class Metrics:
