@@ -28,7 +28,7 @@ from fastapi.responses import JSONResponse
 from graph_models.models import to_epoch_us, utc_now
 from service.errors import Conflict, InvalidField
 from service.settings import Settings
-from service.store.port import CascadeStore, StoreError
+from service.store.port import CascadeStore, CommitOutcomeUnknown, StoreError
 
 __all__ = ["IdempotencyDep", "IdempotentWrite", "REPLAYED_HEADER"]
 
@@ -62,14 +62,19 @@ class IdempotentWrite:
             return self.store.atomic(lambda: _render(*effect()))
         token = secrets.token_hex(16)
         now = utc_now()
-        stored = self.store.claim_idempotency_key(
-            self.scope,
-            self.key,
-            fingerprint=self.fingerprint,
-            token=token,
-            now_us=to_epoch_us(now),
-            lease_until_us=to_epoch_us(now + timedelta(seconds=self.settings.idempotency_lease_s)),
-        )
+        try:
+            stored = self.store.claim_idempotency_key(
+                self.scope,
+                self.key,
+                fingerprint=self.fingerprint,
+                token=token,
+                now_us=to_epoch_us(now),
+                lease_until_us=to_epoch_us(
+                    now + timedelta(seconds=self.settings.idempotency_lease_s)),
+            )
+        except CommitOutcomeUnknown:
+            self._release(token)  # else the retry meets our own claim until its lease ends
+            raise
         if stored is not None:
             return self._replay(stored.fingerprint, stored.status, stored.body, stored.content_type)
         try:

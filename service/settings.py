@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     neo4j_password: SecretStr | None = None
     neo4j_database: str = "neo4j"
     neo4j_connect_timeout: float = 30.0
+    # How long a Neo4j transaction is retried on transient errors before the request
+    # gets a 503 with Retry-After (a web request should not hang for the driver's 30 s).
+    neo4j_retry_s: float = Field(default=5.0, ge=0, le=60)
     environment: Literal["development", "production"] = "development"
     demo: bool = False
     max_page_size: int = 1000

@@ -23,4 +23,5 @@ def build_store(settings: Settings) -> CascadeStore:
         password=password,
         database=settings.neo4j_database,
         connect_timeout=settings.neo4j_connect_timeout,
+        retry_time=settings.neo4j_retry_s,
     )

@@ -48,7 +48,15 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Session
-from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import (
+    AuthError,
+    DriverError,
+    IncompleteCommit,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
 
 from graph_models.models import (
     Acknowledgement,
@@ -86,6 +94,7 @@ from service.store.neo4j_tx import (
 from service.store.neo4j_webhooks import Neo4jWebhooks
 from service.store.port import (
     ChangeSet,
+    CommitOutcomeUnknown,
     Network,
     RequestEvents,
     StoreError,
@@ -100,9 +109,17 @@ _T = TypeVar("_T")
 
 @contextmanager
 def _unavailable_as_store_error() -> Iterator[None]:
+    """What the driver could not settle within its retry time becomes a 503 to retry:
+    the database unreachable, a transient error that persisted, or a commit whose outcome
+    was lost with the connection (IncompleteCommit is never retried by the driver)."""
     try:
         yield
-    except (ServiceUnavailable, SessionExpired) as exc:
+    except IncompleteCommit as exc:
+        raise CommitOutcomeUnknown(
+            "neo4j: the connection dropped while the write committed, so it may or may not "
+            "be stored; retry with the same Idempotency-Key to settle it"
+        ) from exc
+    except (ServiceUnavailable, SessionExpired, TransientError) as exc:
         raise StoreUnavailable(f"neo4j: {exc}") from exc
 
 
@@ -117,6 +134,7 @@ class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks):
         password: str | None = None,
         database: str = "neo4j",
         connect_timeout: float = 30.0,
+        retry_time: float = 5.0,
     ) -> None:
         self.uri = uri
         self.database = database
@@ -126,6 +144,10 @@ class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks):
             uri,
             auth=auth,
             connection_timeout=max(1.0, min(connect_timeout, 10.0)),
+            # Managed transactions retry transient errors (leader switch, deadlock, a
+            # server restarting) for at most this long: bounded for a web request, after
+            # which the client gets a 503 with Retry-After and retries itself.
+            max_transaction_retry_time=retry_time,
             # Optional properties (country, supersedes ...) may not exist yet in a fresh
             # database; the server's "unknown property" notice would be logged per query.
             notifications_disabled_classifications=["UNRECOGNIZED"],

@@ -56,6 +56,7 @@ __all__ = [
     "CascadeStore",
     "ChangeSet",
     "ClaimLost",
+    "CommitOutcomeUnknown",
     "IdempotencyRecord",
     "InUse",
     "Network",
@@ -169,6 +170,11 @@ class InUse(StoreError):
 
 class StoreUnavailable(StoreError):
     """The database cannot be reached."""
+
+
+class CommitOutcomeUnknown(StoreUnavailable):
+    """The connection dropped while a write committed: it may or may not be stored. A
+    retry with the same idempotency key settles it (replayed if stored, run if not)."""
 
 
 class ClaimLost(StoreError):
