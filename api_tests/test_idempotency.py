@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from api_tests.conftest import bearer, signed_in
 from api_tests.test_api_batches import company, seed_chain
@@ -134,6 +135,60 @@ def test_a_malformed_key_is_refused_naming_the_header(client: TestClient) -> Non
     assert response.status_code == 422
     assert response.json()["field"].lower() == "idempotency-key"
     assert client.get("/v1/companies/acme-pcb").status_code == 404
+
+
+def replayed(first: Response, again: Response, status: int) -> bool:
+    return (first.status_code == again.status_code == status and again.content == first.content
+            and again.headers.get("Idempotent-Replayed") == "true")
+
+
+def test_a_repeated_key_creates_one_api_key(client: TestClient) -> None:
+    body = {"role": "viewer", "name": "dashboard"}
+    first = client.post("/v1/keys", json=body, headers=keyed("key-1"))
+    again = client.post("/v1/keys", json=body, headers=keyed("key-1"))
+    assert replayed(first, again, 201)
+    assert [k["id"] for k in client.get("/v1/keys").json() if k["name"] == "dashboard"] == [
+        first.json()["id"]]
+
+
+def test_a_repeated_key_registers_one_webhook(client: TestClient) -> None:
+    body = {"url": "http://127.0.0.1:9/hook", "events": ["coverage.changed"]}
+    first = client.post("/v1/webhooks", json=body, headers=keyed("hook-1"))
+    again = client.post("/v1/webhooks", json=body, headers=keyed("hook-1"))
+    assert replayed(first, again, 201)
+    assert [h["id"] for h in client.get("/v1/webhooks").json()] == [first.json()["id"]]
+
+
+def upload_answers(client: TestClient, boundary: str, content: bytes = b"") -> Response:
+    """An acknowledgements file without `at` (each load answers anew, at the time of
+    loading), sent with the given multipart boundary."""
+    csv = b"request_id,company_id,status\nreach-1,acme-pcb,accepted\n" + content
+    files = {"file": ("answers.csv", csv)}
+    return client.post("/v1/imports", data={"kind": "acknowledgements"}, files=files,
+                       headers={**keyed("import-1"),
+                                "Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+
+def test_an_import_retried_with_another_boundary_replays(client: TestClient) -> None:
+    seed_chain(client)
+    first = upload_answers(client, "first-attempt")
+    again = upload_answers(client, "second-attempt")
+    assert replayed(first, again, 200)
+    assert first.json()["sections"]["acknowledgements"]["created"] == 1
+    assert len(answers(client)) == 1
+    other = upload_answers(client, "third", b"reach-1,tin-id,accepted\n")
+    assert other.status_code == 422  # another file under the same key
+    assert other.json()["field"] == "Idempotency-Key"
+
+
+def test_a_refused_import_leaves_its_key_free(client: TestClient) -> None:
+    refused = upload_answers(client, "early")  # reach-1 does not exist yet
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "acknowledgements[2].request_id"
+    seed_chain(client)
+    loaded = upload_answers(client, "later")
+    assert loaded.status_code == 200
+    assert "Idempotent-Replayed" not in loaded.headers
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from starlette.datastructures import FormData, UploadFile
 
 from graph_models.models import to_epoch_us, utc_now
 from service.errors import Conflict, InvalidField
@@ -136,6 +137,26 @@ def fingerprint_of(body: bytes) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+async def fingerprint_of_form(form: FormData) -> str:
+    """SHA-256 of a multipart form's fields, each file as its name and the SHA-256 of its
+    content: a retry sends the same form under a new boundary, so the raw bytes differ."""
+    fields = []
+    for name, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            content = await value.read()
+            await value.seek(0)  # the route reads the file again
+            fields.append([name, value.filename or "", hashlib.sha256(content).hexdigest()])
+        else:
+            fields.append([name, value])
+    return hashlib.sha256(json.dumps(sorted(fields)).encode()).hexdigest()
+
+
+async def _fingerprint(request: Request) -> str:
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return await fingerprint_of_form(await request.form())  # parsed once, cached
+    return fingerprint_of(await request.body())
+
+
 def parse_key(raw: str) -> str:
     """The key as sent, either bare or as an RFC 8941 string ("...")."""
     key = raw[1:-1] if len(raw) >= 2 and raw[0] == raw[-1] == '"' else raw
@@ -169,7 +190,7 @@ async def _idempotent_write(
         settings=request.app.state.settings,
         scope=f"{caller_of(request)} {request.method} {request.url.path}",
         key=key,
-        fingerprint=fingerprint_of(await request.body()) if key else "",
+        fingerprint=await _fingerprint(request) if key else "",
         posted_by=getattr(request.state, "caller", None),
     )
 

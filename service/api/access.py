@@ -12,6 +12,7 @@ from graph_models.models import UtcDateTime, from_epoch_us, to_epoch_us, utc_now
 from service.api.deps import ERRORS_READ, ERRORS_WRITE, StoreDep
 from service.auth import Role, issue_key
 from service.errors import InvalidField, NotFound
+from service.idempotency import IdempotencyDep
 from service.schemas import Payload
 from service.store.port import ApiKey, AuditEntry
 
@@ -83,8 +84,10 @@ def create_key(store: StoreDep, body: KeyCreate) -> KeyCreated:
 
 
 @router.post("/v1/keys", status_code=201, response_model=KeyCreated, responses=ERRORS_WRITE)
-def post_key(body: KeyCreate, store: StoreDep) -> KeyCreated:
-    return create_key(store, body)
+def post_key(body: KeyCreate, store: StoreDep, once: IdempotencyDep) -> Response:
+    # The stored replay holds the new key itself for 24 h (the idempotency record): fine,
+    # as only the admin key that created it (the record's scope) can read it back.
+    return once.respond(lambda: (201, create_key(store, body)))
 
 
 @router.get("/v1/keys", response_model=list[KeyRead])

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi import APIRouter, Form, UploadFile
 
+from loaders.importer import ImportReport
 from service import imports
 from service.api.deps import PROBLEM, StoreDep
+from service.idempotency import IdempotencyDep
 from service.imports import ImportKind
 from service.schemas import ImportRead
 
 router = APIRouter(tags=["imports"])
 
 ERRORS_IMPORT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The Idempotency-Key in flight", **PROBLEM},
     422: {"description": "An unreadable file, a bad reference, or refused rows (each named "
                          "by section and row); nothing was loaded", **PROBLEM},
 }
@@ -21,8 +24,8 @@ ERRORS_IMPORT: dict[int | str, dict[str, Any]] = {
 
 @router.post("/v1/imports", response_model=ImportRead, responses=ERRORS_IMPORT)
 def import_file(
-    request: Request,
     store: StoreDep,
+    once: IdempotencyDep,
     file: UploadFile,
     kind: Annotated[ImportKind, Form(description="What the file holds")],
     skip_invalid: Annotated[bool, Form(
@@ -33,11 +36,27 @@ def import_file(
 ) -> Any:
     """Check the whole file, then load it: a file with a refused row loads nothing unless
     `skip_invalid`. CSV or JSON is told by the file name (.csv, .json)."""
-    report = imports.import_file(
-        store=store, kind=kind, filename=file.filename or "upload", data=file.file.read(),
-        skip_invalid=skip_invalid, request_id=request_id, company_id=company_id,
-        posted_by=getattr(request.state, "caller", None),
-    )
-    if not report.loaded:
-        return imports.refused_response(report)
-    return imports.import_read(report)
+    data = file.file.read()  # once: on Neo4j the unit of work may run again
+
+    def effect() -> tuple[int, ImportRead]:
+        report = imports.import_file(
+            store=store, kind=kind, filename=file.filename or "upload", data=data,
+            skip_invalid=skip_invalid, request_id=request_id, company_id=company_id,
+            posted_by=once.posted_by,
+        )
+        if not report.loaded:
+            raise _Refused(report)
+        return 200, imports.import_read(report)
+
+    try:
+        return once.respond(effect)
+    except _Refused as refused:
+        return imports.refused_response(refused.report)
+
+
+class _Refused(Exception):
+    """A file that loaded nothing: answered 422, and its Idempotency-Key left free."""
+
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__("refused rows")
+        self.report = report

@@ -14,6 +14,7 @@ from pydantic import AnyHttpUrl, Field
 from graph_models.models import from_epoch_us, to_epoch_us, utc_now
 from service.api.deps import ERRORS_READ, ERRORS_WRITE, StoreDep
 from service.errors import NotFound
+from service.idempotency import IdempotencyDep
 from service.schemas import Payload
 from service.store.port import Delivery, Webhook
 
@@ -77,12 +78,18 @@ def delivery_read(delivery: Delivery) -> DeliveryRead:
 
 @router.post("/v1/webhooks", status_code=201, response_model=WebhookCreated,
              responses=ERRORS_WRITE)
-def register(body: WebhookCreate, store: StoreDep) -> WebhookCreated:
-    hook = Webhook(id=f"wh_{secrets.token_hex(6)}", url=str(body.url),
-                   events=tuple(dict.fromkeys(body.events)), secret=secrets.token_urlsafe(32),
-                   description=body.description, created_at_us=to_epoch_us(utc_now()))
-    store.add_webhook(hook)
-    return WebhookCreated(**webhook_read(hook).model_dump(), secret=hook.secret)
+def register(body: WebhookCreate, store: StoreDep, once: IdempotencyDep) -> Response:
+    def effect() -> tuple[int, WebhookCreated]:
+        hook = Webhook(id=f"wh_{secrets.token_hex(6)}", url=str(body.url),
+                       events=tuple(dict.fromkeys(body.events)),
+                       secret=secrets.token_urlsafe(32), description=body.description,
+                       created_at_us=to_epoch_us(utc_now()))
+        store.add_webhook(hook)
+        return 201, WebhookCreated(**webhook_read(hook).model_dump(), secret=hook.secret)
+
+    # The stored replay holds the signing secret for 24 h (the idempotency record): fine,
+    # as only the admin key that registered the webhook (the record's scope) can read it back.
+    return once.respond(effect)
 
 
 @router.get("/v1/webhooks", response_model=list[WebhookRead])
