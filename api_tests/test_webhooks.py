@@ -21,9 +21,10 @@ from api_tests.test_coverage_snapshot import NOW, seed
 from graph_models.models import to_epoch_us, utc_now
 from service import coverage as coverage_module
 from service.app import create_app
+from service.coverage import RequestFigures
 from service.settings import Settings
 from service.store.port import CascadeStore, DeliveryAttempt, Webhook
-from service.webhooks import event
+from service.webhooks import coverage_events, event
 
 ANSWER = {"request_id": "bcp", "company_id": "a", "status": "accepted",
           "at": (NOW - timedelta(days=1)).isoformat()}
@@ -149,6 +150,24 @@ def test_coverage_changes_and_overdue_companies_are_announced(
     assert receiver.events("request.overdue") == []
 
 
+def test_counts_returning_to_an_earlier_value_are_announced_again(
+    client: TestClient, receiver: Receiver
+) -> None:
+    register(client, receiver.url, ["coverage.changed"])
+    wait_until_watched(client)
+    statuses = ["accepted", "declined", "accepted", "declined"]
+    for n, status in enumerate(statuses, start=1):
+        at = (NOW - timedelta(days=5 - n)).isoformat()  # each answer replaces the last
+        answer = {**ANSWER, "status": status, "at": at}
+        assert client.post("/v1/acknowledgements", json=answer).status_code == 201
+        receiver.wait_for(n)  # seen before the next answer
+    time.sleep(0.3)
+    changed = receiver.events("coverage.changed")
+    assert [e["data"]["states"]["acknowledged"] for e in changed] == [1, 0, 1, 0]
+    assert [e["data"]["states"]["declined"] for e in changed] == [0, 1, 0, 1]
+    assert len({e["id"] for e in changed}) == 4
+
+
 def test_companies_turning_overdue_by_the_clock_are_announced_once(
     client: TestClient, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -202,3 +221,25 @@ def test_events_are_enqueued_once_per_subscriber_and_claimed_once(store: Cascade
     assert store.revision() == revision  # the outbox is not data
     assert store.delete_webhook("w1") and store.list_deliveries("w1") == []
     assert [d.event_id for d in store.list_deliveries("w2")] == ["cov:1", "ack:1"]
+
+
+def figures(acknowledged: int, *, revision: int, valid_until: int = 10**18) -> RequestFigures:
+    return RequestFigures(request_id="bcp", topic="business_continuity",
+                          states={"acknowledged": acknowledged, "pending": 2 - acknowledged},
+                          gaps=0, uncovered_paths=2 - acknowledged, coverage_ratio=0.5,
+                          overdue=(), revision=revision, valid_until=valid_until)
+
+
+def test_workers_seeing_one_change_enqueue_one_event_and_a_revisit_is_new(
+    store: CascadeStore,
+) -> None:
+    hook(store, "w1", ("coverage.changed",))
+    now = figures(1, revision=7)
+    assert store.enqueue_events(coverage_events({"bcp": figures(0, revision=5)}, [now])) == 1
+    # another worker, which last looked at another revision, sees the same change
+    assert store.enqueue_events(coverage_events({"bcp": figures(0, revision=6)}, [now])) == 0
+    back = figures(0, revision=8)  # a later write brings the counts back
+    assert store.enqueue_events(coverage_events({"bcp": now}, [back])) == 1
+    by_clock = figures(1, revision=8, valid_until=2 * 10**18)  # and the clock, forth again
+    assert store.enqueue_events(coverage_events({"bcp": back}, [by_clock])) == 1
+    assert len(store.list_deliveries("w1")) == 3

@@ -68,6 +68,8 @@ class RequestFigures:
     uncovered_paths: int
     coverage_ratio: float
     overdue: tuple[tuple[str, int], ...]  # (company id, first reached µs) of overdue ones
+    revision: int = 0  # the store revision the figures are taken at
+    valid_until: int = 0  # µs: when they can next change by the clock (`valid_until()`)
 
 
 class CoverageService:
@@ -329,7 +331,8 @@ class CoverageService:
                     request_id=request_id, topic=cache.request.topic,
                     states=cache.now.state_counts(), gaps=row.gaps,
                     uncovered_paths=row.uncovered_paths, coverage_ratio=row.coverage_ratio,
-                    overdue=overdue_companies(cache.now)))
+                    overdue=overdue_companies(cache.now), revision=self._revision,
+                    valid_until=cache.now.valid_until()))
         return figures
 
     # -- polls without I/O ----------------------------------------------------------------

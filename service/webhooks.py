@@ -69,8 +69,7 @@ def coverage_events(before: dict[str, RequestFigures],
         if held is None:
             continue  # first sight (a start or a new request): nothing to compare with
         if _counts(held) != _counts(figures):
-            key = hashlib.sha256(repr(_counts(figures)).encode()).hexdigest()[:16]
-            events.append(event("coverage.changed", f"coverage:{figures.request_id}:{key}",
+            events.append(event("coverage.changed", _coverage_event_id(figures),
                                 {"request_id": figures.request_id, "topic": figures.topic,
                                  **_counts(figures)}))
         for company_id, first in sorted(set(figures.overdue) - set(held.overdue)):
@@ -78,6 +77,14 @@ def coverage_events(before: dict[str, RequestFigures],
                 "request.overdue", f"overdue:{figures.request_id}:{company_id}:{first}",
                 {"request_id": figures.request_id, "company_id": company_id}))
     return events
+
+
+def _coverage_event_id(figures: RequestFigures) -> str:
+    """Names the state the counts belong to: the store revision, and the span of time
+    between two changes by the clock (named by its end, `valid_until`, the same in every
+    worker at that revision). Workers seeing the same state share the id, so the outbox
+    keeps one event; counts returning to an earlier value are another state, announced."""
+    return f"coverage:{figures.request_id}:{figures.revision}:{figures.valid_until}"
 
 
 def _counts(figures: RequestFigures) -> dict[str, Any]:
