@@ -8,12 +8,14 @@ CI never skips the Neo4j runs silently.
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from service import dev_neo4j
 from service.app import create_app
 from service.auth import Role, issue_key
 from service.settings import Settings
@@ -95,3 +97,35 @@ def client(store: CascadeStore) -> Iterator[TestClient]:
     app = create_app(Settings(), store=store)
     with TestClient(app) as test_client:
         yield signed_in(test_client)
+
+
+class LocalNeo4j:
+    """A private Neo4j that a test may stop and start on the same port and data."""
+
+    def __init__(self, data: Path) -> None:
+        self.port = dev_neo4j.free_port()
+        self.data = data
+        self.proc: subprocess.Popen[str] | None = None
+
+    @property
+    def uri(self) -> str:
+        return dev_neo4j.bolt_uri(self.port)
+
+    def start(self) -> None:
+        self.proc = dev_neo4j.start_neo4j(self.port, self.data)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            dev_neo4j.stop_neo4j(self.proc)
+            self.proc = None
+
+
+@pytest.fixture
+def own_neo4j(tmp_path: Path) -> Iterator[LocalNeo4j]:
+    require_neo4j()  # runs wherever the shared Neo4j runs (always under CI)
+    server = LocalNeo4j(tmp_path / "neo4j")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

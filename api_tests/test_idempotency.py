@@ -17,7 +17,7 @@ from api_tests.test_api_batches import company, seed_chain
 from graph_models.models import Company, to_epoch_us, utc_now
 from service.app import create_app
 from service.auth import Role, split_key
-from service.idempotency import fingerprint_of
+from service.idempotency import IdempotentWrite, KeyInFlight, fingerprint_of
 from service.settings import Settings
 from service.store.port import CascadeStore, ClaimLost
 
@@ -242,6 +242,25 @@ def test_a_lost_claim_rolls_the_effect_back(store: CascadeStore) -> None:
     live = store.claim_idempotency_key("s", "k", fingerprint="f", token="c", now_us=later,
                                        lease_until_us=later + SECOND)
     assert live is not None and live.status is None  # still b's, in flight
+
+
+def test_a_request_whose_key_was_taken_over_answers_in_flight(store: CascadeStore) -> None:
+    """A slow request outlives its lease and a retry takes the key over: the slow one's
+    effect is undone and its caller gets the retryable 409, not a 500."""
+    once = IdempotentWrite(store=store, settings=Settings(), scope="s", key="k",
+                           fingerprint="f")
+
+    def slow_effect() -> tuple[int, dict[str, str]]:
+        store.upsert_companies([Company(id="acme-pcb", name="Acme")])
+        later = to_epoch_us(utc_now()) + 60 * SECOND  # past the 30 s lease
+        store.claim_idempotency_key("s", "k", fingerprint="f", token="retry", now_us=later,
+                                    lease_until_us=later + 30 * SECOND)
+        return 201, {"id": "acme-pcb"}
+
+    with pytest.raises(KeyInFlight) as refused:
+        once.respond(slow_effect)
+    assert refused.value.status == 409 and refused.value.retry_after == 1
+    assert store.get_company("acme-pcb") is None
 
 
 def test_a_finished_record_is_returned_until_it_expires(store: CascadeStore) -> None:

@@ -3,50 +3,15 @@ server, not the shared one, so stopping it disturbs no other test."""
 
 from __future__ import annotations
 
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api_tests.bolt_proxy import BoltProxy, Cut
-from api_tests.conftest import make_store, require_neo4j, signed_in
-from service import dev_neo4j
+from api_tests.conftest import LocalNeo4j, make_store, require_neo4j, signed_in
 from service.app import create_app
 from service.settings import Settings
-
-
-class LocalNeo4j:
-    """A private Neo4j that a test may stop and start on the same port and data."""
-
-    def __init__(self, data: Path) -> None:
-        self.port = dev_neo4j.free_port()
-        self.data = data
-        self.proc: subprocess.Popen[str] | None = None
-
-    @property
-    def uri(self) -> str:
-        return dev_neo4j.bolt_uri(self.port)
-
-    def start(self) -> None:
-        self.proc = dev_neo4j.start_neo4j(self.port, self.data)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            dev_neo4j.stop_neo4j(self.proc)
-            self.proc = None
-
-
-@pytest.fixture
-def own_neo4j(tmp_path: Path) -> Iterator[LocalNeo4j]:
-    require_neo4j()  # runs wherever the shared Neo4j runs (always under CI)
-    server = LocalNeo4j(tmp_path / "neo4j")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_readyz_is_503_while_neo4j_is_down_and_recovers(own_neo4j: LocalNeo4j) -> None:

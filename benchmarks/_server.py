@@ -29,7 +29,7 @@ import httpx
 
 from service.dev_neo4j import free_port
 
-__all__ = ["running_service"]
+__all__ = ["ServiceProcess", "running_service"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,26 +41,58 @@ def running_service(
     """Yield the base URL of a service on `store` and an admin key's header; its output
     goes to a temporary log, printed when something fails."""
     auth = {"Authorization": f"Bearer {_admin_key(store)}"}
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory",
-               "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-               "--log-level", "warning", "--access-log" if access_log else "--no-access-log"]
-    # the figures are the service's, not the per-key rate limiter's
-    env = {"CASCADE_RATE_LIMIT_PER_MINUTE": str(10**9), **os.environ, "CASCADE_STORE": store,
-           "PYTHONPATH": str(ROOT)}
-    with tempfile.TemporaryFile("w+") as log:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
-                                  stderr=subprocess.STDOUT)
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            _wait_until_healthy(server, base_url, startup_timeout, log)
-            yield base_url, auth
-        except Exception:
-            log.seek(0)
-            print(f"--- service log (last lines) ---\n{log.read()[-4000:]}", file=sys.stderr)
-            raise
-        finally:
-            _stop(server)
+    server = ServiceProcess(store, workers=workers, access_log=access_log,
+                            startup_timeout=startup_timeout)
+    try:
+        server.start()
+        yield server.base_url, auth
+    except Exception:
+        print(f"--- service log (last lines) ---\n{server.log_tail()}", file=sys.stderr)
+        raise
+    finally:
+        server.stop()
+        server.log.close()
+
+
+class ServiceProcess:
+    """The service on one loopback port, in its own process group so that `kill` takes
+    every worker with it; it can be started again on the same port and store."""
+
+    def __init__(self, store: str, *, workers: int = 1, access_log: bool = False,
+                 env: dict[str, str] | None = None, startup_timeout: float = 120.0) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.command = [
+            sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory",
+            "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers),
+            "--log-level", "warning", "--access-log" if access_log else "--no-access-log"]
+        # the figures are the service's, not the per-key rate limiter's
+        self.env = {"CASCADE_RATE_LIMIT_PER_MINUTE": str(10**9), **os.environ, **(env or {}),
+                    "CASCADE_STORE": store, "PYTHONPATH": str(ROOT)}
+        self.startup_timeout = startup_timeout
+        self.log = tempfile.TemporaryFile("w+")
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start it and return once `/healthz` answers."""
+        self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdout=self.log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        _wait_until_healthy(self.process, self.base_url, self.startup_timeout, self.log)
+
+    def kill(self) -> None:
+        """SIGKILL, as the OOM killer or a pulled plug would: nothing gets to clean up."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        """SIGTERM, a graceful shutdown (SIGKILL if it has not exited 15 s later)."""
+        if self.process is not None:
+            _stop(self.process)
+
+    def log_tail(self, chars: int = 4000) -> str:
+        self.log.seek(0)
+        return self.log.read()[-chars:]
 
 
 def _admin_key(url: str) -> str:
@@ -96,9 +128,9 @@ def _wait_until_healthy(
 def _stop(server: subprocess.Popen[bytes]) -> None:
     if server.poll() is not None:
         return
-    server.send_signal(signal.SIGTERM)
+    os.killpg(server.pid, signal.SIGTERM)
     try:
         server.wait(timeout=15)
     except subprocess.TimeoutExpired:
-        server.kill()
+        os.killpg(server.pid, signal.SIGKILL)
         server.wait()

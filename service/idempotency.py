@@ -29,9 +29,9 @@ from starlette.datastructures import FormData, UploadFile
 from graph_models.models import to_epoch_us, utc_now
 from service.errors import Conflict, InvalidField
 from service.settings import Settings
-from service.store.port import CascadeStore, CommitOutcomeUnknown, StoreError
+from service.store.port import CascadeStore, ClaimLost, CommitOutcomeUnknown, StoreError
 
-__all__ = ["IdempotencyDep", "IdempotentWrite", "REPLAYED_HEADER"]
+__all__ = ["IdempotencyDep", "IdempotentWrite", "KeyInFlight", "REPLAYED_HEADER"]
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_FIELD = "Idempotency-Key"
@@ -80,6 +80,11 @@ class IdempotentWrite:
             return self._replay(stored.fingerprint, stored.status, stored.body, stored.content_type)
         try:
             return self.store.atomic(lambda: self._run_and_record(effect, token))
+        except ClaimLost:
+            # Our lease ran out (a slow store) and a retry took the key over: our effect
+            # is rolled back and the retry's stands; asking again gets its response.
+            raise KeyInFlight("a retry with this Idempotency-Key took over this request; "
+                              "retry to get its response", field=KEY_FIELD) from None
         except BaseException:
             self._release(token)
             raise
