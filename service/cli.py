@@ -83,7 +83,8 @@ def serve(
     # Workers are separate processes: they build the app from the environment.
     os.environ["CASCADE_STORE"] = settings.store
     os.environ["CASCADE_DEMO"] = "false"
-    uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers,
+                timeout_graceful_shutdown=settings.shutdown_grace_s)
 
 
 keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)

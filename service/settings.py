@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     webhook_retry_base_s: float = Field(default=10.0, gt=0)
     webhook_max_attempts: int = Field(default=8, ge=1)
     webhook_timeout_s: float = Field(default=5.0, gt=0)
+    # On SIGTERM requests in flight may finish for this long before the rest are cut off
+    # (each write is one transaction, so a cut one leaves nothing half-written).
+    shutdown_grace_s: int = Field(default=30, ge=1)
 
     @property
     def store_kind(self) -> Literal["sqlite", "neo4j"]:
