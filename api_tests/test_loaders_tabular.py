@@ -9,10 +9,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from graph_models.models import Company
 from service.cli import app
+from service.imports import import_file
+from service.store.port import StoreUnavailable
 from service.store.sqlite import SqliteStore
 
 runner = CliRunner()
@@ -208,3 +212,38 @@ def test_cli_loads_what_generate_writes(tmp_path: Path) -> None:
             document["acknowledgements"])
     finally:
         store.close()
+
+
+class FailingMidway:
+    """A real store whose `add_links` fails on its n-th call, as a full disk or a lost
+    connection would half-way through a load."""
+
+    def __init__(self, store: SqliteStore, fail_on_call: int) -> None:
+        self.store, self.fail_on_call, self.calls = store, fail_on_call, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    def add_links(self, links: list[Any]) -> Any:
+        self.calls += 1
+        if self.calls == self.fail_on_call:
+            raise StoreUnavailable("disk full")
+        return self.store.add_links(links)
+
+
+def test_a_load_failing_half_way_leaves_the_store_as_it_was(tmp_path: Path) -> None:
+    store = SqliteStore(str(tmp_path / "cascade.db"))
+    store.init_schema()
+    store.upsert_companies([Company(id="focal-jp", name="Focal")])
+    before = store.load_network()
+    size = 50_001  # 50,001 companies and 50,000 links: over 100,000 rows, the former limit
+    document = {"companies": [{"id": f"c{n:06d}", "name": f"C {n}"} for n in range(size)],
+                "links": [{"buyer_id": f"c{n:06d}", "supplier_id": f"c{n + 1:06d}"}
+                          for n in range(size - 1)]}
+    failing = FailingMidway(store, fail_on_call=25)  # links are written 1,000 at a time
+    with pytest.raises(StoreUnavailable):
+        import_file(store=failing, kind="network", filename="net.json",  # type: ignore[arg-type]
+                    data=json.dumps(document).encode())
+    assert failing.calls == 25
+    assert store.load_network() == before  # no company, no link, the same revision
+    store.close()

@@ -6,10 +6,11 @@ defined by valid rows earlier in the same file count as existing. Rows repeating
 earlier row of the file are refused. A file with any refused row writes nothing, unless
 `skip_invalid`: then the valid rows are written and the refused ones reported as skipped.
 
-Writes go in store batches of 1,000, inside one store transaction (`CascadeStore.atomic`)
-up to `ATOMIC_ROWS` rows, so a failure half-way leaves the store as it was; a larger load
-is written batch by batch (each batch atomic; loading the same file again is harmless:
-what is already there is `unchanged`).
+Writes go in store batches of 1,000, all inside one store transaction
+(`CascadeStore.atomic`) whatever the file's size, so a failure half-way leaves the store as
+it was. On Neo4j that transaction is held in the server's memory, capped by
+`db.memory.transaction.max`: a load too large for it is refused whole
+(`TransactionTooLarge`), nothing written.
 """
 
 from __future__ import annotations
@@ -27,10 +28,8 @@ from service import batches
 from service.batches import Pending
 from service.store.port import CascadeStore, WriteOutcome
 
-__all__ = ["ATOMIC_ROWS", "ImportReport", "Progress", "RowProblem", "check_rows",
-           "import_rows", "write_plan"]
+__all__ = ["ImportReport", "Progress", "RowProblem", "check_rows", "import_rows", "write_plan"]
 
-ATOMIC_ROWS = 100_000
 STORE_BATCH = batches.STORE_BATCH
 Progress = Callable[[int], None]
 
@@ -248,17 +247,15 @@ def _request_problem(
 def write_plan(
     store: CascadeStore, plan: _Plan, *, progress: Progress | None = None
 ) -> dict[str, Counter[str]]:
-    """Write every valid row in store batches; outcome counts per section."""
-    total = sum(len(v) for v in plan.valid.values())
+    """Write every valid row in store batches, all in one unit of work; outcome counts
+    per section."""
     tick = progress or (lambda _: None)
 
     def work() -> dict[str, Counter[str]]:  # may run again on Neo4j: count afresh
         return {section: _write_section(store, section, [o for _, o in valid], tick)
                 for section, valid in plan.valid.items() if valid}
 
-    if total <= ATOMIC_ROWS:
-        return store.atomic(work)
-    return work()
+    return store.atomic(work)
 
 
 def _write_section(

@@ -16,7 +16,7 @@ from loaders.importer import ImportReport, import_rows
 from loaders.tabular import FileError, SourceRow
 from service import cli
 from service.errors import ServiceError
-from service.store.port import CascadeStore
+from service.store.port import CascadeStore, TransactionTooLarge
 
 load_app = typer.Typer(help="Load files into the store: CSV, JSON, CMRT/EMRT, Willems.",
                        no_args_is_help=True)
@@ -140,9 +140,14 @@ def load_willems(
 
 
 def _with_progress(store: CascadeStore, rows: list[SourceRow], description: str) -> ImportReport:
-    with cli._progress() as bar:
-        task = bar.add_task(description, total=len(rows))
-        return import_rows(store, "willems", rows, progress=lambda n: bar.advance(task, n))
+    from service.imports import too_large
+
+    try:
+        with cli._progress() as bar:
+            task = bar.add_task(description, total=len(rows))
+            return import_rows(store, "willems", rows, progress=lambda n: bar.advance(task, n))
+    except TransactionTooLarge as exc:
+        cli._refuse(too_large(len(rows), exc).detail)
 
 
 @export_app.command("gaps")

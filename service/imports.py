@@ -14,15 +14,20 @@ from loaders.cmrt import read_cmrt
 from loaders.cmrt_import import cmrt_rows
 from loaders.importer import ImportReport, Progress, RowProblem, import_rows
 from loaders.tabular import KINDS, FileError, SourceRow, format_of, read_network, read_tabular
-from service.errors import InvalidField, problem_response
+from service.errors import InvalidField, ServiceError, problem_response
 from service.schemas import ImportCounts, ImportProblem, ImportRead
-from service.store.port import CascadeStore
+from service.store.port import CascadeStore, TransactionTooLarge
 
-__all__ = ["IMPORT_KINDS", "ImportKind", "import_file", "import_read", "refused_response"]
+__all__ = ["IMPORT_KINDS", "ImportKind", "LoadTooLarge", "import_file", "import_read",
+           "refused_response", "too_large"]
 
 ImportKind = Literal["companies", "links", "cascades", "acknowledgements", "network", "cmrt"]
 IMPORT_KINDS: tuple[str, ...] = (*KINDS, "network", "cmrt")
 MAX_LISTED = 1000  # refused rows listed in one answer
+
+
+class LoadTooLarge(ServiceError):
+    status, slug, title = 413, "load-too-large", "Too large to load in one transaction"
 
 
 def import_file(
@@ -44,8 +49,18 @@ def import_file(
         rows, problems, notes = _rows(store, kind, filename, data, request_id, company_id)
     except FileError as exc:
         raise InvalidField(exc.message, field=exc.field or "file") from None
-    return import_rows(store, kind, rows, skip_invalid=skip_invalid, posted_by=posted_by,
-                       progress=progress, notes=notes, problems=problems)
+    try:
+        return import_rows(store, kind, rows, skip_invalid=skip_invalid, posted_by=posted_by,
+                           progress=progress, notes=notes, problems=problems)
+    except TransactionTooLarge as exc:
+        raise too_large(len(rows), exc) from None
+
+
+def too_large(rows: int, exc: TransactionTooLarge) -> LoadTooLarge:
+    """A load is one transaction (all or nothing); the database refused one this large."""
+    return LoadTooLarge(f"{rows:,} rows are more than one store transaction holds here, so "
+                        "nothing was loaded: split the file, or give Neo4j more transaction "
+                        f"memory (db.memory.transaction.max). {exc}", field="file")
 
 
 def _rows(

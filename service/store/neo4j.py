@@ -99,12 +99,24 @@ from service.store.port import (
     RequestEvents,
     StoreError,
     StoreUnavailable,
+    TransactionTooLarge,
     WriteOutcome,
 )
 
 __all__ = ["Neo4jStore"]
 
 _T = TypeVar("_T")
+
+
+MEMORY_REFUSAL = "Neo.TransientError.General.MemoryPoolOutOfMemoryError"
+
+
+def _over_transaction_cap(exc: Exception) -> bool:
+    """Whether the server refused a transaction for outgrowing `db.memory.transaction.max`
+    (the same next time). Not the cap on all transactions together (`dbms.memory.
+    transaction.total.max`): that one may pass once other transactions end."""
+    return (getattr(exc, "code", None) == MEMORY_REFUSAL
+            and "db.memory.transaction.max " in str(getattr(exc, "message", "")))
 
 
 @contextmanager
@@ -120,7 +132,21 @@ def _unavailable_as_store_error() -> Iterator[None]:
             "be stored; retry with the same Idempotency-Key to settle it"
         ) from exc
     except (ServiceUnavailable, SessionExpired, TransientError) as exc:
+        if _over_transaction_cap(exc):  # e.g. at commit
+            raise TransactionTooLarge(f"neo4j: {exc}") from exc
         raise StoreUnavailable(f"neo4j: {exc}") from exc
+
+
+@contextmanager
+def _memory_refusal_as_too_large() -> Iterator[None]:
+    """A unit of work over the transaction memory cap fails the same way every time: raise
+    it as `TransactionTooLarge`, which (not being a driver error) the driver does not retry."""
+    try:
+        yield
+    except Neo4jError as exc:
+        if _over_transaction_cap(exc):
+            raise TransactionTooLarge(f"neo4j: {exc.message}") from exc
+        raise
 
 
 class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks):
@@ -191,14 +217,16 @@ class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks):
     def _write(self, work: Callable[..., _T], *args: Any) -> _T:
         tx = getattr(self._unit, "tx", None)
         if tx is not None:
-            return work(tx, *args)  # inside `atomic`: join its transaction
+            with _memory_refusal_as_too_large():
+                return work(tx, *args)  # inside `atomic`: join its transaction
         with _unavailable_as_store_error(), self._session() as session:
             return session.execute_write(work, *args)
 
     def _read(self, work: Callable[..., _T], *args: Any) -> _T:
         tx = getattr(self._unit, "tx", None)
         if tx is not None:
-            return work(tx, *args)  # reads inside `atomic` see its own writes
+            with _memory_refusal_as_too_large():
+                return work(tx, *args)  # reads inside `atomic` see its own writes
         with _unavailable_as_store_error(), self._session() as session:
             return session.execute_read(work, *args)
 

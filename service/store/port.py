@@ -63,6 +63,7 @@ __all__ = [
     "RequestEvents",
     "StoreError",
     "StoreUnavailable",
+    "TransactionTooLarge",
     "WriteOutcome",
     "assemble_changes",
     "from_epoch_us",
@@ -175,6 +176,12 @@ class StoreUnavailable(StoreError):
 class CommitOutcomeUnknown(StoreUnavailable):
     """The connection dropped while a write committed: it may or may not be stored. A
     retry with the same idempotency key settles it (replayed if stored, run if not)."""
+
+
+class TransactionTooLarge(StoreError):
+    """The database refused a unit of work for the memory it would take (Neo4j's
+    `db.memory.transaction.max`); nothing of it was written, and running it again would
+    fail the same way."""
 
 
 class ClaimLost(StoreError):
@@ -404,7 +411,8 @@ class CascadeStore(Protocol):
     def atomic(self, work: Callable[[], _T]) -> _T:
         """Run `work` in ONE write transaction: every store call it makes (reads too) joins
         it, so its writes commit together or not at all. On Neo4j `work` may be run again
-        after a transient error, so it must only act through the store."""
+        after a transient error, so it must only act through the store; a unit larger than
+        the server's transaction memory raises `TransactionTooLarge`."""
 
     def claim_idempotency_key(
         self, scope: str, key: str, *, fingerprint: str, token: str, now_us: int,
