@@ -3,6 +3,7 @@ company, expired and revoked keys, the audit trail, limits, and the `keys` CLI."
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -200,6 +201,18 @@ def test_limits_answer_413_422_and_429(limited: TestClient) -> None:
     too_large = limited.post("/v1/companies/batch", json=big)
     assert too_large.status_code == 413
     assert limited.get("/v1/companies/c0000").status_code == 404
+    text = json.dumps(big).encode()
+    streamed = limited.post(  # chunked: no Content-Length to judge by
+        "/v1/companies/batch", headers={"Content-Type": "application/json"},
+        content=(text[n : n + 500] for n in range(0, len(text), 500)))
+    assert streamed.status_code == 413
+    assert streamed.json()["type"] == too_large.json()["type"]
+    assert limited.get("/v1/companies/c0000").status_code == 404
+    small = json.dumps({"items": [company("c0000")]}).encode()
+    chunked = limited.post("/v1/companies/batch", headers={"Content-Type": "application/json"},
+                           content=(small[n : n + 10] for n in range(0, len(small), 10)))
+    assert chunked.status_code == 200  # a streamed body within the limit is read whole
+    assert limited.get("/v1/companies/c0000").status_code == 200
     three = {"items": [company("a"), company("b"), company("c")]}
     too_many = limited.post("/v1/companies/batch", json=three)
     assert too_many.status_code == 422

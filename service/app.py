@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -160,7 +161,9 @@ class AuditWrites:
 
 
 class LimitBodySize:
-    """413 for a body over `max_bytes`, by its Content-Length or as it streams in."""
+    """413 for a body over `max_bytes`, by its Content-Length or, sent without one
+    (chunked), once that much has come in: such a body is read up to the limit before the
+    app runs, then replayed to it, so the app never meets a body cut short."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -171,30 +174,32 @@ class LimitBodySize:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared is not None and declared.isdigit():  # the server holds the body to it
+            if int(declared) > self.max_bytes:
+                await self._refuse(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
+            return
+        messages = await self._read_up_to_limit(receive)
+        if messages is None:
             await self._refuse(scope, receive, send)
             return
-        seen = 0
-        started = False
+        await self.app(scope, _replaying(messages, receive), send)
 
-        async def counted() -> Message:
-            nonlocal seen
+    async def _read_up_to_limit(self, receive: Receive) -> list[Message] | None:
+        """The body's messages to its end (or a disconnect); None past `max_bytes`."""
+        messages: list[Message] = []
+        size = 0
+        while True:
             message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                raise _TooLarge
-            return message
-
-        async def tracked(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counted, tracked)
-        except _TooLarge:
-            if not started:
-                await self._refuse(scope, receive, send)
+            messages.append(message)
+            if message["type"] != "http.request":
+                return messages
+            size += len(message.get("body", b""))
+            if size > self.max_bytes:
+                return None
+            if not message.get("more_body", False):
+                return messages
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(
@@ -207,8 +212,15 @@ class LimitBodySize:
         await response(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+def _replaying(messages: list[Message], receive: Receive) -> Receive:
+    """`receive` that first hands out `messages` again, then waits on the real one (a
+    disconnect, say)."""
+    pending = deque(messages)
+
+    async def replayed() -> Message:
+        return pending.popleft() if pending else await receive()
+
+    return replayed
 
 
 async def _on_store_unavailable(_: Request, exc: Exception) -> JSONResponse:
