@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,10 +32,12 @@ from service.errors import install_problem_handlers, problem_response
 from service.metrics import HttpMetrics, Metrics
 from service.settings import Settings
 from service.store import build_store
-from service.store.port import AuditEntry, CascadeStore, StoreUnavailable
+from service.store.port import AuditEntry, CascadeStore, CommitOutcomeUnknown, StoreUnavailable
 from service.webhooks import Dispatcher
 
 __all__ = ["create_app"]
+
+logger = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -157,7 +160,10 @@ class AuditWrites:
                     path=scope["path"],
                     status=status,
                 )
-                await run_in_threadpool(scope["app"].state.store.record_audit, entry)
+                try:
+                    await run_in_threadpool(scope["app"].state.store.record_audit, entry)
+                except StoreUnavailable:  # the answer is already sent: logged, not raised
+                    logger.warning("audit entry lost, store unavailable: %s", entry)
 
 
 class LimitBodySize:
@@ -224,6 +230,11 @@ def _replaying(messages: list[Message], receive: Receive) -> Receive:
 
 
 async def _on_store_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, CommitOutcomeUnknown):  # the database may well be up: retry soon
+        response = problem_response(503, "commit-outcome-unknown", "Write outcome unknown",
+                                    str(exc))
+        response.headers["Retry-After"] = "1"
+        return response
     response = problem_response(503, "store-unavailable", "Store unavailable", str(exc))
     response.headers["Retry-After"] = "5"
     return response
