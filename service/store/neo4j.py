@@ -44,6 +44,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -83,6 +84,7 @@ from service.store.neo4j_tx import (
     create_request_tx,
     delete_company_tx,
     delete_link_tx,
+    events_at_revision_tx,
     fetch,
     load_network_tx,
     read_records,
@@ -97,10 +99,12 @@ from service.store.port import (
     CommitOutcomeUnknown,
     Network,
     RequestEvents,
+    Snapshot,
     StoreError,
     StoreUnavailable,
     TransactionTooLarge,
     WriteOutcome,
+    snapshot_of,
 )
 
 __all__ = ["Neo4jStore"]
@@ -433,6 +437,23 @@ class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks):
     def request_events(self, request_id: str) -> RequestEvents:
         """All cascade events (in sending order) and answers (in recording order)."""
         return self._read(request_events_tx, request_id)
+
+    def load_snapshot(self, request_ids: Sequence[str]) -> Snapshot:
+        """See `CascadeStore.load_snapshot`: the network and the events read in two
+        sessions at once. Reads are read-committed, so the events must be read after the
+        network's revision: when they were read at an older one, they are read again."""
+        wanted = list(dict.fromkeys(request_ids))
+        if getattr(self._unit, "tx", None) is not None or not wanted:
+            network = self.load_network()
+            revision, events = self._read(events_at_revision_tx, wanted)
+        else:
+            with ThreadPoolExecutor(1, thread_name_prefix="snapshot-events") as pool:
+                pending = pool.submit(self._read, events_at_revision_tx, wanted)
+                network = self.load_network()
+                revision, events = pending.result()
+        if revision < network.revision:  # a write the network saw came in between
+            revision, events = self._read(events_at_revision_tx, wanted)
+        return snapshot_of(network, events)
 
     def changes_since(self, revision: int, *, limit: int = 50_000) -> ChangeSet | None:
         """See `CascadeStore.changes_since` (read-committed: may include later writes)."""

@@ -275,6 +275,14 @@ def request_events_tx(tx: ManagedTransaction, request_id: str) -> RequestEvents:
     )
 
 
+def events_at_revision_tx(tx: ManagedTransaction, request_ids: Sequence[str]
+                          ) -> tuple[int, dict[str, RequestEvents]]:
+    """The store revision, then the events of each request: read-committed, so the
+    events hold every write up to that revision (and maybe later ones)."""
+    revision = read_revision(tx)
+    return revision, {rid: request_events_tx(tx, rid) for rid in dict.fromkeys(request_ids)}
+
+
 def _request_cascades(tx: ManagedTransaction, request_id: str) -> list[CascadeRow]:
     prefix = cascade_key_prefix(request_id)
     rows: list[CascadeRow] = []

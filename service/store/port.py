@@ -33,8 +33,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
+import numpy as np
+
 from graph_models.models import (
     Acknowledgement,
+    AckStatus,
     CascadeEvent,
     Company,
     PolicyRequest,
@@ -44,6 +47,7 @@ from graph_models.models import (
 )
 
 __all__ = [
+    "ACK_STATUSES",
     "AckRow",
     "AlreadyExists",
     "ApiKey",
@@ -61,11 +65,14 @@ __all__ = [
     "InUse",
     "Network",
     "RequestEvents",
+    "Snapshot",
+    "SnapshotEvents",
     "StoreError",
     "StoreUnavailable",
     "TransactionTooLarge",
     "WriteOutcome",
     "assemble_changes",
+    "snapshot_of",
     "from_epoch_us",
     "to_epoch_us",
 ]
@@ -74,6 +81,8 @@ CascadeRow = tuple[str, str, int]
 """(from_id, to_id, sent_at in epoch microseconds): one cascade event of a known request."""
 AckRow = tuple[str, str, int, int]
 """(company_id, status, at in epoch microseconds, seq): one answer to a known request."""
+ACK_STATUSES: tuple[str, ...] = tuple(status.value for status in AckStatus)
+"""The answer statuses in the order of their codes in `SnapshotEvents.ack_status`."""
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
@@ -216,6 +225,47 @@ class RequestEvents:
     acknowledgements: list[AckRow]  # in recording order (seq)
 
 
+@dataclass(frozen=True, eq=False)
+class SnapshotEvents:
+    """One request's cascade events and answers as columns over the companies of a
+    `Snapshot` (company = position in `Snapshot.ids`), in no particular order.
+
+    The same events as `RequestEvents`, read without a Python object per event. Statuses
+    are codes into `ACK_STATUSES`; times are epoch microseconds.
+    """
+
+    cascade_from: np.ndarray  # int64 company positions
+    cascade_to: np.ndarray
+    cascade_sent: np.ndarray  # int64 µs
+    ack_company: np.ndarray  # int64 company positions
+    ack_status: np.ndarray  # int64 code into ACK_STATUSES
+    ack_at: np.ndarray  # int64 µs
+    ack_seq: np.ndarray  # int64
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """The whole supplier graph and the events of some requests, as columns: what the
+    coverage engine loads on a cold start (`CascadeStore.load_snapshot`).
+
+    Company i is `ids[i]` of kind `kinds[i]`; link j runs from company `buyer[j]` to
+    company `supplier[j]` (positions in `ids`) with category `categories[category[j]]`,
+    links in no particular order. The network is the one at `revision`; the events are
+    those at `revision` or a little later (they may be read after it), minus events of
+    companies `ids` lacks: `changes_since(revision)` delivers every event written after
+    `revision` again, so apply it idempotently as always.
+    """
+
+    ids: list[str]
+    kinds: list[str]
+    buyer: np.ndarray  # int64 company positions
+    supplier: np.ndarray
+    category: np.ndarray  # int64 code into `categories`
+    categories: tuple[str, ...]
+    revision: int
+    events: dict[str, SnapshotEvents]  # request id -> its events, for the requests asked
+
+
 @dataclass(frozen=True)
 class ChangeSet:
     """What changed after a revision, as current values (see `CascadeStore.changes_since`)."""
@@ -279,6 +329,60 @@ def assemble_changes(
         cascades=dict(events),
         acknowledgements=dict(answers),
         events_removed={key for entity, key, _, _ in tombstones if entity == "events"},
+    )
+
+
+def snapshot_of(network: Network, events: dict[str, RequestEvents]) -> Snapshot:
+    """The `Snapshot` of a network and events read as tuples of ids (for adapters that
+    read them so); events naming a company the network lacks are left out.
+
+    Examples
+    --------
+    >>> network = Network({"focal": "manufacturer", "acme": "smelter"},
+    ...                   [("focal", "acme", "components")], revision=3)
+    >>> events = RequestEvents([("focal", "acme", 5), ("focal", "ghost", 6)],
+    ...                        [("acme", "accepted", 7, 1)])
+    >>> snap = snapshot_of(network, {"r1": events})
+    >>> snap.ids, snap.buyer.tolist(), snap.supplier.tolist(), snap.categories
+    (['focal', 'acme'], [0], [1], ('components',))
+    >>> e = snap.events["r1"]
+    >>> e.cascade_to.tolist(), e.ack_company.tolist(), e.ack_status.tolist()
+    ([1], [1], [1])
+    """
+    ids = list(network.kinds)
+    index = {cid: i for i, cid in enumerate(ids)}
+    buyers, suppliers, names = (list(c) for c in zip(*network.links, strict=True)) \
+        if network.links else ([], [], [])
+    categories = tuple(dict.fromkeys(names))
+    code = {name: i for i, name in enumerate(categories)}
+    return Snapshot(
+        ids=ids, kinds=list(network.kinds.values()), buyer=_coded(index, buyers),
+        supplier=_coded(index, suppliers), category=_coded(code, names),
+        categories=categories, revision=network.revision,
+        events={rid: _event_columns(index, found) for rid, found in events.items()},
+    )
+
+
+def _coded(table: dict[str, int], names: Sequence[str]) -> np.ndarray:
+    """table[name] for each name, -1 where it has none."""
+    get = table.get
+    return np.fromiter((get(name, -1) for name in names), dtype=np.int64, count=len(names))
+
+
+def _event_columns(index: dict[str, int], events: RequestEvents) -> SnapshotEvents:
+    status = {name: i for i, name in enumerate(ACK_STATUSES)}
+    cascades, acks = events.cascades, events.acknowledgements
+    src = _coded(index, [row[0] for row in cascades])
+    dst = _coded(index, [row[1] for row in cascades])
+    sent = np.array([row[2] for row in cascades], dtype=np.int64)
+    company = _coded(index, [row[0] for row in acks])
+    held, known = company >= 0, (src >= 0) & (dst >= 0)
+    return SnapshotEvents(
+        cascade_from=src[known], cascade_to=dst[known], cascade_sent=sent[known],
+        ack_company=company[held],
+        ack_status=_coded(status, [row[1] for row in acks])[held],
+        ack_at=np.array([row[2] for row in acks], dtype=np.int64)[held],
+        ack_seq=np.array([row[3] for row in acks], dtype=np.int64)[held],
     )
 
 
@@ -379,6 +483,11 @@ class CascadeStore(Protocol):
 
     def request_events(self, request_id: str) -> RequestEvents:
         """The cascade events and answers of one request (empty if it has none)."""
+
+    def load_snapshot(self, request_ids: Sequence[str]) -> Snapshot:
+        """The network and the events of `request_ids` (unknown ones: none) as columns,
+        for a cold start of the coverage engine: the same data as `load_network` and
+        `request_events`, read faster (see `Snapshot` for what "at the revision" means)."""
 
     def changes_since(self, revision: int, *, limit: int = 50_000) -> ChangeSet | None:
         """Everything changed after `revision`; None when more than `limit` rows changed (a

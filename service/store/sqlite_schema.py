@@ -38,6 +38,7 @@ __all__ = [
     "ACKS_NEWEST_FIRST",
     "ACK_COLUMNS",
     "ACK_IDENTITY",
+    "ADD_COMPANY_KEY",
     "BUMP_REVISION",
     "CASCADES_IN_SENDING_ORDER",
     "CASCADE_COLUMNS",
@@ -122,13 +123,16 @@ TABLES = (
         kind TEXT NOT NULL,
         identifiers TEXT NOT NULL,
         tags TEXT NOT NULL,
-        revision INTEGER NOT NULL DEFAULT 0
+        revision INTEGER NOT NULL DEFAULT 0,
+        key INTEGER
     ) WITHOUT ROWID""",
     """CREATE TABLE IF NOT EXISTS links (
         buyer_id TEXT NOT NULL REFERENCES companies (id),
         supplier_id TEXT NOT NULL REFERENCES companies (id),
         category TEXT NOT NULL,
         revision INTEGER NOT NULL DEFAULT 0,
+        buyer_key INTEGER,
+        supplier_key INTEGER,
         PRIMARY KEY (buyer_id, supplier_id),
         CHECK (buyer_id <> supplier_id)
     ) WITHOUT ROWID""",
@@ -154,6 +158,8 @@ TABLES = (
         to_id TEXT NOT NULL REFERENCES companies (id),
         sent_at TEXT NOT NULL,
         revision INTEGER NOT NULL DEFAULT 0,
+        from_key INTEGER,
+        to_key INTEGER,
         PRIMARY KEY (request_id, from_id, to_id)
     ) WITHOUT ROWID""",
     """CREATE TABLE IF NOT EXISTS acknowledgements (
@@ -165,7 +171,15 @@ TABLES = (
         evidence TEXT,
         recorded_at TEXT NOT NULL,
         posted_by TEXT,
-        revision INTEGER NOT NULL DEFAULT 0
+        revision INTEGER NOT NULL DEFAULT 0,
+        company_key INTEGER
+    )""",
+    # Every company id ever stored gets an integer key that never changes (rows are never
+    # deleted); links, cascades and answers carry the keys of the companies they name
+    # (`*_key` columns), so the coverage engine's cold read is integers only.
+    """CREATE TABLE IF NOT EXISTS company_keys (
+        key INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE
     )""",
     # entity 'company' (id), 'link' (id = buyer, id2 = supplier) or 'events' (id = a
     # request that lost cascade events or answers to a force delete).
@@ -208,25 +222,32 @@ ACK_IDENTITY = "request_id, company_id, status, at"  # what makes two answers th
 LINK_COLUMNS = "buyer_id, supplier_id, category"
 
 # Writes take the row's columns followed by the revision the write commits as.
+_KEY_OF = "(SELECT key FROM company_keys WHERE id = ?{})".format
+ADD_COMPANY_KEY = "INSERT OR IGNORE INTO company_keys (id) VALUES (?)"  # before the upsert
 UPSERT_COMPANY = (
-    f"INSERT INTO companies ({COMPANY_COLUMNS}, revision) VALUES (?, ?, ?, ?, ?, ?, ?) "
+    f"INSERT INTO companies ({COMPANY_COLUMNS}, revision, key) "
+    f"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, {_KEY_OF(1)}) "
     "ON CONFLICT (id) DO UPDATE SET name = excluded.name, country = excluded.country, "
     "kind = excluded.kind, identifiers = excluded.identifiers, tags = excluded.tags, "
     "revision = excluded.revision"
 )
 UPSERT_LINK = (
-    f"INSERT INTO links ({LINK_COLUMNS}, revision) VALUES (?, ?, ?, ?) "
+    f"INSERT INTO links ({LINK_COLUMNS}, revision, buyer_key, supplier_key) "
+    f"VALUES (?1, ?2, ?3, ?4, {_KEY_OF(1)}, {_KEY_OF(2)}) "
     "ON CONFLICT (buyer_id, supplier_id) DO UPDATE SET category = excluded.category, "
     "revision = excluded.revision"
 )
 INSERT_REQUEST = (
     f"INSERT INTO requests ({REQUEST_COLUMNS}, revision) VALUES ({', '.join('?' * 14)})"
 )
-INSERT_CASCADE = f"INSERT INTO cascades ({CASCADE_COLUMNS}, revision) VALUES (?, ?, ?, ?, ?)"
+INSERT_CASCADE = (
+    f"INSERT INTO cascades ({CASCADE_COLUMNS}, revision, from_key, to_key) "
+    f"VALUES (?1, ?2, ?3, ?4, ?5, {_KEY_OF(2)}, {_KEY_OF(3)})"
+)
 # seq is given: the store hands it out under the write lock, in batch order.
 INSERT_ACK = (
     f"INSERT INTO acknowledgements ({ACK_IDENTITY}, evidence, recorded_at, posted_by, "
-    "seq, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    f"seq, revision, company_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, {_KEY_OF(2)})"
 )
 # The last seq handed out (AUTOINCREMENT never reuses one, even after a delete).
 LAST_ACK_SEQ = """
@@ -335,6 +356,7 @@ CLEAR_ALL = (
     "DELETE FROM links",
     "DELETE FROM companies",
     "DELETE FROM tombstones",
+    "DELETE FROM company_keys",
     "DELETE FROM sqlite_sequence WHERE name = 'acknowledgements'",
     "UPDATE store_meta SET revision = 0, log_from = 0",
 )

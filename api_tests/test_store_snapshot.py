@@ -1,0 +1,161 @@
+"""`load_snapshot`, the coverage engine's cold read, on both stores: it holds exactly what
+`load_network` and `request_events` hold; and on SQLite, the upgrade that gives an older
+database its integer company keys loses nothing.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from api_tests.test_store_contract import (
+    BETA,
+    CHAIN_LINKS,
+    FOCAL,
+    MINERALS,
+    answer,
+    cascade,
+    policy,
+    random_write,
+    seed_chain,
+    seed_events,
+)
+from graph_models.models import Company
+from service.store.port import ACK_STATUSES, CascadeStore, Snapshot
+from service.store.sqlite import SqliteStore
+
+
+def as_rows(snapshot: Snapshot, request_id: str) -> tuple[object, ...]:
+    """The snapshot in the shapes of `load_network` and `request_events`."""
+    ids = snapshot.ids
+    kinds = dict(zip(ids, snapshot.kinds, strict=True))
+    links = sorted(
+        (ids[b], ids[s], snapshot.categories[c])
+        for b, s, c in zip(snapshot.buyer, snapshot.supplier, snapshot.category, strict=True)
+    )
+    events = snapshot.events[request_id]
+    cascades = sorted(
+        ((ids[f], ids[t], int(sent)) for f, t, sent in
+         zip(events.cascade_from, events.cascade_to, events.cascade_sent, strict=True)),
+        key=lambda row: (row[2], row[0], row[1]),
+    )
+    acks = sorted(
+        ((ids[c], ACK_STATUSES[s], int(at), int(seq)) for c, s, at, seq in
+         zip(events.ack_company, events.ack_status, events.ack_at, events.ack_seq, strict=True)),
+        key=lambda row: row[3],
+    )
+    return snapshot.revision, kinds, links, cascades, acks
+
+
+def expected(store: CascadeStore, request_id: str) -> tuple[object, ...]:
+    network, events = store.load_network(), store.request_events(request_id)
+    return network.revision, network.kinds, network.links, events.cascades, events.acknowledgements
+
+
+def test_a_snapshot_holds_the_network_and_the_events_asked_for(store: CascadeStore) -> None:
+    seed_chain(store)
+    seed_events(store)
+    store.create_request(policy("reach-2026", topic="reach", title="REACH information"))
+    store.add_cascades([cascade("focal-jp", "acme-tier1", 2, "reach-2026")])
+    store.add_acknowledgements([answer("acme-tier1", "declined", 4, "reach-2026")])
+    store.upsert_companies([Company(id="lone-contractor", name="Lone", kind="contractor")])
+    snapshot = store.load_snapshot([MINERALS, "reach-2026", "no-such-request", MINERALS])
+    assert set(snapshot.events) == {MINERALS, "reach-2026", "no-such-request"}
+    for request_id in (MINERALS, "reach-2026", "no-such-request"):
+        assert as_rows(snapshot, request_id) == expected(store, request_id)
+    assert snapshot.revision == store.revision()
+    assert store.load_snapshot([]).events == {}
+
+
+def test_an_empty_store_gives_an_empty_snapshot(store: CascadeStore) -> None:
+    snapshot = store.load_snapshot([MINERALS])
+    assert (snapshot.ids, snapshot.buyer.size, snapshot.revision) == ([], 0, 0)
+    assert as_rows(snapshot, MINERALS) == (0, {}, [], [], [])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_a_snapshot_follows_deletes_and_re_creations(store: CascadeStore, seed: int) -> None:
+    rng = random.Random(seed)
+    store.upsert_companies([FOCAL])
+    store.create_request(policy())
+    store.create_request(policy("reach-2026", topic="reach", title="REACH information"))
+    for _ in range(8):
+        for _ in range(rng.randint(1, 6)):
+            random_write(store, rng)
+        snapshot = store.load_snapshot([MINERALS, "reach-2026"])
+        for request_id in (MINERALS, "reach-2026"):
+            assert as_rows(snapshot, request_id) == expected(store, request_id)
+
+
+# -- SQLite: integer company keys ----------------------------------------------------------
+
+
+def written_before_the_keys(path: Path) -> SqliteStore:
+    """A database as the version before the company keys left it: chain, events, a
+    deleted company, at revision 8."""
+    store = SqliteStore(str(path))
+    store.init_schema()
+    seed_chain(store)
+    seed_events(store)
+    store.upsert_companies([Company(id="gone-tier3", name="Gone")])
+    store.delete_company("gone-tier3")
+    store.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE company_keys")
+        for table, column in [("companies", "key"), ("links", "buyer_key"),
+                              ("links", "supplier_key"), ("cascades", "from_key"),
+                              ("cascades", "to_key"), ("acknowledgements", "company_key")]:
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    return SqliteStore(str(path))
+
+
+def everything(store: CascadeStore) -> tuple[object, ...]:
+    return (store.revision(), store.list_companies(), store.list_links(), store.list_requests(),
+            store.list_cascades(), store.list_acknowledgements(), store.changes_since(0))
+
+
+def test_an_older_database_gets_company_keys_and_loses_nothing(tmp_path: Path) -> None:
+    old = written_before_the_keys(tmp_path / "old.db")
+    before = everything(old)  # the reads of the old version work on the old tables
+    old.init_schema()
+    old.init_schema()  # again: nothing left to do
+    assert everything(old) == before  # same data, same revision, same change log
+    assert as_rows(old.load_snapshot([MINERALS]), MINERALS) == expected(old, MINERALS)
+    old.upsert_companies([BETA.model_copy(update={"id": "new-tier2"})])
+    old.add_links([CHAIN_LINKS[0].model_copy(update={"supplier_id": "new-tier2"})])
+    assert as_rows(old.load_snapshot([MINERALS]), MINERALS) == expected(old, MINERALS)
+    old.close()
+
+
+def test_rows_an_older_worker_wrote_after_the_upgrade_are_keyed_on_read(
+    tmp_path: Path,
+) -> None:
+    store = SqliteStore(str(tmp_path / "shared.db"))
+    store.init_schema()
+    seed_chain(store)
+    seed_events(store)
+    with sqlite3.connect(tmp_path / "shared.db") as conn:  # what the old INSERTs leave
+        conn.execute("UPDATE companies SET key = NULL WHERE id = 'kanto-smelter'")
+        conn.execute("DELETE FROM company_keys WHERE id = 'kanto-smelter'")
+        conn.execute("UPDATE links SET supplier_key = NULL WHERE supplier_id = 'kanto-smelter'")
+        conn.execute("UPDATE cascades SET to_key = NULL WHERE to_id = 'kanto-smelter'")
+        conn.execute("UPDATE acknowledgements SET company_key = NULL")
+    revision = store.revision()
+    assert as_rows(store.load_snapshot([MINERALS]), MINERALS) == expected(store, MINERALS)
+    assert store.revision() == revision and store.changes_since(revision).companies == {}
+    store.close()
+
+
+def test_events_read_alongside_a_file_store_match_a_private_one(tmp_path: Path) -> None:
+    on_file, in_memory = SqliteStore(str(tmp_path / "file.db")), SqliteStore(":memory:")
+    for store in (on_file, in_memory):
+        store.init_schema()
+        seed_chain(store)
+        seed_events(store)
+    assert as_rows(on_file.load_snapshot([MINERALS]), MINERALS) == \
+        as_rows(in_memory.load_snapshot([MINERALS]), MINERALS)
+    on_file.close()
+    in_memory.close()

@@ -1,0 +1,209 @@
+"""The SQLite store's cold read for the coverage engine: `load_snapshot` as integers.
+
+Every company id gets an integer key once (`company_keys`), and links, cascades and answers
+carry the keys of the companies they name, so reading a million links and a request's
+events is a read of integer columns straight into numpy: no Python string or tuple per
+row, and no dictionary lookup per id. The network and the events are read on two
+connections at once (sqlite3 releases the GIL while SQLite steps through rows).
+
+`fill_company_keys` is the upgrade of a database written before the keys existed (and the
+repair of rows a worker of that older version wrote since): it only adds keys, it changes
+no data and no revision.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future
+
+import numpy as np
+
+from service.store.port import ACK_STATUSES, Snapshot, SnapshotEvents
+from service.store.sqlite_schema import epoch_us_sql
+
+__all__ = ["KEY_COLUMNS", "MissingKeys", "fill_company_keys", "missing_key_columns",
+           "read_events", "read_network", "snapshot"]
+
+KEY_COLUMNS = {  # table -> (key column, id column) of the companies a row names
+    "companies": (("key", "id"),),
+    "links": (("buyer_key", "buyer_id"), ("supplier_key", "supplier_id")),
+    "cascades": (("from_key", "from_id"), ("to_key", "to_id")),
+    "acknowledgements": (("company_key", "company_id"),),
+}
+_KEY = "(SELECT k.key FROM company_keys AS k WHERE k.id = {}.{})"
+FILL_KEYS = (
+    "INSERT OR IGNORE INTO company_keys (id) SELECT id FROM companies ORDER BY id",
+    *(
+        f"UPDATE {table} SET "
+        + ", ".join(f"{key} = {_KEY.format(table, ref)}" for key, ref in columns)
+        + " WHERE "
+        + " OR ".join(f"{key} IS NULL" for key, _ in columns)
+        for table, columns in KEY_COLUMNS.items()
+    ),
+)
+"""Give every company a key and every row the keys of its companies (where missing)."""
+
+# Ids and kinds joined by "/", which a company id never contains (`CompanyId`).
+COMPANIES = (
+    "SELECT coalesce(group_concat(coalesce(key, -1)), ''), "
+    "coalesce(group_concat(id, '/'), ''), coalesce(group_concat(kind, '/'), '') FROM companies"
+)
+COMPANY_ROWS = "SELECT coalesce(key, -1), id, kind FROM companies"
+"""The same row by row, for a database holding an id with "/" (written by hand)."""
+CATEGORIES = "SELECT DISTINCT category FROM links"
+CASE_LIMIT = 64  # names coded by a CASE of parameters; more by a join (twice as slow)
+
+
+def coded(column: str, count: int) -> str:
+    """SQL for the code of `column` among `count` names given as parameters ?1..?count."""
+    if count > CASE_LIMIT:
+        return f"(SELECT n.key FROM json_each(?1) AS n WHERE n.value = {column})"
+    whens = " ".join(f"WHEN ?{i + 1} THEN {i}" for i in range(count))
+    return f"CASE {column} {whens} END" if count else "NULL"
+
+
+def integer_columns(rows: str, *columns: str) -> str:
+    """SQL giving each integer column of `rows` as ONE text of comma-separated values:
+    SQLite builds them in a single step with the GIL released, where a row at a time
+    would hand the GIL back and forth (and two reading threads would take turns)."""
+    texts = ", ".join(f"coalesce(group_concat(coalesce({c}, -1)), '')" for c in columns)
+    return f"SELECT {texts} FROM {rows}"
+
+
+def links_sql(count: int) -> str:
+    """Links as (buyer key, supplier key, category code) among `count` categories."""
+    return integer_columns("links", "buyer_key", "supplier_key", coded("category", count))
+
+
+_REQUEST = f"WHERE request_id = ?{len(ACK_STATUSES) + 1}"  # after the statuses
+CASCADES = integer_columns(f"cascades {_REQUEST}", "from_key", "to_key",
+                           epoch_us_sql("sent_at"))
+ACKS = integer_columns(f"acknowledgements {_REQUEST}", "company_key",
+                       coded("status", len(ACK_STATUSES)), epoch_us_sql("at"), "seq")
+
+
+class MissingKeys(Exception):
+    """Rows without company keys (written by an older version): fill them, read again."""
+
+
+def missing_key_columns(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """(table, column) of the key columns a database of an older version lacks."""
+    missing = []
+    for table, columns in KEY_COLUMNS.items():
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        missing += [(table, key) for key, _ in columns if key not in present]
+    return missing
+
+
+def fill_company_keys(conn: sqlite3.Connection) -> None:
+    """Add the key columns to a database of an older version, then fill what is missing
+    (in the caller's write transaction). Changes no data and no revision."""
+    for table, key in missing_key_columns(conn):
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN {key} INTEGER")
+    for statement in FILL_KEYS:
+        conn.execute(statement)
+
+
+def _columns(conn: sqlite3.Connection, sql: str, params: Sequence[object], width: int
+             ) -> np.ndarray:
+    """The integer columns of `sql` (`integer_columns`) as an array of (rows, width)."""
+    texts = conn.execute(sql, params).fetchone()
+    columns = [np.fromstring(text, dtype=np.int64, sep=",") for text in texts]
+    return np.stack(columns, axis=1) if columns[0].size else np.zeros((0, width), np.int64)
+
+
+def read_network(conn: sqlite3.Connection) -> tuple[list[str], list[str], np.ndarray,
+                                                      np.ndarray, tuple[str, ...]]:
+    """(ids, kinds, key -> position table, links as (buyer, supplier, category code)
+    rows of positions, category names), in the caller's read transaction."""
+    keys_text, ids_text, kinds_text = conn.execute(COMPANIES).fetchone()
+    keys = np.fromstring(keys_text, dtype=np.int64, sep=",")
+    ids = ids_text.split("/") if keys.size else []
+    kinds = kinds_text.split("/") if keys.size else []
+    if len(ids) != keys.size or len(kinds) != keys.size:
+        rows = conn.execute(COMPANY_ROWS).fetchall()
+        keys = np.array([row[0] for row in rows], dtype=np.int64)
+        ids, kinds = [row[1] for row in rows], [row[2] for row in rows]
+    if (keys < 0).any():
+        raise MissingKeys
+    position = np.full(int(keys.max(initial=-1)) + 1, -1, dtype=np.int64)
+    position[keys] = np.arange(keys.size)
+    categories = tuple(row[0] for row in conn.execute(CATEGORIES))
+    names = (json.dumps(categories),) if len(categories) > CASE_LIMIT else categories
+    links = _columns(conn, links_sql(len(categories)), names, 3)
+    if (links < 0).any():  # (a category code is never missing within one read)
+        raise MissingKeys
+    links[:, 0], links[:, 1] = position[links[:, 0]], position[links[:, 1]]
+    return ids, kinds, position, links, categories
+
+
+def read_events(conn: sqlite3.Connection, request_ids: Sequence[str]
+                ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per request: (cascade rows (from key, to key, sent µs), answer rows (company key,
+    status code, at µs, seq)), in the caller's read transaction."""
+    found = {}
+    for request_id in dict.fromkeys(request_ids):
+        params = (*ACK_STATUSES, request_id)
+        cascades = _columns(conn, CASCADES, params, 3)
+        acks = _columns(conn, ACKS, params, 4)
+        if (cascades[:, :2] < 0).any() or (acks[:, 0] < 0).any():
+            raise MissingKeys
+        found[request_id] = (cascades, acks)
+    return found
+
+
+def _positions(position: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Position of each key in the snapshot, -1 for a company it does not hold."""
+    known = keys < position.size
+    return np.where(known, position[np.where(known, keys, 0)], -1)
+
+
+def _events(position: np.ndarray, cascades: np.ndarray, acks: np.ndarray) -> SnapshotEvents:
+    src, dst = _positions(position, cascades[:, 0]), _positions(position, cascades[:, 1])
+    keep = (src >= 0) & (dst >= 0)  # events of companies written after the network
+    company = _positions(position, acks[:, 0])
+    held = company >= 0
+    return SnapshotEvents(
+        cascade_from=src[keep], cascade_to=dst[keep], cascade_sent=cascades[keep, 2],
+        ack_company=company[held], ack_status=acks[held, 1], ack_at=acks[held, 2],
+        ack_seq=acks[held, 3],
+    )
+
+
+def snapshot(network_conn: sqlite3.Connection, events_conn: sqlite3.Connection | None,
+             request_ids: Sequence[str]) -> Snapshot:
+    """Read the network on `network_conn` and, at the same time, the events on
+    `events_conn` (None: after the network, on `network_conn`). Both connections must
+    be in a read transaction that has not read yet; the events one must start reading
+    after the network one did, so it sees at least the network's revision."""
+    revision = int(network_conn.execute("SELECT revision FROM store_meta").fetchone()[0])
+    events: Future[dict[str, tuple[np.ndarray, np.ndarray]]] = Future()
+    if events_conn is not None and request_ids:
+        worker = threading.Thread(target=_run, args=(events, events_conn, request_ids),
+                                  name="snapshot-events", daemon=True)
+        worker.start()
+        try:
+            network = read_network(network_conn)
+        finally:
+            worker.join()  # the events connection is not left reading
+    else:
+        network = read_network(network_conn)
+        events.set_result(read_events(network_conn, request_ids))
+    ids, kinds, position, links, categories = network
+    read = events.result()
+    return Snapshot(
+        ids=ids, kinds=kinds, buyer=links[:, 0].copy(), supplier=links[:, 1].copy(),
+        category=links[:, 2].copy(), categories=categories, revision=revision,
+        events={rid: _events(position, *rows) for rid, rows in read.items()},
+    )
+
+
+def _run(result: Future[dict[str, tuple[np.ndarray, np.ndarray]]],
+         conn: sqlite3.Connection, request_ids: Sequence[str]) -> None:
+    try:
+        result.set_result(read_events(conn, request_ids))
+    except BaseException as exc:  # handed to the caller, raised there
+        result.set_exception(exc)
