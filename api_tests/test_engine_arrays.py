@@ -8,6 +8,7 @@ must be identical. Also: folding events one at a time, and changing the network 
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,10 +16,12 @@ from api_tests.test_engine_properties import PROPERTY, Scenario, all_uncovered, 
 from graph_models.analysis import ArrayAnalysis, analyse
 from graph_models.compact import CompactNetwork
 from graph_models.coverage import gap_edges, state_counts, tier_table
-from graph_models.engine import NEVER, RequestLedger, RequestScope
+from graph_models.engine import ACK_STATUSES, NEVER, RequestLedger, RequestScope
 from graph_models.engine_paths import uncovered_page
 from graph_models.models import to_epoch_us
 from graph_models.paths import path_counts
+from service.store.port import ACK_STATUSES as STORE_STATUSES
+from service.store.port import Network, RequestEvents, snapshot_of
 
 
 def rows(s: Scenario) -> tuple[list, list]:
@@ -127,3 +130,27 @@ def test_answers_folded_into_a_previous_analysis_give_the_fresh_one(s: Scenario,
         assert (analysis.covered == fresh.covered).all()
         assert analysis.path_counts() == fresh.path_counts()
         assert analysis.gaps() == fresh.gaps()
+
+
+@PROPERTY
+@given(scenarios(), st.randoms(use_true_random=False))
+def test_a_network_and_ledger_from_columns_answer_like_the_reference(s: Scenario, rnd) -> None:
+    """The cold start's path (`load_snapshot` columns, rows in any order) gives every
+    figure the reference gives."""
+    cascades, acks = rows(s)
+    links = [(lk.buyer_id, lk.supplier_id, lk.category) for lk in s.links]
+    for shuffled in (links, cascades, acks):
+        rnd.shuffle(shuffled)
+    snap = snapshot_of(Network(dict(s.kinds), links), {"r": RequestEvents(cascades, acks)})
+    network = CompactNetwork.from_columns(snap.ids, snap.kinds, snap.buyer, snap.supplier,
+                                          snap.category, snap.categories)
+    events = snap.events["r"]
+    status = np.array([ACK_STATUSES.index(name) for name in STORE_STATUSES])
+    scope = RequestScope(network, s.request)
+    ledger = RequestLedger.of_columns(
+        scope, (events.cascade_from, events.cascade_to, events.cascade_sent),
+        (events.ack_company, status[events.ack_status], events.ack_at, events.ack_seq))
+    ref, fast = s.engine(), analyse(ledger, s.as_of)
+    assert fast.states_by_id() == dict(ref.states)
+    assert fast.gaps() == [(g.from_id, g.to_id, g.tier, g.impact) for g in gap_edges(ref)]
+    assert fast.path_counts() == (path_counts(ref).total, path_counts(ref).covered)

@@ -81,6 +81,21 @@ class CompactNetwork:
                            _codes(categories, names), tuple(categories))
 
     @classmethod
+    def from_columns(
+        cls, ids: Sequence[str], kinds: Sequence[str], src: np.ndarray, dst: np.ndarray,
+        category: np.ndarray, categories: Sequence[str],
+    ) -> CompactNetwork:
+        """From columns: company i is `ids[i]` of kind `kinds[i]`; link j runs from
+        company `src[j]` to company `dst[j]` with category `categories[category[j]]`,
+        links in any order (ids distinct, links distinct)."""
+        ids = list(ids)
+        index = dict(zip(ids, range(len(ids)), strict=True))
+        other = _KIND_CODE["other"]
+        kind = np.array([_KIND_CODE.get(k, other) for k in kinds], dtype=np.int8)
+        return cls._sorted(ids, index, kind, np.asarray(src), np.asarray(dst),
+                           np.asarray(category), tuple(categories))
+
+    @classmethod
     def _sorted(cls, ids: list[str], index: dict[str, int], kind: np.ndarray,
                 src: np.ndarray, dst: np.ndarray, category: np.ndarray,
                 categories: tuple[str, ...]) -> CompactNetwork:

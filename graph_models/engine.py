@@ -161,6 +161,22 @@ class RequestLedger:
     ) -> RequestLedger:
         return cls(scope).with_events(cascades, acknowledgements)
 
+    @classmethod
+    def of_columns(
+        cls,
+        scope: RequestScope,
+        cascades: tuple[np.ndarray, np.ndarray, np.ndarray],
+        acknowledgements: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    ) -> RequestLedger:
+        """From columns of company indexes: cascades (from, to, sent_at) and answers
+        (company, status code into ACK_STATUSES, at, seq), each in any order."""
+        ledger = cls(scope)
+        if cascades[0].size:
+            ledger._add_cascade_columns(*cascades)
+        if acknowledgements[0].size:
+            ledger._add_answer_columns(*acknowledgements)
+        return ledger
+
     def _copy(self) -> RequestLedger:
         clone = object.__new__(RequestLedger)
         clone.__dict__.update(self.__dict__)
@@ -195,8 +211,10 @@ class RequestLedger:
     def _add_cascades(self, rows: Sequence[tuple[str, str, int]]) -> None:
         network = self.scope.network
         froms, tos, times = zip(*rows, strict=True)
-        src, dst = network.indexes(froms), network.indexes(tos)
-        sent = np.array(times, dtype=np.int64)
+        self._add_cascade_columns(network.indexes(froms), network.indexes(tos),
+                                  np.array(times, dtype=np.int64))
+
+    def _add_cascade_columns(self, src: np.ndarray, dst: np.ndarray, sent: np.ndarray) -> None:
         link = self.scope.subgraph_links(src, dst)
         self.cascade_from = np.concatenate([self.cascade_from, src])
         self.cascade_to = np.concatenate([self.cascade_to, dst])
@@ -209,10 +227,13 @@ class RequestLedger:
 
     def _add_answers(self, rows: Sequence[tuple[str, str, int, int]]) -> None:
         names, statuses, times, seqs = zip(*rows, strict=True)
-        seq = np.array(seqs, dtype=np.int64)
-        company = self.scope.network.indexes(names).astype(np.int64)
-        status = np.array(lookup(_STATUS_CODE, list(statuses)), dtype=np.int64).reshape(-1)
-        at = np.array(times, dtype=np.int64)
+        self._add_answer_columns(
+            self.scope.network.indexes(names).astype(np.int64),
+            np.array(lookup(_STATUS_CODE, list(statuses)), dtype=np.int64).reshape(-1),
+            np.array(times, dtype=np.int64), np.array(seqs, dtype=np.int64))
+
+    def _add_answer_columns(self, company: np.ndarray, status: np.ndarray, at: np.ndarray,
+                            seq: np.ndarray) -> None:
         # Skip answers already folded (a re-delivered change) and answers of a company the
         # network does not know yet: those are folded when the log delivers them again.
         keep = company >= 0

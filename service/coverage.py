@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -22,7 +23,7 @@ import numpy as np
 
 from graph_models.analysis import ArrayAnalysis, analyse
 from graph_models.compact import CompactNetwork, distances_from
-from graph_models.engine import NEVER, STATE_CODE, RequestLedger, RequestScope
+from graph_models.engine import ACK_STATUSES, NEVER, STATE_CODE, RequestLedger, RequestScope
 from graph_models.engine_paths import chain_to, uncovered_page
 from graph_models.models import NodeState, PolicyRequest, from_epoch_us, to_epoch_us, utc_now
 from service.cursors import decode_offset, encode_cursor
@@ -41,10 +42,13 @@ from service.schemas import (
     UncoveredPathRead,
     UpstreamCompany,
 )
+from service.store import port
 from service.store.port import CascadeStore, ChangeSet
 
 __all__ = ["CoverageService", "supplier_answers"]
 
+_STATUS_CODES = np.array([ACK_STATUSES.index(s) for s in port.ACK_STATUSES], dtype=np.int64)
+"""The engine's code of each status code of the store (`SnapshotEvents.ack_status`)."""
 POLLED_STATES = (NodeState.unreached, NodeState.pending, NodeState.overdue,
                  NodeState.declined, NodeState.expired)
 
@@ -94,8 +98,10 @@ class CoverageService:
 
     # -- the snapshot ---------------------------------------------------------------------
 
-    def refresh(self) -> int:
-        """Bring the snapshot to the store's current revision; return that revision."""
+    def refresh(self, loading: Sequence[str] | None = ()) -> int:
+        """Bring the snapshot to the store's current revision; return that revision. A
+        full load also reads the events of the requests `loading` (None: of every one)
+        with the network, instead of one request at a time on first use."""
         revision = self.store.revision()
         with self._lock:
             if revision == self._revision:
@@ -103,16 +109,27 @@ class CoverageService:
             changes = (self.store.changes_since(self._revision, limit=self.change_limit)
                        if self._network is not None else None)
             if changes is None:
-                self._reload()
+                self._reload(loading)
             else:
                 self._apply(changes)
             return self._revision
 
-    def _reload(self) -> None:
-        network = self.store.load_network()
-        self._network = CompactNetwork.build(network.kinds, network.links)
-        self._revision = network.revision
-        self._requests = {r.id: _RequestCache(r) for r in self.store.list_requests()}
+    def _reload(self, loading: Sequence[str] | None) -> None:
+        requests = {r.id: _RequestCache(r) for r in self.store.list_requests()}
+        snapshot = self.store.load_snapshot(list(requests) if loading is None else loading)
+        self._network = CompactNetwork.from_columns(
+            snapshot.ids, snapshot.kinds, snapshot.buyer, snapshot.supplier,
+            snapshot.category, snapshot.categories)
+        self._revision = snapshot.revision
+        for request_id, events in snapshot.events.items():
+            # a request created after the list is read at first use, like any other
+            if (cache := requests.get(request_id)) is not None:
+                cache.scope = RequestScope(self._network, cache.request)
+                cache.ledger = RequestLedger.of_columns(
+                    cache.scope, (events.cascade_from, events.cascade_to, events.cascade_sent),
+                    (events.ack_company, _STATUS_CODES[events.ack_status], events.ack_at,
+                     events.ack_seq))
+        self._requests = requests
         self.reloads += 1
 
     def _apply(self, changes: ChangeSet) -> None:
@@ -158,7 +175,7 @@ class CoverageService:
     def analyse(self, request_id: str, as_of: datetime | None) -> tuple[int, ArrayAnalysis]:
         """The analysis of a request at `as_of` (default now), reusing the last one while
         nothing was written and no state turned by the clock."""
-        revision = self.refresh()
+        revision = self.refresh((request_id,))
         with self._lock:
             cache = self._cache(request_id)
             if as_of is not None:
@@ -188,7 +205,7 @@ class CoverageService:
             revision, analysis = self.analyse(request_id, None)
             instant = analysis.now
         else:
-            revision, instant = self.refresh(), to_epoch_us(as_of)
+            revision, instant = self.refresh((request_id,)), to_epoch_us(as_of)
             with self._lock:
                 self._cache(request_id)  # an unknown request is a 404, not a tag
         return strong_tag(f"{revision}|{instant}|{variant}")
@@ -215,7 +232,7 @@ class CoverageService:
         """The counts at `start`, `start + step`, ... up to `to` (default: the request's
         issue and now): one ledger, analysed at each instant, each from the one before
         where only answers changed in between."""
-        revision = self.refresh()
+        revision = self.refresh((request_id,))
         with self._lock:
             cache = self._cache(request_id)
             ledger = self._ledger(cache)
@@ -313,14 +330,14 @@ class CoverageService:
         )
 
     def gap_counts(self) -> GapCountsRead:
-        revision = self.refresh()
+        revision = self.refresh(None)
         with self._lock:
             rows = [self._counts_row(self._requests[rid]) for rid in sorted(self._requests)]
         return GapCountsRead(revision=revision, requests=rows)
 
     def request_figures(self) -> list[RequestFigures]:
         """Every request's state counts and totals now, for metrics (from the cache)."""
-        self.refresh()
+        self.refresh(None)
         with self._lock:
             figures = []
             for request_id in sorted(self._requests):
