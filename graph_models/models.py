@@ -6,11 +6,12 @@ refused, offsets are normalised.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 __all__ = [
     "AckStatus",
@@ -53,10 +54,26 @@ def _require_aware_utc(value: datetime) -> datetime:
     # A naive timestamp is ambiguous evidence: refuse it rather than guess a zone.
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
         raise ValueError("timestamp must carry a timezone offset (e.g. 2026-01-31T09:00:00Z)")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC
+        raise ValueError("timestamp out of range: years 1 to 9999 in UTC") from None
 
 
-UtcDateTime = Annotated[datetime, AfterValidator(_require_aware_utc)]
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+def _refuse_numbers(value: Any) -> Any:
+    # pydantic would read a number as seconds since the epoch: `since=2026` would mean
+    # 1970-01-01T00:33:46Z. A timestamp is ISO 8601 text (or a datetime), nothing else.
+    text = value.strip() if isinstance(value, str) else None
+    if isinstance(value, int | float) or (text and _NUMBER.fullmatch(text)):
+        raise ValueError("timestamp must be ISO 8601 with an offset (e.g. 2026-01-31T09:00:00Z)")
+    return value
+
+
+UtcDateTime = Annotated[datetime, BeforeValidator(_refuse_numbers),
+                        AfterValidator(_require_aware_utc)]
 CompanyId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^/\s][^/]*$")]
 
 

@@ -26,6 +26,7 @@ from service.api import (
     requests,
     webhooks,
 )
+from service.api.deps import ERRORS_ACCESS
 from service.auth import KeyRing, RateLimiter, authorize
 from service.coverage import CoverageService
 from service.errors import install_problem_handlers, problem_response
@@ -104,9 +105,10 @@ def create_app(settings: Settings | None = None, store: CascadeStore | None = No
     app.add_exception_handler(StoreUnavailable, _on_store_unavailable)
     # batches first: /v1/companies/batch must not be taken for a company id
     # exports before coverage: /v1/requests/{id}/gaps.csv is a file, not a gaps page
-    for module in (health, batches, imports, companies, links, requests, events, exports,
-                   coverage, access, webhooks):
-        app.include_router(module.router)
+    app.include_router(health.router)
+    for module in (batches, imports, companies, links, requests, events, exports, coverage,
+                   access, webhooks):
+        app.include_router(module.router, responses=ERRORS_ACCESS)
     return app
 
 

@@ -11,12 +11,16 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 __all__ = [
     "Conflict",
     "InvalidField",
     "NotFound",
+    "PROBLEM_JSON",
+    "PROBLEM_REF",
+    "Problem",
     "ServiceError",
     "Unavailable",
     "install_problem_handlers",
@@ -24,6 +28,26 @@ __all__ = [
 ]
 
 PROBLEM_JSON = "application/problem+json"
+PROBLEM_REF = "#/components/schemas/Problem"
+
+
+class ProblemField(BaseModel):
+    field: str = Field(description="e.g. items[3].to_id, or links[4].supplier_id in a file")
+    message: str
+    in_: str | None = Field(default=None, alias="in", description="body, query, path or header")
+    section: str | None = Field(default=None, description="imports: the file's section")
+    row: int | None = Field(default=None, description="imports: the refused row")
+
+
+class Problem(BaseModel):
+    """The body of every error: RFC 9457 problem details, `errors` naming each field."""
+
+    type: str = Field(description="names the kind of error, e.g. /problems/not-found")
+    title: str
+    status: int
+    detail: str
+    field: str | None = Field(default=None, description="the first offending field")
+    errors: list[ProblemField] | None = None
 
 
 class ServiceError(Exception):
@@ -81,9 +105,16 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return name or str(loc[0] if loc else "body")
 
 
+def _message(error: dict[str, Any]) -> str:
+    if error["type"] == "json_invalid":  # loc is ("body", character offset)
+        return f"{error['msg']} at character {error['loc'][-1]}: {error['ctx']['error']}"
+    return str(error["msg"])
+
+
 async def _on_validation(_: Request, exc: RequestValidationError) -> JSONResponse:
     errors = [
-        {"field": _field_name(tuple(e["loc"])), "message": e["msg"], "in": str(e["loc"][0])}
+        {"field": "body" if e["type"] == "json_invalid" else _field_name(tuple(e["loc"])),
+         "message": _message(e), "in": str(e["loc"][0])}
         for e in exc.errors()
     ]
     names = ", ".join(dict.fromkeys(e["field"] for e in errors))
@@ -103,6 +134,8 @@ async def _on_service_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _on_http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:  # only the framework says 400: a body it could not parse
+        return _unreadable_body(exc)
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
     response = problem_response(exc.status_code, "http-error", title, str(exc.detail))
     for key, value in (exc.headers or {}).items():
@@ -110,7 +143,28 @@ async def _on_http_error(_: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+def _unreadable_body(exc: StarletteHTTPException) -> JSONResponse:
+    """A body that is not UTF-8 JSON (or a broken multipart form) is an invalid payload,
+    422 like a JSON syntax error, not a bare 400."""
+    message = ("not UTF-8 encoded" if isinstance(exc.__cause__, UnicodeDecodeError)
+               else str(exc.detail))
+    return problem_response(422, "validation-error", "Invalid request", "Invalid: body",
+                            [{"field": "body", "message": message, "in": "body"}])
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    """Render every error as problem+json, and publish the `Problem` schema the routes'
+    declared error responses refer to (`PROBLEM_REF`)."""
     app.add_exception_handler(RequestValidationError, _on_validation)  # type: ignore[arg-type]
     app.add_exception_handler(ServiceError, _on_service_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schemas = generate().setdefault("components", {}).setdefault("schemas", {})
+            problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(problem.pop("$defs", {}), Problem=problem)
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]

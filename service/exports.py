@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from graph_models.analysis import ArrayAnalysis
 from graph_models.engine import NEVER, STATE_CODE
@@ -169,4 +170,6 @@ def _fill(sheet: Any, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> No
 def _xlsx_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)  # Excel has no time zones: UTC, as the doc says
+    if isinstance(value, str):  # control characters a workbook cannot hold become U+FFFD
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
     return value

@@ -95,7 +95,8 @@ def list_links(
     cursor: str | None,
 ) -> LinkPage:
     after = decode_cursor(cursor)
-    if after is not None and not (isinstance(after, list) and len(after) == 2):
+    if after is not None and not (isinstance(after, list) and len(after) == 2
+                                  and all(isinstance(part, str) for part in after)):
         raise InvalidField("cursor is not one this service issued", field="cursor")
     items = store.list_links(
         buyer_id=buyer_id,

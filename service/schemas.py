@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from graph_models.models import (
     Acknowledgement,
@@ -79,9 +79,10 @@ class RequestCreate(Payload):
     version: str | None = None
     issuer_id: str
     issued_at: UtcDateTime | None = None
-    due_days: int | None = Field(default=None, ge=0, le=3650)
-    valid_days: int | None = Field(default=None, ge=1, le=36500)
-    mandatory: bool | None = None
+    # strict: `"valid_days": true` would otherwise be taken for 1 day
+    due_days: StrictInt | None = Field(default=None, ge=0, le=3650)
+    valid_days: StrictInt | None = Field(default=None, ge=1, le=36500)
+    mandatory: StrictBool | None = None
     applies_to: Applicability | None = None
     supersedes: str | None = None
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import Field
+from pydantic import Field, StrictFloat
 
 from graph_models.models import UtcDateTime, from_epoch_us, to_epoch_us, utc_now
 from service.api.deps import ERRORS_READ, ERRORS_WRITE, StoreDep
@@ -23,7 +23,7 @@ class KeyCreate(Payload):
     role: Role
     company_id: str | None = Field(default=None, description="required for integration keys")
     name: str = Field(default="", max_length=200)
-    expires_days: float | None = Field(default=None, gt=0, le=3650)
+    expires_days: StrictFloat | None = Field(default=None, gt=0, le=3650)  # not `true`
 
 
 class KeyRead(Payload):
@@ -109,7 +109,7 @@ def audit(
     key_id: str | None = None,
     since: UtcDateTime | None = None,
     until: UtcDateTime | None = None,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,  # a stored seq
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AuditPage:
     entries = store.list_audit(

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from fastapi import APIRouter, Response
 
 from service import batches
-from service.api.deps import StoreDep
+from service.api.deps import ERRORS_WRITE, StoreDep
 from service.errors import InvalidField
 from service.idempotency import IdempotencyDep, IdempotentWrite
 from service.schemas import BatchCreate, BatchRead, BatchResult
 from service.store.port import CascadeStore
 
-router = APIRouter(tags=["batches"])
+router = APIRouter(tags=["batches"], responses=ERRORS_WRITE)
 
 
 @router.post("/v1/companies/batch", response_model=BatchRead)

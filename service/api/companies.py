@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from graph_models.models import CompanyKind
+from graph_models.models import CompanyId, CompanyKind
 from service import registry
 from service.api.deps import ERRORS_READ, ERRORS_WRITE, CoverageDep, CursorQuery, StoreDep
 from service.idempotency import IdempotencyDep
@@ -46,9 +46,10 @@ def get_company(company_id: str, store: StoreDep) -> CompanyRead:
     return registry.get_company(store=store, company_id=company_id)
 
 
-@router.put("/{company_id}", response_model=CompanyRead, responses=ERRORS_WRITE)
+@router.put("/{company_id}", response_model=CompanyRead,
+            responses={201: {"description": "Created", "model": CompanyRead}, **ERRORS_WRITE})
 def put_company(
-    company_id: str, body: CompanyPut, store: StoreDep, response: Response
+    company_id: CompanyId, body: CompanyPut, store: StoreDep, response: Response
 ) -> CompanyRead:
     company, created = registry.put_company(store=store, company_id=company_id, body=body)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK

@@ -20,8 +20,9 @@ router = APIRouter(responses=ERRORS_READ)
 Limit = Annotated[int, Query(ge=1, le=5000)]
 
 
-@router.post("/v1/cascades", status_code=201, response_model=CascadeRead,
-             responses=ERRORS_WRITE, tags=["cascades"])
+@router.post("/v1/cascades", status_code=201, response_model=CascadeRead, tags=["cascades"],
+             responses={200: {"description": "The same event was already recorded",
+                              "model": CascadeRead}, **ERRORS_WRITE})
 def record_cascade(body: CascadeCreate, store: StoreDep, once: IdempotencyDep) -> Response:
     def effect() -> tuple[int, CascadeRead]:
         event, created = events.record_cascade(store=store, body=body)
@@ -44,7 +45,9 @@ def list_cascades(
 
 
 @router.post("/v1/acknowledgements", status_code=201, response_model=AcknowledgementRead,
-             responses=ERRORS_WRITE, tags=["acknowledgements"])
+             tags=["acknowledgements"],
+             responses={200: {"description": "The same answer was already recorded",
+                              "model": AcknowledgementRead}, **ERRORS_WRITE})
 def record_acknowledgement(
     body: AcknowledgementCreate, store: StoreDep, once: IdempotencyDep
 ) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from service.api.deps import StoreDep
+from service.api.deps import ERRORS_ACCESS, StoreDep
 from service.metrics import CONTENT_TYPE
 
 router = APIRouter(tags=["health"])
@@ -28,7 +28,7 @@ def readyz(store: StoreDep) -> JSONResponse:
 
 @router.get("/metrics", response_class=Response,
             responses={200: {"content": {CONTENT_TYPE: {}},
-                             "description": "Prometheus text format"}})
+                             "description": "Prometheus text format"}, **ERRORS_ACCESS})
 def metrics(request: Request) -> Response:
     """HTTP, coverage and store metrics (a viewer key, unless CASCADE_METRICS_PUBLIC)."""
     return Response(request.app.state.metrics.exposition(), media_type=CONTENT_TYPE)

@@ -17,6 +17,7 @@ router = APIRouter(tags=["imports"])
 
 ERRORS_IMPORT: dict[int | str, dict[str, Any]] = {
     409: {"description": "The Idempotency-Key in flight", **PROBLEM},
+    413: {"description": "File too large", **PROBLEM},
     422: {"description": "An unreadable file, a bad reference, or refused rows (each named "
                          "by section and row); nothing was loaded", **PROBLEM},
 }

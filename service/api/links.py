@@ -14,7 +14,8 @@ from service.schemas import LinkCreate, LinkPage, LinkRead
 router = APIRouter(prefix="/v1/links", tags=["links"], responses=ERRORS_READ)
 
 
-@router.post("", status_code=201, response_model=LinkRead, responses=ERRORS_WRITE)
+@router.post("", status_code=201, response_model=LinkRead, responses={
+    200: {"description": "The link was already stored", "model": LinkRead}, **ERRORS_WRITE})
 def add_link(body: LinkCreate, store: StoreDep, once: IdempotencyDep) -> Response:
     def effect() -> tuple[int, LinkRead]:
         link, created = registry.add_link(store=store, link=body)
