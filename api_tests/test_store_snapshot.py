@@ -159,3 +159,25 @@ def test_events_read_alongside_a_file_store_match_a_private_one(tmp_path: Path) 
         as_rows(in_memory.load_snapshot([MINERALS]), MINERALS)
     on_file.close()
     in_memory.close()
+
+
+def test_many_link_categories_are_coded_too(store: CascadeStore) -> None:
+    suppliers = [Company(id=f"sup-{n:03d}", name=f"Supplier {n}") for n in range(80)]
+    store.upsert_companies([FOCAL, *suppliers])
+    store.add_links([CHAIN_LINKS[0].model_copy(update={"supplier_id": s.id,
+                                                       "category": f"category {n}"})
+                     for n, s in enumerate(suppliers)])
+    store.create_request(policy())
+    assert as_rows(store.load_snapshot([MINERALS]), MINERALS) == expected(store, MINERALS)
+
+
+def test_an_id_with_a_slash_written_by_hand_is_read_too(tmp_path: Path) -> None:
+    store = SqliteStore(str(tmp_path / "hand.db"))
+    store.init_schema()
+    seed_chain(store)
+    with sqlite3.connect(tmp_path / "hand.db") as conn:  # "/" is refused by `CompanyId`
+        conn.execute("INSERT INTO company_keys (id) VALUES ('odd/one')")
+        conn.execute("INSERT INTO companies VALUES ('odd/one', 'Odd', NULL, 'other', '{}', "
+                     "'[]', 9, (SELECT key FROM company_keys WHERE id = 'odd/one'))")
+    assert as_rows(store.load_snapshot([MINERALS]), MINERALS) == expected(store, MINERALS)
+    store.close()

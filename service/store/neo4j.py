@@ -87,6 +87,7 @@ from service.store.neo4j_tx import (
     events_at_revision_tx,
     fetch,
     load_network_tx,
+    network_columns_tx,
     read_records,
     read_revision,
     request_events_tx,
@@ -104,7 +105,7 @@ from service.store.port import (
     StoreUnavailable,
     TransactionTooLarge,
     WriteOutcome,
-    snapshot_of,
+    snapshot_of_columns,
 )
 
 __all__ = ["Neo4jStore"]
@@ -444,16 +445,16 @@ class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks):
         network's revision: when they were read at an older one, they are read again."""
         wanted = list(dict.fromkeys(request_ids))
         if getattr(self._unit, "tx", None) is not None or not wanted:
-            network = self.load_network()
+            network = self._read(network_columns_tx)
             revision, events = self._read(events_at_revision_tx, wanted)
         else:
             with ThreadPoolExecutor(1, thread_name_prefix="snapshot-events") as pool:
                 pending = pool.submit(self._read, events_at_revision_tx, wanted)
-                network = self.load_network()
+                network = self._read(network_columns_tx)
                 revision, events = pending.result()
-        if revision < network.revision:  # a write the network saw came in between
+        if revision < network[0]:  # a write the network saw came in between
             revision, events = self._read(events_at_revision_tx, wanted)
-        return snapshot_of(network, events)
+        return snapshot_of_columns(network[1], network[2], network[3], network[0], events)
 
     def changes_since(self, revision: int, *, limit: int = 50_000) -> ChangeSet | None:
         """See `CascadeStore.changes_since` (read-committed: may include later writes)."""

@@ -37,6 +37,7 @@ from service.store.port import (
     AlreadyExists,
     CascadeRow,
     ChangeSet,
+    IdColumns,
     InUse,
     Network,
     RequestEvents,
@@ -255,17 +256,27 @@ def read_revision(tx: ManagedTransaction) -> int:
 
 
 def load_network_tx(tx: ManagedTransaction) -> Network:
+    revision, ids, kinds, (buyers, suppliers, categories) = network_columns_tx(tx)
+    links = list(zip(buyers, suppliers, categories, strict=True))
+    return Network(kinds=dict(zip(ids, kinds, strict=True)), links=links, revision=revision)
+
+
+def network_columns_tx(tx: ManagedTransaction
+                       ) -> tuple[int, list[str], list[str], tuple[list[str], ...]]:
+    """(revision, company ids, their kinds, (buyer ids, supplier ids, categories)): the
+    pages' parallel lists joined, without a tuple per link."""
     # Neo4j reads are read-committed, not a snapshot: read the revision first, so data
     # changed while we read can only be newer than the revision it is cached under.
     revision = read_revision(tx)
     kinds_record = tx.run(cypher.NETWORK_KINDS).single(strict=True)
-    kinds = dict(zip(kinds_record["ids"], kinds_record["kinds"], strict=True))
-    links: list[tuple[str, str, str]] = []
+    links: tuple[list[str], ...] = ([], [], [])
     after = ""
     while page := tx.run(cypher.NETWORK_LINKS_PAGE, after=after, buyers=NETWORK_PAGE).single():
         after = page["last"]
-        links += zip(page["buyer_ids"], page["supplier_ids"], page["categories"], strict=True)
-    return Network(kinds=kinds, links=links, revision=revision)
+        for column, name in zip(links, ("buyer_ids", "supplier_ids", "categories"),
+                                strict=True):
+            column += page[name]
+    return revision, kinds_record["ids"], kinds_record["kinds"], links
 
 
 def request_events_tx(tx: ManagedTransaction, request_id: str) -> RequestEvents:
@@ -276,40 +287,53 @@ def request_events_tx(tx: ManagedTransaction, request_id: str) -> RequestEvents:
 
 
 def events_at_revision_tx(tx: ManagedTransaction, request_ids: Sequence[str]
-                          ) -> tuple[int, dict[str, RequestEvents]]:
-    """The store revision, then the events of each request: read-committed, so the
-    events hold every write up to that revision (and maybe later ones)."""
+                          ) -> tuple[int, dict[str, tuple[IdColumns, IdColumns]]]:
+    """The store revision, then the events of each request as columns (cascades, answers;
+    see `port.snapshot_of_columns`): read-committed, so the events hold every write up to
+    that revision (and maybe later ones)."""
     revision = read_revision(tx)
-    return revision, {rid: request_events_tx(tx, rid) for rid in dict.fromkeys(request_ids)}
+    return revision, {rid: (_cascade_columns(tx, rid), _ack_columns(tx, rid))
+                      for rid in dict.fromkeys(request_ids)}
 
 
 def _request_cascades(tx: ManagedTransaction, request_id: str) -> list[CascadeRow]:
-    prefix = cascade_key_prefix(request_id)
-    rows: list[CascadeRow] = []
-    after = prefix
-    while True:
-        page = tx.run(cypher.REQUEST_CASCADE_ROWS, prefix=prefix, after=after,
-                      page=EVENTS_PAGE).single(strict=True)
-        rows += zip(page["from_ids"], page["to_ids"], page["sent_ats"], strict=True)
-        if len(page["from_ids"]) < EVENTS_PAGE:
-            break
-        after = page["last_key"]
+    rows: list[CascadeRow] = list(zip(*_cascade_columns(tx, request_id), strict=True))
     rows.sort(key=lambda row: (row[2], row[0], row[1]))  # sending order
     return rows
 
 
+def _cascade_columns(tx: ManagedTransaction, request_id: str) -> IdColumns:
+    """(from ids, to ids, sent_at µs) of a request's cascade events, in key order."""
+    prefix = cascade_key_prefix(request_id)
+    columns: tuple[list[Any], ...] = ([], [], [])
+    after = prefix
+    while True:
+        page = tx.run(cypher.REQUEST_CASCADE_ROWS, prefix=prefix, after=after,
+                      page=EVENTS_PAGE).single(strict=True)
+        for column, name in zip(columns, ("from_ids", "to_ids", "sent_ats"), strict=True):
+            column += page[name]
+        if len(page["from_ids"]) < EVENTS_PAGE:
+            return columns
+        after = page["last_key"]
+
+
 def _request_acks(tx: ManagedTransaction, request_id: str) -> list[AckRow]:
-    rows: list[AckRow] = []
+    return list(zip(*_ack_columns(tx, request_id), strict=True))
+
+
+def _ack_columns(tx: ManagedTransaction, request_id: str) -> IdColumns:
+    """(company ids, statuses, at µs, seq) of a request's answers, in recording order."""
+    columns: tuple[list[Any], ...] = ([], [], [], [])
     after = -1
     while True:
         page = tx.run(cypher.REQUEST_ACK_ROWS, request_id=request_id, after=after,
                       page=EVENTS_PAGE).single(strict=True)
-        rows += zip(page["company_ids"], page["statuses"], page["ats"], page["seqs"],
-                    strict=True)
+        for column, name in zip(columns, ("company_ids", "statuses", "ats", "seqs"),
+                                strict=True):
+            column += page[name]
         if len(page["seqs"]) < EVENTS_PAGE:
-            break
+            return columns
         after = page["seqs"][-1]
-    return rows
 
 
 def changes_since_tx(tx: ManagedTransaction, since: int, limit: int) -> ChangeSet | None:

@@ -10,7 +10,9 @@ that, except where a uniqueness rule decides (create of an existing id).
 
 The coverage engine reads columns, not models: `load_network` and `request_events` return
 plain tuples with timestamps as integer microseconds since the epoch (`to_epoch_us`,
-`from_epoch_us`), and `changes_since` lets a cache follow writes without reloading.
+`from_epoch_us`), `load_snapshot` the same as numpy columns (companies as positions, no
+Python object per row: a cold start at a million links), and `changes_since` lets a cache
+follow writes without reloading.
 
 Change log: every write stamps the rows it changes with the revision it commits as, and
 records deletions as tombstones; `changes_since(r)` reads both. A write that changes
@@ -31,6 +33,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from operator import itemgetter
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
@@ -73,6 +76,7 @@ __all__ = [
     "WriteOutcome",
     "assemble_changes",
     "snapshot_of",
+    "snapshot_of_columns",
     "from_epoch_us",
     "to_epoch_us",
 ]
@@ -332,9 +336,13 @@ def assemble_changes(
     )
 
 
+IdColumns = tuple[Sequence[Any], ...]
+"""Columns of ids and values, e.g. (from ids, to ids, sent_at µs) of cascade events."""
+
+
 def snapshot_of(network: Network, events: dict[str, RequestEvents]) -> Snapshot:
-    """The `Snapshot` of a network and events read as tuples of ids (for adapters that
-    read them so); events naming a company the network lacks are left out.
+    """The `Snapshot` of a network and events read as tuples of ids; events naming a
+    company the network lacks are left out.
 
     Examples
     --------
@@ -349,41 +357,54 @@ def snapshot_of(network: Network, events: dict[str, RequestEvents]) -> Snapshot:
     >>> e.cascade_to.tolist(), e.ack_company.tolist(), e.ack_status.tolist()
     ([1], [1], [1])
     """
-    ids = list(network.kinds)
+    return snapshot_of_columns(
+        list(network.kinds), list(network.kinds.values()), _transposed(network.links, 3),
+        network.revision,
+        {rid: (_transposed(found.cascades, 3), _transposed(found.acknowledgements, 4))
+         for rid, found in events.items()})
+
+
+def snapshot_of_columns(ids: list[str], kinds: list[str], links: IdColumns, revision: int,
+                        events: dict[str, tuple[IdColumns, IdColumns]]) -> Snapshot:
+    """The `Snapshot` of columns of ids (for adapters that read ids): links as (buyer
+    ids, supplier ids, categories), per request its cascades (from ids, to ids, sent_at)
+    and answers (company ids, statuses, at, seq)."""
     index = {cid: i for i, cid in enumerate(ids)}
-    buyers, suppliers, names = (list(c) for c in zip(*network.links, strict=True)) \
-        if network.links else ([], [], [])
+    buyers, suppliers, names = links
     categories = tuple(dict.fromkeys(names))
     code = {name: i for i, name in enumerate(categories)}
     return Snapshot(
-        ids=ids, kinds=list(network.kinds.values()), buyer=_coded(index, buyers),
-        supplier=_coded(index, suppliers), category=_coded(code, names),
-        categories=categories, revision=network.revision,
-        events={rid: _event_columns(index, found) for rid, found in events.items()},
+        ids=ids, kinds=kinds, buyer=_coded(index, buyers), supplier=_coded(index, suppliers),
+        category=_coded(code, names), categories=categories, revision=revision,
+        events={rid: _event_columns(index, *found) for rid, found in events.items()},
     )
 
 
 def _coded(table: dict[str, int], names: Sequence[str]) -> np.ndarray:
-    """table[name] for each name, -1 where it has none."""
+    """table[name] for each name, -1 where it has none (looked up in C when all have)."""
+    if len(names) > 1 and table.keys() >= set(names):
+        return np.array(itemgetter(*names)(table), dtype=np.int64)
     get = table.get
     return np.fromiter((get(name, -1) for name in names), dtype=np.int64, count=len(names))
 
 
-def _event_columns(index: dict[str, int], events: RequestEvents) -> SnapshotEvents:
+def _event_columns(index: dict[str, int], cascades: IdColumns, acks: IdColumns
+                   ) -> SnapshotEvents:
     status = {name: i for i, name in enumerate(ACK_STATUSES)}
-    cascades, acks = events.cascades, events.acknowledgements
-    src = _coded(index, [row[0] for row in cascades])
-    dst = _coded(index, [row[1] for row in cascades])
-    sent = np.array([row[2] for row in cascades], dtype=np.int64)
-    company = _coded(index, [row[0] for row in acks])
+    (froms, tos, sent), (names, statuses, ats, seqs) = cascades, acks
+    src, dst, company = _coded(index, froms), _coded(index, tos), _coded(index, names)
     held, known = company >= 0, (src >= 0) & (dst >= 0)
     return SnapshotEvents(
-        cascade_from=src[known], cascade_to=dst[known], cascade_sent=sent[known],
-        ack_company=company[held],
-        ack_status=_coded(status, [row[1] for row in acks])[held],
-        ack_at=np.array([row[2] for row in acks], dtype=np.int64)[held],
-        ack_seq=np.array([row[3] for row in acks], dtype=np.int64)[held],
+        cascade_from=src[known], cascade_to=dst[known],
+        cascade_sent=np.array(sent, dtype=np.int64)[known], ack_company=company[held],
+        ack_status=_coded(status, statuses)[held],
+        ack_at=np.array(ats, dtype=np.int64)[held],
+        ack_seq=np.array(seqs, dtype=np.int64)[held],
     )
+
+
+def _transposed(rows: Sequence[Sequence[Any]], width: int) -> IdColumns:
+    return tuple(zip(*rows, strict=True)) if rows else ((),) * width
 
 
 def _latest(versions: Iterable[tuple[_K, int, _V]]) -> dict[_K, _V]:

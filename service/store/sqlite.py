@@ -18,7 +18,9 @@ Threads: the FastAPI app calls the store from its thread pool. We keep ONE conne
 one writer at a time anyway, ":memory:" databases are private to their connection (per-thread
 connections would each see an empty database), and `close()` can close everything it opened.
 The price is that reads in one process are serialised too; they are short (the coverage
-engine reads the network once per revision and caches it).
+engine reads the network once per revision and caches it). The one exception is
+`load_snapshot` on a file: it reads a request's events on a second connection while this
+one reads the network (`sqlite_snapshot`).
 
 Examples
 --------
