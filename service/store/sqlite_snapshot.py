@@ -3,8 +3,10 @@
 Every company id gets an integer key once (`company_keys`), and links, cascades and answers
 carry the keys of the companies they name, so reading a million links and a request's
 events is a read of integer columns straight into numpy: no Python string or tuple per
-row, and no dictionary lookup per id. The network and the events are read on two
-connections at once (sqlite3 releases the GIL while SQLite steps through rows).
+row, and no dictionary lookup per id. Each column comes as one comma-separated text that
+SQLite aggregates in a single step, during which sqlite3 releases the GIL, so the network
+and the events are read on two connections at once. (One text per column: SQLite's
+default limit of 10^9 bytes per value bounds this at about a hundred million links.)
 
 `fill_company_keys` is the upgrade of a database written before the keys existed (and the
 repair of rows a worker of that older version wrote since): it only adds keys, it changes
