@@ -1,6 +1,6 @@
 """`load_snapshot`, the coverage engine's cold read, on both stores: it holds exactly what
-`load_network` and `request_events` hold; and on SQLite, the upgrade that gives an older
-database its integer company keys loses nothing.
+`load_network` and `request_events` hold; and on each store, the upgrade that gives an
+older database its integer company keys loses nothing.
 """
 
 from __future__ import annotations
@@ -181,3 +181,53 @@ def test_an_id_with_a_slash_written_by_hand_is_read_too(tmp_path: Path) -> None:
                      "'[]', 9, (SELECT key FROM company_keys WHERE id = 'odd/one'))")
     assert as_rows(store.load_snapshot([MINERALS]), MINERALS) == expected(store, MINERALS)
     store.close()
+
+
+# -- Neo4j: integer company keys -----------------------------------------------------------
+
+
+def run_cypher(store: CascadeStore, *statements: str) -> None:
+    """What a database of the version before the keys (or a worker of it) leaves."""
+    with store._driver.session(database=store.database) as session:  # type: ignore[attr-defined]
+        for statement in statements:
+            session.run(statement).consume()
+
+
+@pytest.fixture
+def neo4j_store(store: CascadeStore, store_kind: str) -> CascadeStore:
+    if store_kind != "neo4j":
+        pytest.skip("Neo4j's company keys (SQLite's are tested above)")
+    return store
+
+
+def test_an_older_neo4j_database_gets_company_keys_and_loses_nothing(
+    neo4j_store: CascadeStore,
+) -> None:
+    store = neo4j_store
+    seed_chain(store)
+    seed_events(store)
+    store.upsert_companies([Company(id="gone-tier3", name="Gone")])
+    store.delete_company("gone-tier3")
+    run_cypher(store, "MATCH (c:Company) REMOVE c.key",
+               "MATCH (r:StoreRevision) REMOVE r.company_key")
+    before = everything(store)
+    store.init_schema()
+    store.init_schema()  # again: nothing left to do
+    assert everything(store) == before  # same data, same revision, same change log
+    assert as_rows(store.load_snapshot([MINERALS]), MINERALS) == expected(store, MINERALS)
+    store.upsert_companies([BETA.model_copy(update={"id": "new-tier2"})])
+    store.add_links([CHAIN_LINKS[0].model_copy(update={"supplier_id": "new-tier2"})])
+    assert as_rows(store.load_snapshot([MINERALS]), MINERALS) == expected(store, MINERALS)
+
+
+def test_companies_an_older_worker_wrote_are_keyed_on_read(neo4j_store: CascadeStore) -> None:
+    store = neo4j_store
+    seed_chain(store)
+    seed_events(store)
+    run_cypher(store, "MATCH (c:Company {id: 'kanto-smelter'}) REMOVE c.key")
+    revision = store.revision()
+    assert as_rows(store.load_snapshot([MINERALS]), MINERALS) == expected(store, MINERALS)
+    run_cypher(store, "MATCH (c:Company {id: 'acme-tier1'}) REMOVE c.key")
+    links = [(link.buyer_id, link.supplier_id, link.category) for link in store.list_links()]
+    assert store.load_network().links == links  # acme-tier1's links too, in order
+    assert store.revision() == revision and store.changes_since(revision).companies == {}

@@ -2,7 +2,9 @@
 
 Graph shape (all Cypher lives in `service.store.neo4j_queries`):
 
-- ``(:Company {id, name, country, kind, identifiers_json, tags})``, unique ``id``.
+- ``(:Company {id, key, name, country, kind, identifiers_json, tags})``, unique ``id`` and
+  unique integer ``key``: handed out once under the revision lock (the last one is kept on
+  the revision node) and never reused, so the cold read returns links as integers.
 - ``(buyer:Company)-[:SUPPLIED_BY {category}]->(supplier:Company)``: a supply link is a
   relationship, in the direction requests travel (buyer -> supplier), so `load_network`
   is one relationship scan and the graph can be explored as-is in Neo4j Browser.
@@ -48,6 +50,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import numpy as np
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Session
 from neo4j.exceptions import (
     AuthError,
@@ -76,6 +79,8 @@ from service.store.neo4j_codecs import (
 )
 from service.store.neo4j_idempotency import Neo4jIdempotency
 from service.store.neo4j_tx import (
+    KEYS_BATCH,
+    NetworkColumns,
     add_acks_tx,
     add_cascades_tx,
     add_links_tx,
@@ -86,6 +91,7 @@ from service.store.neo4j_tx import (
     delete_link_tx,
     events_at_revision_tx,
     fetch,
+    key_companies_tx,
     load_network_tx,
     network_columns_tx,
     read_records,
@@ -105,10 +111,17 @@ from service.store.port import (
     StoreUnavailable,
     TransactionTooLarge,
     WriteOutcome,
-    snapshot_of_columns,
+    snapshot_of_positions,
 )
 
 __all__ = ["Neo4jStore"]
+
+
+def _positions(position: np.ndarray, keys: list[int]) -> np.ndarray:
+    """The position of each company key in `position`, -1 for a key it lacks (-1 too)."""
+    found = np.array(keys, dtype=np.int64)
+    held = (found >= 0) & (found < position.size)
+    return np.where(held, position[np.where(held, found, 0)], -1)
 
 _T = TypeVar("_T")
 
@@ -262,6 +275,14 @@ class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks):
                 session.run(statement).consume()  # schema changes need their own transaction
             session.run(cypher.AWAIT_INDEXES, seconds=300).consume()
             session.execute_write(start_log)
+        self._key_companies()
+
+    def _key_companies(self) -> None:
+        """Give every company without a key one, a batch per transaction: the upgrade of
+        a database written before the keys (and what an older worker wrote since)."""
+        unkeyed = self._read(read_records, cypher.UNKEYED_COMPANIES, {})[0]["unkeyed"]
+        while unkeyed and self._write(key_companies_tx) == KEYS_BATCH:
+            pass
 
     def close(self) -> None:
         self._driver.close()
@@ -433,7 +454,9 @@ class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks):
 
     def load_network(self) -> Network:
         """Companies' kinds, every link and the revision, from one read transaction."""
-        return self._read(load_network_tx)
+        while (network := self._read(load_network_tx)) is None:
+            self._key_companies()
+        return network
 
     def request_events(self, request_id: str) -> RequestEvents:
         """All cascade events (in sending order) and answers (in recording order)."""
@@ -445,16 +468,27 @@ class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks):
         network's revision: when they were read at an older one, they are read again."""
         wanted = list(dict.fromkeys(request_ids))
         if getattr(self._unit, "tx", None) is not None or not wanted:
-            network = self._read(network_columns_tx)
+            network = self._keyed_network()
             revision, events = self._read(events_at_revision_tx, wanted)
         else:
             with ThreadPoolExecutor(1, thread_name_prefix="snapshot-events") as pool:
                 pending = pool.submit(self._read, events_at_revision_tx, wanted)
-                network = self._read(network_columns_tx)
+                network = self._keyed_network()
                 revision, events = pending.result()
-        if revision < network[0]:  # a write the network saw came in between
+        network_revision, keys, ids, kinds, (buyers, suppliers, names) = network
+        if revision < network_revision:  # a write the network saw came in between
             revision, events = self._read(events_at_revision_tx, wanted)
-        return snapshot_of_columns(network[1], network[2], network[3], network[0], events)
+        key = np.array(keys, dtype=np.int64)
+        position = np.full(int(key.max(initial=0)) + 1, -1, dtype=np.int64)
+        position[key] = np.arange(key.size)
+        return snapshot_of_positions(ids, kinds, _positions(position, buyers),
+                                     _positions(position, suppliers), names,
+                                     network_revision, events)
+
+    def _keyed_network(self) -> NetworkColumns:
+        while (network := self._read(network_columns_tx)) is None:
+            self._key_companies()
+        return network
 
     def changes_since(self, revision: int, *, limit: int = 50_000) -> ChangeSet | None:
         """See `CascadeStore.changes_since` (read-committed: may include later writes)."""

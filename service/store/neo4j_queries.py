@@ -36,6 +36,7 @@ __all__ = [
     "CHANGES_SINCE",
     "CHANGE_LOG",
     "COMPANY_LINK_KEYS",
+    "COMPANY_KEYS",
     "COMPANY_REFERENCES",
     "CREATE_COMPANY",
     "CREATE_REQUEST",
@@ -71,8 +72,10 @@ __all__ = [
     "REQUEST_CASCADE_ROWS",
     "SCHEMA",
     "SET_ACK_SEQ",
+    "SET_COMPANY_KEY",
     "START_LOG",
     "UPSERT_COMPANIES",
+    "UNKEYED_COMPANIES",
     "UPSERT_LINKS",
 ]
 
@@ -81,6 +84,8 @@ __all__ = [
 SCHEMA: tuple[str, ...] = (
     # One node per company id, request id, cascade (request, from, to), ack seq; one revision.
     "CREATE CONSTRAINT company_id IF NOT EXISTS FOR (c:Company) REQUIRE c.id IS UNIQUE",
+    # An integer per company, never reused: the cold read returns links as integers.
+    "CREATE CONSTRAINT company_key IF NOT EXISTS FOR (c:Company) REQUIRE c.key IS UNIQUE",
     "CREATE CONSTRAINT request_id IF NOT EXISTS FOR (r:Request) REQUIRE r.id IS UNIQUE",
     "CREATE CONSTRAINT cascade_key IF NOT EXISTS FOR (e:Cascade) REQUIRE e.key IS UNIQUE",
     "CREATE CONSTRAINT ack_seq IF NOT EXISTS FOR (a:Acknowledgement) REQUIRE a.seq IS UNIQUE",
@@ -118,12 +123,13 @@ LOCK_REVISION = """
 MERGE (r:StoreRevision {id: 'main'})
 ON CREATE SET r.value = 0, r.ack_seq = 0, r.log_from = 0
 SET r.locked = true
-RETURN r.value AS value, r.ack_seq AS ack_seq
+RETURN r.value AS value, r.ack_seq AS ack_seq, coalesce(r.company_key, 0) AS company_key
 """
-"""Take the write lock on the revision node until commit, then read it. Every write
-transaction runs this first, so writers are serialised and revision/seq order is commit
-order. The SET writes a constant on purpose: `SET r.value = r.value` would read the value
-before waiting for the lock and write a stale one back (a lost update)."""
+"""Take the write lock on the revision node until commit, then read it (with the last
+company key handed out). Every write transaction runs this first, so writers are
+serialised and revision/seq/key order is commit order. The SET writes a constant on
+purpose: `SET r.value = r.value` would read the value before waiting for the lock and
+write a stale one back (a lost update)."""
 
 READ_REVISION = "MATCH (r:StoreRevision {id: 'main'}) RETURN r.value AS value"
 """The current store revision (no row on an empty database: revision 0)."""
@@ -154,6 +160,12 @@ MATCH (r:StoreRevision {id: 'main'})
 SET r.ack_seq = $last_seq
 """
 """Record the last acknowledgement seq handed out (read under the lock by LOCK_REVISION)."""
+
+SET_COMPANY_KEY = """
+MATCH (r:StoreRevision {id: 'main'})
+SET r.company_key = $last_key
+"""
+"""Record the last company key handed out (read under the lock by LOCK_REVISION)."""
 
 ADD_TOMBSTONES = """
 UNWIND $rows AS row
@@ -197,20 +209,23 @@ RETURN c.id AS id
 """The ids among `$ids` that name an existing company."""
 
 CREATE_COMPANY = """
-CREATE (c:Company {id: $row.id})
+CREATE (c:Company {id: $row.id, key: $key})
 SET c.name = $row.name, c.country = $row.country, c.kind = $row.kind,
     c.identifiers_json = $row.identifiers_json, c.tags = $row.tags, c.revision = $revision
 """
-"""Create one company (the caller checked that the id is free, under the revision lock)."""
+"""Create one company with the next company `$key` (the caller checked that the id is
+free, under the revision lock)."""
 
 UPSERT_COMPANIES = """
 UNWIND $rows AS row
 MERGE (c:Company {id: row.id})
+ON CREATE SET c.key = row.key
 SET c.name = row.name, c.country = row.country, c.kind = row.kind,
     c.identifiers_json = row.identifiers_json, c.tags = row.tags, c.revision = $revision
 RETURN count(c) AS written
 """
-"""Create or overwrite companies by id (a null country removes the property)."""
+"""Create or overwrite companies by id (a null country removes the property); a new one
+gets its row's `key`, the next company key (handed out under the revision lock)."""
 
 LIST_COMPANIES = f"""
 MATCH (c:Company)
@@ -323,27 +338,48 @@ RETURN count(*) AS deleted
 """
 """Delete the link buyer -> supplier; returns 1 if it existed, else 0."""
 
-NETWORK_KINDS = "MATCH (c:Company) RETURN collect(c.id) AS ids, collect(c.kind) AS kinds"
-"""Every company id with its kind, as two parallel lists in ONE record (the driver's cost
-is per record: 100k records take seconds, one record of 100k values a fraction)."""
+NETWORK_KINDS = """
+MATCH (c:Company)
+RETURN collect(coalesce(c.key, -1)) AS keys, collect(c.id) AS ids, collect(c.kind) AS kinds
+"""
+"""Every company's key (-1: none yet, see COMPANY_KEYS), id and kind, as three parallel
+lists in ONE record (the driver's cost is per record: 100k records take seconds, one
+record of 100k values a fraction)."""
 
 NETWORK_LINKS_PAGE = """
-MATCH (b:Company) WHERE b.id > $after
-WITH b ORDER BY b.id LIMIT $buyers
-WITH collect(b) AS page
-WITH page[-1].id AS last, page
-UNWIND page AS b
-OPTIONAL MATCH (b)-[l:SUPPLIED_BY]->(s:Company)
-WITH last, b, l, s ORDER BY b.id, s.id
-RETURN last,
-       collect(CASE WHEN s IS NULL THEN null ELSE b.id END) AS buyer_ids,
-       collect(s.id) AS supplier_ids,
+MATCH (b:Company) WHERE $from <= b.key < $to
+MATCH (b)-[l:SUPPLIED_BY]->(s)
+RETURN collect(b.key) AS buyers, collect(coalesce(s.key, -1)) AS suppliers,
        collect(l.category) AS categories
 """
-"""The links of the next `$buyers` buyers after buyer id `$after` ('' = first page), as
-three parallel lists in one record ordered by (buyer, supplier), and the `last` buyer id of
-the page (no row past the end; a page of buyers without links has empty lists). Paging
-keeps server memory bounded; one record per page keeps the client fast."""
+"""The links of the buyers with company keys in [`$from`, `$to`) as three parallel lists
+in ONE record, in no particular order: buyer keys, supplier keys (-1: a supplier without
+a key yet) and categories (empty lists past the last key). Integers, not ids, and a range
+of the key index with no sort (nor a label check of `s`: links only join companies): pages
+of a few hundred thousand links cost little more than one scan of them all, and paging
+keeps server memory bounded."""
+
+UNKEYED_COMPANIES = """
+CALL () { MATCH (c:Company) RETURN count(c) AS companies }
+CALL () { MATCH (k:Company) WHERE k.key IS NOT NULL RETURN count(k) AS keyed }
+RETURN companies - keyed AS unkeyed
+"""
+"""How many companies have no key yet, from the count store and the key index (a few
+milliseconds at a million companies, where COMPANY_KEYS scans them all)."""
+
+COMPANY_KEYS = """
+MATCH (c:Company) WHERE c.key IS NULL
+WITH c ORDER BY c.id LIMIT $batch
+WITH collect(c) AS page
+UNWIND range(0, size(page) - 1) AS i
+WITH page[i] AS c, i
+SET c.key = $after + 1 + i
+RETURN count(*) AS keyed
+"""
+"""Give up to `$batch` companies without a key (written before the keys existed, or by a
+worker of that version since) the keys after `$after`, in id order; how many it keyed.
+Run under the revision lock, which hands out the keys (SET_COMPANY_KEY); no data and no
+revision change."""
 
 # --- requests -----------------------------------------------------------------------------
 

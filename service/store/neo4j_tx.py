@@ -46,7 +46,8 @@ from service.store.port import (
     assemble_changes,
 )
 
-NETWORK_PAGE = 10_000  # buyers per page of `load_network`
+NETWORK_PAGE = 100_000  # company keys per page of the network read (~300k links at 3 each)
+KEYS_BATCH = 50_000  # companies keyed per transaction by `key_companies_tx`
 EVENTS_PAGE = 100_000  # cascade events or answers per page of `request_events`
 _K = TypeVar("_K")
 _T = TypeVar("_T")
@@ -61,6 +62,16 @@ def start_log(tx: ManagedTransaction) -> None:
     """Seed the revision node; an older database's change log starts now."""
     lock_revision(tx)
     tx.run(cypher.START_LOG).consume()
+
+
+def key_companies_tx(tx: ManagedTransaction) -> int:
+    """Give up to KEYS_BATCH companies without a key theirs; how many (no revision bump:
+    keys are not data)."""
+    last = int(lock_revision(tx)["company_key"])
+    keyed = int(tx.run(cypher.COMPANY_KEYS, after=last, batch=KEYS_BATCH).single(strict=True)[0])
+    if keyed:
+        tx.run(cypher.SET_COMPANY_KEY, last_key=last + keyed).consume()
+    return keyed
 
 
 def lock_next_revision(tx: ManagedTransaction) -> int:
@@ -112,22 +123,33 @@ def merge(
 def upsert_companies_tx(
     tx: ManagedTransaction, companies: Sequence[Company]
 ) -> list[WriteOutcome]:
-    revision = lock_next_revision(tx)
+    locked = lock_revision(tx)
     ids = list(dict.fromkeys(c.id for c in companies))
     stored = {r["id"]: company_from(r) for r in fetch(tx, cypher.GET_COMPANIES, "ids", ids)}
+    existing = set(stored)
     outcomes, changed = merge(stored, ((c.id, c) for c in companies))
     if changed:
-        rows = [company_row(c) for c in changed.values()]
-        put(tx, cypher.UPSERT_COMPANIES, rows, revision=revision)
+        first_key = last_key = int(locked["company_key"])
+        rows = []
+        for company in changed.values():  # a new company gets the next key
+            is_new = company.id not in existing
+            last_key += is_new
+            rows.append({**company_row(company), "key": last_key if is_new else None})
+        put(tx, cypher.UPSERT_COMPANIES, rows, revision=int(locked["value"]) + 1)
+        if last_key != first_key:
+            tx.run(cypher.SET_COMPANY_KEY, last_key=last_key).consume()
         bump_revision(tx)
     return outcomes
 
 
 def create_company_tx(tx: ManagedTransaction, company: Company) -> None:
-    revision = lock_next_revision(tx)
+    locked = lock_revision(tx)
     if tx.run(cypher.EXISTING_COMPANY_IDS, ids=[company.id]).single() is not None:
         raise AlreadyExists(f"company {company.id!r} already exists")
-    tx.run(cypher.CREATE_COMPANY, row=company_row(company), revision=revision).consume()
+    key = int(locked["company_key"]) + 1
+    tx.run(cypher.CREATE_COMPANY, row=company_row(company), key=key,
+           revision=int(locked["value"]) + 1).consume()
+    tx.run(cypher.SET_COMPANY_KEY, last_key=key).consume()
     bump_revision(tx)
 
 
@@ -255,28 +277,53 @@ def read_revision(tx: ManagedTransaction) -> int:
     return 0 if record is None else int(record["value"])
 
 
-def load_network_tx(tx: ManagedTransaction) -> Network:
-    revision, ids, kinds, (buyers, suppliers, categories) = network_columns_tx(tx)
-    links = list(zip(buyers, suppliers, categories, strict=True))
+def load_network_tx(tx: ManagedTransaction) -> Network | None:
+    """The network ordered by (buyer, supplier); None while a company has no key."""
+    columns = network_columns_tx(tx)
+    if columns is None:
+        return None
+    revision, keys, ids, kinds, (buyers, suppliers, categories) = columns
+    of_key = dict(zip(keys, ids, strict=True))
+    links = [(of_key[b], of_key[s], category)
+             for b, s, category in zip(buyers, suppliers, categories, strict=True)
+             if b in of_key and s in of_key]  # else: a company written after `revision`
+    links.sort()
     return Network(kinds=dict(zip(ids, kinds, strict=True)), links=links, revision=revision)
 
 
-def network_columns_tx(tx: ManagedTransaction
-                       ) -> tuple[int, list[str], list[str], tuple[list[str], ...]]:
-    """(revision, company ids, their kinds, (buyer ids, supplier ids, categories)): the
-    pages' parallel lists joined, without a tuple per link."""
+def company_columns(tx: ManagedTransaction) -> tuple[list[int], list[str], list[str]]:
+    """(keys, ids, kinds) of every company; a key is -1 where a company has none yet."""
+    record = tx.run(cypher.NETWORK_KINDS).single(strict=True)
+    return record["keys"], record["ids"], record["kinds"]
+
+
+def link_columns(tx: ManagedTransaction, last_key: int) -> tuple[list[Any], ...]:
+    """(buyer keys, supplier keys, categories) of every link of a buyer keyed up to
+    `last_key` (a supplier without a key: -1), in no particular order: the pages'
+    parallel lists joined, without a tuple per link."""
+    links: tuple[list[Any], ...] = ([], [], [])
+    for start in range(1, last_key + 1, NETWORK_PAGE):
+        page = tx.run(cypher.NETWORK_LINKS_PAGE, {"from": start, "to": start + NETWORK_PAGE}
+                      ).single(strict=True)
+        for column, name in zip(links, ("buyers", "suppliers", "categories"), strict=True):
+            column += page[name]
+    return links
+
+
+NetworkColumns = tuple[int, list[int], list[str], list[str], tuple[list[Any], ...]]
+
+
+def network_columns_tx(tx: ManagedTransaction) -> NetworkColumns | None:
+    """(revision, company keys, ids, kinds, (buyer keys, supplier keys, categories)); None
+    while a company has no key (key them with `key_companies_tx`, then read again: links
+    are read by buyer key)."""
     # Neo4j reads are read-committed, not a snapshot: read the revision first, so data
     # changed while we read can only be newer than the revision it is cached under.
     revision = read_revision(tx)
-    kinds_record = tx.run(cypher.NETWORK_KINDS).single(strict=True)
-    links: tuple[list[str], ...] = ([], [], [])
-    after = ""
-    while page := tx.run(cypher.NETWORK_LINKS_PAGE, after=after, buyers=NETWORK_PAGE).single():
-        after = page["last"]
-        for column, name in zip(links, ("buyer_ids", "supplier_ids", "categories"),
-                                strict=True):
-            column += page[name]
-    return revision, kinds_record["ids"], kinds_record["kinds"], links
+    keys, ids, kinds = company_columns(tx)
+    if -1 in keys:
+        return None
+    return revision, keys, ids, kinds, link_columns(tx, max(keys, default=0))
 
 
 def request_events_tx(tx: ManagedTransaction, request_id: str) -> RequestEvents:

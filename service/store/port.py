@@ -77,6 +77,7 @@ __all__ = [
     "assemble_changes",
     "snapshot_of",
     "snapshot_of_columns",
+    "snapshot_of_positions",
     "from_epoch_us",
     "to_epoch_us",
 ]
@@ -371,11 +372,28 @@ def snapshot_of_columns(ids: list[str], kinds: list[str], links: IdColumns, revi
     and answers (company ids, statuses, at, seq)."""
     index = {cid: i for i, cid in enumerate(ids)}
     buyers, suppliers, names = links
+    return snapshot_of_positions(ids, kinds, _coded(index, buyers), _coded(index, suppliers),
+                                 names, revision, events, index)
+
+
+def snapshot_of_positions(ids: list[str], kinds: list[str], buyer: np.ndarray,
+                          supplier: np.ndarray, names: Sequence[str], revision: int,
+                          events: dict[str, tuple[IdColumns, IdColumns]],
+                          index: dict[str, int] | None = None) -> Snapshot:
+    """The `Snapshot` of links given as company positions in `ids` (-1: a company the
+    read of `ids` did not see, written after `revision`: the link is left out) with
+    their category names, and events as in `snapshot_of_columns`; `index` maps ids to
+    positions when the caller has it."""
+    known = (buyer >= 0) & (supplier >= 0)
+    if not known.all():
+        buyer, supplier = buyer[known], supplier[known]
+        names = [name for name, kept in zip(names, known.tolist(), strict=True) if kept]
     categories = tuple(dict.fromkeys(names))
     code = {name: i for i, name in enumerate(categories)}
+    index = {cid: i for i, cid in enumerate(ids)} if index is None else index
     return Snapshot(
-        ids=ids, kinds=kinds, buyer=_coded(index, buyers), supplier=_coded(index, suppliers),
-        category=_coded(code, names), categories=categories, revision=revision,
+        ids=ids, kinds=kinds, buyer=buyer, supplier=supplier, category=_coded(code, names),
+        categories=categories, revision=revision,
         events={rid: _event_columns(index, *found) for rid, found in events.items()},
     )
 
