@@ -99,6 +99,31 @@ def test_folding_events_one_by_one_equals_folding_them_at_once(s: Scenario, rnd)
 
 @PROPERTY
 @given(scenarios(), st.randoms(use_true_random=False))
+def test_ledgers_made_from_one_ledger_leave_it_and_each_other_intact(s: Scenario, rnd) -> None:
+    """Ledgers share their event columns: a reader still analysing a ledger sees the same
+    answers while others are made from it, twice from the same one or one after another."""
+    cascades, acks = rows(s)
+    part = {id(e): rnd.choice("pab") for e in cascades + acks}
+    def share(name: str) -> tuple[list, list]:
+        return ([e for e in cascades if part[id(e)] in name],
+                [e for e in acks if part[id(e)] in name])
+    scope = RequestScope(network_of(s), s.request)
+    base = RequestLedger.of(scope, *share("p"))
+    before = analyse(base, s.as_of)
+    a = base.with_events(*share("a"))
+    b = base.with_events(*share("b"))
+    again = a.with_events(*share("b"))
+    for ledger, name in ((base, "p"), (a, "pa"), (b, "pb"), (again, "pab")):
+        seen, fresh = analyse(ledger, s.as_of), analyse(RequestLedger.of(scope, *share(name)),
+                                                         s.as_of)
+        assert seen.states_by_id() == fresh.states_by_id()
+        assert seen.path_counts() == fresh.path_counts()
+        assert seen.gaps() == fresh.gaps()
+    assert analyse(base, s.as_of).states_by_id() == before.states_by_id()
+
+
+@PROPERTY
+@given(scenarios(), st.randoms(use_true_random=False))
 def test_a_network_grown_by_changes_answers_like_one_built_whole(s: Scenario, rnd) -> None:
     links = [(lk.buyer_id, lk.supplier_id, lk.category) for lk in s.links]
     start = rnd.sample(links, len(links) // 2)

@@ -258,9 +258,10 @@ class ArrayAnalysis:
         if request.valid_days is not None and self.acknowledged.any():
             _, at = self._answers(np.flatnonzero(self.acknowledged))
             moments.append(int(at.min()) + request.valid_days * DAY_US + 1)
-        later = [self.ledger.cascade_sent[self.ledger.cascade_sent > now],
-                 self.ledger.ack_at[self.ledger.ack_at > now]]
-        moments += [int(t.min()) for t in later if t.size]
+        if self.ledger.latest > now:  # events recorded with a later time (as_of answers)
+            later = [self.ledger.cascade_sent[self.ledger.cascade_sent > now],
+                     self.ledger.ack_at[self.ledger.ack_at > now]]
+            moments += [int(t.min()) for t in later if t.size]
         return min(moments)
 
     def valid_until(self) -> int:

@@ -26,6 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from graph_models.columns import Column
 from graph_models.compact import (
     KINDS,
     CompactNetwork,
@@ -52,6 +53,11 @@ ACCEPTED, DECLINED = _STATUS_CODE["accepted"], _STATUS_CODE["declined"]
 NEVER = np.iinfo(np.int64).max  # "no such time"
 DAY_US = 86_400_000_000
 INT64_SAFE = 2.0**62  # path counts above this switch to exact Python integers
+# A ledger's event columns and their types (company and link positions fit in int32).
+CASCADE_COLUMNS = {"cascade_from": np.int32, "cascade_to": np.int32,
+                   "cascade_sent": np.int64, "cascade_link": np.int32}
+ANSWER_COLUMNS = {"ack_company": np.int32, "ack_status": np.int8,
+                  "ack_at": np.int64, "ack_seq": np.int64}
 
 
 class RequestScope:
@@ -138,18 +144,30 @@ class RequestLedger:
     """A request's events as arrays, with the folds for "now" kept up to date.
 
     Treat as immutable: `with_events` returns a new ledger and leaves this one intact, so a
-    reader can keep analysing it while a writer folds in new events.
+    reader can keep analysing it while a writer folds in new events. The event columns are
+    read-only views of append-only buffers (`graph_models.columns`) that the ledgers made
+    from one another share: a write costs the new events, not a copy of all of them.
     """
+
+    cascade_from: np.ndarray  # company positions
+    cascade_to: np.ndarray
+    cascade_sent: np.ndarray  # µs
+    cascade_link: np.ndarray  # subgraph position of each event's link, -1 outside
+    ack_company: np.ndarray  # company positions
+    ack_status: np.ndarray  # code into ACK_STATUSES
+    ack_at: np.ndarray  # µs
+    ack_seq: np.ndarray
 
     def __init__(self, scope: RequestScope) -> None:
         self.scope = scope
-        empty = np.zeros(0, dtype=np.int64)
-        self.cascade_from, self.cascade_to, self.cascade_sent = empty, empty, empty
-        self.ack_company, self.ack_status, self.ack_at, self.ack_seq = (empty,) * 4
-        self.cascade_link = empty  # subgraph position of each event's link, -1 outside
+        self._columns = {name: Column.of(np.zeros(0, dtype=dtype))
+                         for name, dtype in {**CASCADE_COLUMNS, **ANSWER_COLUMNS}.items()}
+        for name, column in self._columns.items():
+            setattr(self, name, column.prefix(0))
         self.link_sent = np.full(scope.link.size, NEVER, dtype=np.int64)
         self.answer = np.full(scope.network.size, -1, dtype=np.int64)  # index into acks
         self.latest = np.iinfo(np.int64).min
+        self.last_seq = -1  # the largest answer seq folded in
         self._reach: Reach | None = None
 
     @classmethod
@@ -180,7 +198,14 @@ class RequestLedger:
     def _copy(self) -> RequestLedger:
         clone = object.__new__(RequestLedger)
         clone.__dict__.update(self.__dict__)
+        clone._columns = dict(self._columns)
         return clone
+
+    def _append(self, name: str, values: np.ndarray) -> None:
+        """Append `values` to the event column `name` (this ledger's copy of it)."""
+        column, view = self._columns[name].extended(getattr(self, name).size, values)
+        self._columns[name] = column
+        setattr(self, name, view)
 
     def with_events(
         self,
@@ -199,12 +224,13 @@ class RequestLedger:
     def rebased(self, scope: RequestScope) -> RequestLedger:
         """The same events over a changed network (company indexes are stable)."""
         ledger = RequestLedger(scope)
-        ledger.cascade_from, ledger.cascade_to = self.cascade_from, self.cascade_to
-        ledger.cascade_sent = self.cascade_sent
-        ledger.cascade_link = scope.subgraph_links(self.cascade_from, self.cascade_to)
-        fold_sent(ledger.link_sent, ledger.cascade_link, ledger.cascade_sent)
-        for name in ("ack_company", "ack_status", "ack_at", "ack_seq", "latest"):
+        shared = [name for name in (*CASCADE_COLUMNS, *ANSWER_COLUMNS) if name != "cascade_link"]
+        for name in shared:  # the events are the same; where their links are is not
+            ledger._columns[name] = self._columns[name]
             setattr(ledger, name, getattr(self, name))
+        ledger._append("cascade_link", scope.subgraph_links(self.cascade_from, self.cascade_to))
+        fold_sent(ledger.link_sent, ledger.cascade_link, ledger.cascade_sent)
+        ledger.latest, ledger.last_seq = self.latest, self.last_seq
         ledger.answer = _grow(self.answer, scope.network.size)
         return ledger
 
@@ -216,10 +242,9 @@ class RequestLedger:
 
     def _add_cascade_columns(self, src: np.ndarray, dst: np.ndarray, sent: np.ndarray) -> None:
         link = self.scope.subgraph_links(src, dst)
-        self.cascade_from = np.concatenate([self.cascade_from, src])
-        self.cascade_to = np.concatenate([self.cascade_to, dst])
-        self.cascade_sent = np.concatenate([self.cascade_sent, sent])
-        self.cascade_link = np.concatenate([self.cascade_link, link])
+        for name, values in (("cascade_from", src), ("cascade_to", dst),
+                             ("cascade_sent", sent), ("cascade_link", link)):
+            self._append(name, values)
         self.link_sent = self.link_sent.copy()
         fold_sent(self.link_sent, link, sent)
         self.latest = max(self.latest, int(sent.max()))
@@ -237,20 +262,20 @@ class RequestLedger:
         # Skip answers already folded (a re-delivered change) and answers of a company the
         # network does not know yet: those are folded when the log delivers them again.
         keep = company >= 0
-        if seq.min() <= self.ack_seq.max(initial=-1):
+        if seq.min() <= self.last_seq:
             keep &= ~np.isin(seq, self.ack_seq)
         if not keep.any():
             return
         company, status, at, seq = company[keep], status[keep], at[keep], seq[keep]
         base = self.ack_seq.size
-        self.ack_company = np.concatenate([self.ack_company, company])
-        self.ack_status = np.concatenate([self.ack_status, status])
-        self.ack_at = np.concatenate([self.ack_at, at])
-        self.ack_seq = np.concatenate([self.ack_seq, seq])
+        for name, values in (("ack_company", company), ("ack_status", status),
+                             ("ack_at", at), ("ack_seq", seq)):
+            self._append(name, values)
         self.answer = self.answer.copy()
         fold_answers(self.answer, self.ack_company, self.ack_at, self.ack_seq,
                       np.arange(base, self.ack_seq.size))
         self.latest = max(self.latest, int(at.max()))
+        self.last_seq = max(self.last_seq, int(seq.max()))
 
     def reach(self, link_sent: np.ndarray) -> Reach:
         """What the forwards alone decide, given the earliest forward per link."""
