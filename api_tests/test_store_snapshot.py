@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from api_tests.conftest import make_store
 from api_tests.test_store_contract import (
     BETA,
     CHAIN_LINKS,
@@ -117,16 +119,22 @@ def everything(store: CascadeStore) -> tuple[object, ...]:
             store.list_cascades(), store.list_acknowledgements(), store.changes_since(0))
 
 
+def assert_upgrade_loses_nothing(store: CascadeStore) -> None:
+    """`init_schema` (twice) keys an older store: same data, revision and change log, and
+    the snapshot right before and after a new company joins."""
+    before = everything(store)
+    store.init_schema()
+    store.init_schema()  # again: nothing left to do
+    assert everything(store) == before
+    assert as_rows(store.load_snapshot([MINERALS]), MINERALS) == expected(store, MINERALS)
+    store.upsert_companies([BETA.model_copy(update={"id": "new-tier2"})])
+    store.add_links([CHAIN_LINKS[0].model_copy(update={"supplier_id": "new-tier2"})])
+    assert as_rows(store.load_snapshot([MINERALS]), MINERALS) == expected(store, MINERALS)
+
+
 def test_an_older_database_gets_company_keys_and_loses_nothing(tmp_path: Path) -> None:
     old = written_before_the_keys(tmp_path / "old.db")
-    before = everything(old)  # the reads of the old version work on the old tables
-    old.init_schema()
-    old.init_schema()  # again: nothing left to do
-    assert everything(old) == before  # same data, same revision, same change log
-    assert as_rows(old.load_snapshot([MINERALS]), MINERALS) == expected(old, MINERALS)
-    old.upsert_companies([BETA.model_copy(update={"id": "new-tier2"})])
-    old.add_links([CHAIN_LINKS[0].model_copy(update={"supplier_id": "new-tier2"})])
-    assert as_rows(old.load_snapshot([MINERALS]), MINERALS) == expected(old, MINERALS)
+    assert_upgrade_loses_nothing(old)  # the old version's reads work on the old tables
     old.close()
 
 
@@ -194,10 +202,11 @@ def run_cypher(store: CascadeStore, *statements: str) -> None:
 
 
 @pytest.fixture
-def neo4j_store(store: CascadeStore, store_kind: str) -> CascadeStore:
-    if store_kind != "neo4j":
-        pytest.skip("Neo4j's company keys (SQLite's are tested above)")
-    return store
+def neo4j_store(tmp_path: Path) -> Iterator[CascadeStore]:
+    """Neo4j's company keys (SQLite's are tested above)."""
+    store = make_store("neo4j", tmp_path)
+    yield store
+    store.close()
 
 
 def test_an_older_neo4j_database_gets_company_keys_and_loses_nothing(
@@ -210,14 +219,7 @@ def test_an_older_neo4j_database_gets_company_keys_and_loses_nothing(
     store.delete_company("gone-tier3")
     run_cypher(store, "MATCH (c:Company) REMOVE c.key",
                "MATCH (r:StoreRevision) REMOVE r.company_key")
-    before = everything(store)
-    store.init_schema()
-    store.init_schema()  # again: nothing left to do
-    assert everything(store) == before  # same data, same revision, same change log
-    assert as_rows(store.load_snapshot([MINERALS]), MINERALS) == expected(store, MINERALS)
-    store.upsert_companies([BETA.model_copy(update={"id": "new-tier2"})])
-    store.add_links([CHAIN_LINKS[0].model_copy(update={"supplier_id": "new-tier2"})])
-    assert as_rows(store.load_snapshot([MINERALS]), MINERALS) == expected(store, MINERALS)
+    assert_upgrade_loses_nothing(store)
 
 
 def test_companies_an_older_worker_wrote_are_keyed_on_read(neo4j_store: CascadeStore) -> None:
