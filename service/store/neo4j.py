@@ -111,8 +111,8 @@ from service.store.port import (
     StoreUnavailable,
     TransactionTooLarge,
     WriteOutcome,
-    snapshot_of_positions,
 )
+from service.store.snapshots import snapshot_of_positions
 
 __all__ = ["Neo4jStore"]
 

@@ -37,7 +37,6 @@ from service.store.port import (
     AlreadyExists,
     CascadeRow,
     ChangeSet,
-    IdColumns,
     InUse,
     Network,
     RequestEvents,
@@ -45,6 +44,7 @@ from service.store.port import (
     WriteOutcome,
     assemble_changes,
 )
+from service.store.snapshots import IdColumns
 
 NETWORK_PAGE = 100_000  # company keys per page of the network read (~300k links at 3 each)
 KEYS_BATCH = 50_000  # companies keyed per transaction by `key_companies_tx`
@@ -336,7 +336,7 @@ def request_events_tx(tx: ManagedTransaction, request_id: str) -> RequestEvents:
 def events_at_revision_tx(tx: ManagedTransaction, request_ids: Sequence[str]
                           ) -> tuple[int, dict[str, tuple[IdColumns, IdColumns]]]:
     """The store revision, then the events of each request as columns (cascades, answers;
-    see `port.snapshot_of_columns`): read-committed, so the events hold every write up to
+    see `snapshots.snapshot_of_columns`): read-committed, so the events hold every write up to
     that revision (and maybe later ones)."""
     revision = read_revision(tx)
     return revision, {rid: (_cascade_columns(tx, rid), _ack_columns(tx, rid))

@@ -33,7 +33,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from operator import itemgetter
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
@@ -75,9 +74,6 @@ __all__ = [
     "TransactionTooLarge",
     "WriteOutcome",
     "assemble_changes",
-    "snapshot_of",
-    "snapshot_of_columns",
-    "snapshot_of_positions",
     "from_epoch_us",
     "to_epoch_us",
 ]
@@ -335,94 +331,6 @@ def assemble_changes(
         acknowledgements=dict(answers),
         events_removed={key for entity, key, _, _ in tombstones if entity == "events"},
     )
-
-
-IdColumns = tuple[Sequence[Any], ...]
-"""Columns of ids and values, e.g. (from ids, to ids, sent_at µs) of cascade events."""
-
-
-def snapshot_of(network: Network, events: dict[str, RequestEvents]) -> Snapshot:
-    """The `Snapshot` of a network and events read as tuples of ids; events naming a
-    company the network lacks are left out.
-
-    Examples
-    --------
-    >>> network = Network({"focal": "manufacturer", "acme": "smelter"},
-    ...                   [("focal", "acme", "components")], revision=3)
-    >>> events = RequestEvents([("focal", "acme", 5), ("focal", "ghost", 6)],
-    ...                        [("acme", "accepted", 7, 1)])
-    >>> snap = snapshot_of(network, {"r1": events})
-    >>> snap.ids, snap.buyer.tolist(), snap.supplier.tolist(), snap.categories
-    (['focal', 'acme'], [0], [1], ('components',))
-    >>> e = snap.events["r1"]
-    >>> e.cascade_to.tolist(), e.ack_company.tolist(), e.ack_status.tolist()
-    ([1], [1], [1])
-    """
-    return snapshot_of_columns(
-        list(network.kinds), list(network.kinds.values()), _transposed(network.links, 3),
-        network.revision,
-        {rid: (_transposed(found.cascades, 3), _transposed(found.acknowledgements, 4))
-         for rid, found in events.items()})
-
-
-def snapshot_of_columns(ids: list[str], kinds: list[str], links: IdColumns, revision: int,
-                        events: dict[str, tuple[IdColumns, IdColumns]]) -> Snapshot:
-    """The `Snapshot` of columns of ids (for adapters that read ids): links as (buyer
-    ids, supplier ids, categories), per request its cascades (from ids, to ids, sent_at)
-    and answers (company ids, statuses, at, seq)."""
-    index = {cid: i for i, cid in enumerate(ids)}
-    buyers, suppliers, names = links
-    return snapshot_of_positions(ids, kinds, _coded(index, buyers), _coded(index, suppliers),
-                                 names, revision, events, index)
-
-
-def snapshot_of_positions(ids: list[str], kinds: list[str], buyer: np.ndarray,
-                          supplier: np.ndarray, names: Sequence[str], revision: int,
-                          events: dict[str, tuple[IdColumns, IdColumns]],
-                          index: dict[str, int] | None = None) -> Snapshot:
-    """The `Snapshot` of links given as company positions in `ids` (-1: a company the
-    read of `ids` did not see, written after `revision`: the link is left out) with
-    their category names, and events as in `snapshot_of_columns`; `index` maps ids to
-    positions when the caller has it."""
-    known = (buyer >= 0) & (supplier >= 0)
-    if not known.all():
-        buyer, supplier = buyer[known], supplier[known]
-        names = [name for name, kept in zip(names, known.tolist(), strict=True) if kept]
-    categories = tuple(dict.fromkeys(names))
-    code = {name: i for i, name in enumerate(categories)}
-    index = {cid: i for i, cid in enumerate(ids)} if index is None else index
-    return Snapshot(
-        ids=ids, kinds=kinds, buyer=buyer, supplier=supplier, category=_coded(code, names),
-        categories=categories, revision=revision,
-        events={rid: _event_columns(index, *found) for rid, found in events.items()},
-    )
-
-
-def _coded(table: dict[str, int], names: Sequence[str]) -> np.ndarray:
-    """table[name] for each name, -1 where it has none (looked up in C when all have)."""
-    if len(names) > 1 and table.keys() >= set(names):
-        return np.array(itemgetter(*names)(table), dtype=np.int64)
-    get = table.get
-    return np.fromiter((get(name, -1) for name in names), dtype=np.int64, count=len(names))
-
-
-def _event_columns(index: dict[str, int], cascades: IdColumns, acks: IdColumns
-                   ) -> SnapshotEvents:
-    status = {name: i for i, name in enumerate(ACK_STATUSES)}
-    (froms, tos, sent), (names, statuses, ats, seqs) = cascades, acks
-    src, dst, company = _coded(index, froms), _coded(index, tos), _coded(index, names)
-    held, known = company >= 0, (src >= 0) & (dst >= 0)
-    return SnapshotEvents(
-        cascade_from=src[known], cascade_to=dst[known],
-        cascade_sent=np.array(sent, dtype=np.int64)[known], ack_company=company[held],
-        ack_status=_coded(status, statuses)[held],
-        ack_at=np.array(ats, dtype=np.int64)[held],
-        ack_seq=np.array(seqs, dtype=np.int64)[held],
-    )
-
-
-def _transposed(rows: Sequence[Sequence[Any]], width: int) -> IdColumns:
-    return tuple(zip(*rows, strict=True)) if rows else ((),) * width
 
 
 def _latest(versions: Iterable[tuple[_K, int, _V]]) -> dict[_K, _V]:
