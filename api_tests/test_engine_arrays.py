@@ -21,7 +21,8 @@ from graph_models.engine_paths import uncovered_page
 from graph_models.models import to_epoch_us
 from graph_models.paths import path_counts
 from service.store.port import ACK_STATUSES as STORE_STATUSES
-from service.store.port import Network, RequestEvents, snapshot_of
+from service.store.port import Network, RequestEvents
+from service.store.snapshots import snapshot_of
 
 
 def rows(s: Scenario) -> tuple[list, list]:
