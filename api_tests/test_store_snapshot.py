@@ -194,6 +194,11 @@ def test_an_id_with_a_slash_written_by_hand_is_read_too(tmp_path: Path) -> None:
 # -- Neo4j: integer company keys -----------------------------------------------------------
 
 
+WITHOUT_EVENT_KEYS = ("MATCH (e:Cascade) REMOVE e.from_key, e.to_key, e.sent_us",
+                      "MATCH (a:Acknowledgement) REMOVE a.company_key, a.at_us")
+COLD_READ_INDEXES = ("link_category", "cascade_cold_read", "ack_cold_read")
+
+
 def run_cypher(store: CascadeStore, *statements: str) -> None:
     """What a database of the version before the keys (or a worker of it) leaves."""
     with store._driver.session(database=store.database) as session:  # type: ignore[attr-defined]
@@ -218,7 +223,18 @@ def test_an_older_neo4j_database_gets_company_keys_and_loses_nothing(
     store.upsert_companies([Company(id="gone-tier3", name="Gone")])
     store.delete_company("gone-tier3")
     run_cypher(store, "MATCH (c:Company) REMOVE c.key",
-               "MATCH (r:StoreRevision) REMOVE r.company_key")
+               "MATCH (r:StoreRevision) REMOVE r.company_key",
+               *WITHOUT_EVENT_KEYS, *(f"DROP INDEX {name}" for name in COLD_READ_INDEXES))
+    assert_upgrade_loses_nothing(store)
+
+
+def test_a_neo4j_database_with_company_keys_only_gets_event_keys(
+    neo4j_store: CascadeStore,
+) -> None:
+    store = neo4j_store  # as the version before the event keys left it
+    seed_chain(store)
+    seed_events(store)
+    run_cypher(store, *WITHOUT_EVENT_KEYS)
     assert_upgrade_loses_nothing(store)
 
 
@@ -226,10 +242,25 @@ def test_companies_an_older_worker_wrote_are_keyed_on_read(neo4j_store: CascadeS
     store = neo4j_store
     seed_chain(store)
     seed_events(store)
-    run_cypher(store, "MATCH (c:Company {id: 'kanto-smelter'}) REMOVE c.key")
+    run_cypher(store, "MATCH (c:Company {id: 'kanto-smelter'}) REMOVE c.key",
+               "MATCH (e:Cascade {to_id: 'kanto-smelter'}) REMOVE e.to_key",
+               "MATCH (a:Acknowledgement {company_id: 'kanto-smelter'}) REMOVE a.company_key")
     revision = store.revision()
     assert as_rows(store.load_snapshot([MINERALS]), MINERALS) == expected(store, MINERALS)
     run_cypher(store, "MATCH (c:Company {id: 'acme-tier1'}) REMOVE c.key")
     links = [(link.buyer_id, link.supplier_id, link.category) for link in store.list_links()]
     assert store.load_network().links == links  # acme-tier1's links too, in order
     assert store.revision() == revision and store.changes_since(revision).companies == {}
+
+
+def test_events_an_older_worker_wrote_after_the_upgrade_are_keyed_on_read(
+    neo4j_store: CascadeStore,
+) -> None:
+    store = neo4j_store
+    seed_chain(store)
+    seed_events(store)  # then an older worker's events and answers: no keys, no µs
+    run_cypher(store, "MATCH (e:Cascade {from_id: 'acme-tier1'}) REMOVE e.from_key, e.sent_us",
+               "MATCH (a:Acknowledgement {company_id: 'beta-tier2'}) REMOVE a.at_us")
+    revision = store.revision()
+    assert as_rows(store.load_snapshot([MINERALS]), MINERALS) == expected(store, MINERALS)
+    assert store.revision() == revision and store.changes_since(revision).cascades == {}

@@ -11,13 +11,21 @@ Graph shape (all Cypher lives in `service.store.neo4j_queries`):
 - ``(:Request {id, topic, ..., issuer_id, issued_at, applies_to_json})``, unique ``id``.
   The issuer is the indexed ``issuer_id`` property rather than a relationship: the only
   question asked of it is "did this company issue anything?" (the delete rule).
-- ``(:Cascade {key, request_id, from_id, to_id, sent_at})``: cascade events are nodes with
-  a unique ``key`` (the JSON of [request, from, to]), not relationships. An event is keyed
-  by three values, survives a later change of the link it travelled over, and MERGE on a
-  constrained node key is the race-free "insert once" that relationships lack in Community.
+- ``(:Cascade {key, request_id, from_id, to_id, sent_at, from_key, to_key, sent_us})``:
+  cascade events are nodes with a unique ``key`` (the JSON of [request, from, to]), not
+  relationships. An event is keyed by three values, survives a later change of the link
+  it travelled over, and MERGE on a constrained node key is the race-free "insert once"
+  that relationships lack in Community.
 - ``(:Acknowledgement {identity, request_id, company_id, status, at, evidence_json, seq,
-  recorded_at, posted_by})``: append-only answer history, unique ``seq`` and unique
-  ``identity`` (the JSON of [request, company, status, at]: what makes a retry a retry).
+  recorded_at, posted_by, company_key, at_us})``: append-only answer history, unique
+  ``seq`` and unique ``identity`` (the JSON of [request, company, status, at]: what makes
+  a retry a retry).
+- For the coverage engine's cold read (`load_snapshot`), events also hold their
+  companies' keys and their time as epoch µs, and composite indexes hold those with the
+  request id (``cascade_cold_read``, ``ack_cold_read``), as a relationship index holds
+  link categories (``link_category``): the read takes every value from an index, not
+  from records, and no string per event or link travels. Derived values, set when an
+  event is written and by `init_schema` (and on read) for events an older version wrote.
 - ``(:StoreRevision {id: 'main', value, ack_seq, log_from})``: the store revision, the
   last acknowledgement seq handed out, and the revision the change log starts at.
 - The change log: companies, links, requests, cascade events and answers carry an indexed
@@ -50,7 +58,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-import numpy as np
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Session
 from neo4j.exceptions import (
     AuthError,
@@ -89,9 +96,9 @@ from service.store.neo4j_tx import (
     create_request_tx,
     delete_company_tx,
     delete_link_tx,
-    events_at_revision_tx,
     fetch,
     key_companies_tx,
+    keyed_events_tx,
     load_network_tx,
     network_columns_tx,
     read_records,
@@ -112,16 +119,16 @@ from service.store.port import (
     TransactionTooLarge,
     WriteOutcome,
 )
-from service.store.snapshots import snapshot_of_positions
+from service.store.snapshots import (
+    keyed_events,
+    position_table,
+    positions,
+    snapshot_of_positions,
+    status_codes,
+)
 
 __all__ = ["Neo4jStore"]
 
-
-def _positions(position: np.ndarray, keys: list[int]) -> np.ndarray:
-    """The position of each company key in `position`, -1 for a key it lacks (-1 too)."""
-    found = np.array(keys, dtype=np.int64)
-    held = (found >= 0) & (found < position.size)
-    return np.where(held, position[np.where(held, found, 0)], -1)
 
 _T = TypeVar("_T")
 
@@ -194,7 +201,9 @@ class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks):
             max_transaction_retry_time=retry_time,
             # Optional properties (country, supersedes ...) may not exist yet in a fresh
             # database; the server's "unknown property" notice would be logged per query.
-            notifications_disabled_classifications=["UNRECOGNIZED"],
+            # And the cold read uses the deprecated `id()` on purpose (see `neo4j_tx.
+            # company_columns`): `elementId()` strings cost far more to send and parse.
+            notifications_disabled_classifications=["UNRECOGNIZED", "DEPRECATION"],
         )
         try:
             self._wait_until_ready(connect_timeout)
@@ -275,7 +284,7 @@ class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks):
                 session.run(statement).consume()  # schema changes need their own transaction
             session.run(cypher.AWAIT_INDEXES, seconds=300).consume()
             session.execute_write(start_log)
-        self._key_companies()
+        self._key_events()
 
     def _key_companies(self) -> None:
         """Give every company without a key one, a batch per transaction: the upgrade of
@@ -283,6 +292,15 @@ class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks):
         unkeyed = self._read(read_records, cypher.UNKEYED_COMPANIES, {})[0]["unkeyed"]
         while unkeyed and self._write(key_companies_tx) == KEYS_BATCH:
             pass
+
+    def _key_events(self) -> None:
+        """Give cascade events and answers without them their companies' keys and their
+        times as epoch µs (the upgrade of a database written before these, and what an
+        older worker wrote since); each query commits in batches of its own."""
+        self._key_companies()
+        with _unavailable_as_store_error(), self._session() as session:
+            for query in (cypher.FILL_CASCADE_KEYS, cypher.FILL_ACK_KEYS):
+                session.run(query).consume()
 
     def close(self) -> None:
         self._driver.close()
@@ -464,26 +482,29 @@ class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks):
 
     def load_snapshot(self, request_ids: Sequence[str]) -> Snapshot:
         """See `CascadeStore.load_snapshot`: the network and the events read in two
-        sessions at once. Reads are read-committed, so the events must be read after the
-        network's revision: when they were read at an older one, they are read again."""
+        sessions at once, as integers (links by node id, events by company key). Reads
+        are read-committed, so the events must be read after the network's revision:
+        when they were read at an older one, they are read again."""
         wanted = list(dict.fromkeys(request_ids))
         if getattr(self._unit, "tx", None) is not None or not wanted:
             network = self._keyed_network()
-            revision, events = self._read(events_at_revision_tx, wanted)
+            revision, events, complete = self._read(keyed_events_tx, wanted)
         else:
             with ThreadPoolExecutor(1, thread_name_prefix="snapshot-events") as pool:
-                pending = pool.submit(self._read, events_at_revision_tx, wanted)
+                pending = pool.submit(self._read, keyed_events_tx, wanted)
                 network = self._keyed_network()
-                revision, events = pending.result()
-        network_revision, keys, ids, kinds, (buyers, suppliers, names) = network
-        if revision < network_revision:  # a write the network saw came in between
-            revision, events = self._read(events_at_revision_tx, wanted)
-        key = np.array(keys, dtype=np.int64)
-        position = np.full(int(key.max(initial=0)) + 1, -1, dtype=np.int64)
-        position[key] = np.arange(key.size)
-        return snapshot_of_positions(ids, kinds, _positions(position, buyers),
-                                     _positions(position, suppliers), names,
-                                     network_revision, events)
+                revision, events, complete = pending.result()
+        network_revision, nodes, keys, ids, kinds, (buyers, suppliers, names) = network
+        if not complete and getattr(self._unit, "tx", None) is None:
+            self._key_events()  # events an older version wrote: key them, read again
+        if not complete or revision < network_revision:  # or: a write came in between
+            revision, events, _ = self._read(keyed_events_tx, wanted)
+        node, key = position_table(nodes), position_table(keys)
+        return snapshot_of_positions(
+            ids, kinds, positions(node, buyers), positions(node, suppliers), names,
+            network_revision,
+            {rid: keyed_events(key, cascades, (companies, status_codes(statuses), *rest))
+             for rid, (cascades, (companies, statuses, *rest)) in events.items()})
 
     def _keyed_network(self) -> NetworkColumns:
         while (network := self._read(network_columns_tx)) is None:

@@ -104,6 +104,7 @@ def ack_columns(answers: Sequence[tuple[str, Acknowledgement]]) -> dict[str, Any
         "statuses": [str(ack.status) for _, ack in answers],
         "at_seconds": [us // 1_000_000 for us in at],
         "at_nanos": [us % 1_000_000 * 1000 for us in at],
+        "at_us": at,
         "evidence_jsons": [None if a.evidence is None else to_json(a.evidence) for _, a in answers],
         "posted_bys": [ack.posted_by for _, ack in answers],
         "first_seq": answers[0][1].seq,

@@ -48,8 +48,12 @@ __all__ = [
     "EXISTING_CASCADE_KEYS",
     "EXISTING_COMPANY_IDS",
     "EXISTING_LINKS",
+    "FILL_ACK_KEYS",
+    "FILL_CASCADE_KEYS",
     "GET_COMPANIES",
     "GET_REQUEST",
+    "LAST_LINK_ID",
+    "LINK_COUNT",
     "LIST_ACKS",
     "LIST_ACKS_OF_COMPANY",
     "LIST_ACKS_OF_REQUEST",
@@ -64,11 +68,16 @@ __all__ = [
     "LIST_REQUESTS",
     "LOCK_REVISION",
     "NETWORK_KINDS",
-    "NETWORK_LINKS_PAGE",
+    "NETWORK_LINKS",
     "PING",
     "READ_LOG",
+    "READ_KEYED_REVISION",
     "READ_REVISION",
+    "REQUEST_ACK_COUNT",
+    "REQUEST_ACK_KEYS",
     "REQUEST_ACK_ROWS",
+    "REQUEST_CASCADE_COUNT",
+    "REQUEST_CASCADE_KEYS",
     "REQUEST_CASCADE_ROWS",
     "SCHEMA",
     "SET_ACK_SEQ",
@@ -96,6 +105,13 @@ SCHEMA: tuple[str, ...] = (
     # Lookups by reference: the issuer rule, event filters, force-delete of a company.
     "CREATE INDEX request_issuer IF NOT EXISTS FOR (r:Request) ON (r.issuer_id)",
     "CREATE INDEX cascade_request IF NOT EXISTS FOR (e:Cascade) ON (e.request_id)",
+    # The cold read (NETWORK_LINKS, REQUEST_CASCADE_KEYS, REQUEST_ACK_KEYS) takes every
+    # value it needs from these indexes, not from the records (half the server's work).
+    "CREATE INDEX link_category IF NOT EXISTS FOR ()-[l:SUPPLIED_BY]-() ON (l.category)",
+    "CREATE INDEX cascade_cold_read IF NOT EXISTS "
+    "FOR (e:Cascade) ON (e.request_id, e.from_key, e.to_key, e.sent_us)",
+    "CREATE INDEX ack_cold_read IF NOT EXISTS "
+    "FOR (a:Acknowledgement) ON (a.request_id, a.company_key, a.at_us, a.seq, a.status)",
     "CREATE INDEX cascade_from IF NOT EXISTS FOR (e:Cascade) ON (e.from_id)",
     "CREATE INDEX cascade_to IF NOT EXISTS FOR (e:Cascade) ON (e.to_id)",
     "CREATE INDEX ack_request IF NOT EXISTS FOR (a:Acknowledgement) ON (a.request_id)",
@@ -133,6 +149,12 @@ write a stale one back (a lost update)."""
 
 READ_REVISION = "MATCH (r:StoreRevision {id: 'main'}) RETURN r.value AS value"
 """The current store revision (no row on an empty database: revision 0)."""
+
+READ_KEYED_REVISION = """
+MATCH (r:StoreRevision {id: 'main'})
+RETURN r.value AS value, coalesce(r.company_key, 0) AS company_key
+"""
+"""The current store revision and the last company key handed out (no row: both 0)."""
 
 READ_LOG = """
 MATCH (r:StoreRevision {id: 'main'})
@@ -340,24 +362,36 @@ RETURN count(*) AS deleted
 
 NETWORK_KINDS = """
 MATCH (c:Company)
-RETURN collect(coalesce(c.key, -1)) AS keys, collect(c.id) AS ids, collect(c.kind) AS kinds
+RETURN collect(id(c)) AS nodes, collect(coalesce(c.key, -1)) AS keys, collect(c.id) AS ids,
+       collect(c.kind) AS kinds
 """
-"""Every company's key (-1: none yet, see COMPANY_KEYS), id and kind, as three parallel
-lists in ONE record (the driver's cost is per record: 100k records take seconds, one
-record of 100k values a fraction)."""
+"""Every company's node id (valid in this transaction only), key (-1: none yet, see
+COMPANY_KEYS), id and kind, as parallel lists in ONE record (the driver's cost is per
+record: 100k records take seconds, one record of 100k values a fraction)."""
 
-NETWORK_LINKS_PAGE = """
-MATCH (b:Company) WHERE $from <= b.key < $to
-MATCH (b)-[l:SUPPLIED_BY]->(s)
-RETURN collect(b.key) AS buyers, collect(coalesce(s.key, -1)) AS suppliers,
-       collect(l.category) AS categories
+LINK_COUNT = """
+MATCH ()-[l:SUPPLIED_BY]->() RETURN count(l) AS links
 """
-"""The links of the buyers with company keys in [`$from`, `$to`) as three parallel lists
-in ONE record, in no particular order: buyer keys, supplier keys (-1: a supplier without
-a key yet) and categories (empty lists past the last key). Integers, not ids, and a range
-of the key index with no sort (nor a label check of `s`: links only join companies): pages
-of a few hundred thousand links cost little more than one scan of them all, and paging
-keeps server memory bounded."""
+"""How many links there are (from the count store: no scan)."""
+
+LAST_LINK_ID = """
+MATCH ()-[l:SUPPLIED_BY]->() RETURN coalesce(max(id(l)), 0) AS last
+"""
+"""The highest relationship id of a link (a scan without property reads)."""
+
+NETWORK_LINKS = """
+MATCH (b)-[l:SUPPLIED_BY]->(s) USING INDEX l:SUPPLIED_BY(category)
+WHERE l.category IS NOT NULL AND $from <= id(l) < $to
+WITH l.category AS category, collect(id(b)) AS buyers, collect(id(s)) AS suppliers
+RETURN collect(category) AS categories, collect(buyers) AS buyers,
+       collect(suppliers) AS suppliers
+"""
+"""The links with relationship ids in [`$from`, `$to`) in ONE record, grouped by category:
+the categories, and for each the buyer and supplier node ids (as NETWORK_KINDS read them
+in the same transaction). A scan of the category index, which is ordered by category and
+holds it (a link always has one), so no record is read but the relationship's own, no
+label check of the ends (links only join companies) and no string per link travels. About
+70 bytes of server memory per link: a million at once fits `db.memory.transaction.max`."""
 
 UNKEYED_COMPANIES = """
 CALL () { MATCH (c:Company) RETURN count(c) AS companies }
@@ -420,12 +454,19 @@ RETURN e.key AS key
 
 ADD_CASCADES = """
 UNWIND $rows AS row
+OPTIONAL MATCH (f:Company {id: row.from_id})
+OPTIONAL MATCH (t:Company {id: row.to_id})
 MERGE (e:Cascade {key: row.key})
 ON CREATE SET e.request_id = row.request_id, e.from_id = row.from_id,
-              e.to_id = row.to_id, e.sent_at = row.sent_at, e.revision = $revision
+              e.to_id = row.to_id, e.sent_at = row.sent_at, e.revision = $revision,
+              e.sent_us = row.sent_us, e.from_key = CASE WHEN f IS NULL THEN 0 ELSE f.key END,
+              e.to_key = CASE WHEN t IS NULL THEN 0 ELSE t.key END
 RETURN count(e) AS written
 """
-"""Record cascade events by key; an existing one keeps its first `sent_at`."""
+"""Record cascade events by key; an existing one keeps its first `sent_at`. The event
+also keeps, for the cold read, its time as epoch µs (`sent_us`) and the keys of its
+companies (`from_key`, `to_key`; 0: no such company, which no read holds; none: a company
+without a key yet, see FILL_CASCADE_KEYS)."""
 
 _CASCADE_PAGE = f"""
 RETURN {_CASCADE_FIELDS}
@@ -457,6 +498,39 @@ LIST_CASCADES_TO = f"""
 MATCH (e:Cascade {{to_id: $to_id}})
 {_CASCADE_PAGE}"""
 """Cascade events received by one company (index seek), oldest first."""
+
+REQUEST_CASCADE_COUNT = """
+MATCH (e:Cascade {request_id: $request_id})
+RETURN count(e) AS events
+"""
+"""How many cascade events request `$request_id` has (from the request index)."""
+
+REQUEST_CASCADE_KEYS = """
+MATCH (e:Cascade) USING INDEX e:Cascade(request_id, from_key, to_key, sent_us)
+WHERE e.request_id = $request_id AND $from <= e.from_key < $to
+  AND e.to_key IS NOT NULL AND e.sent_us IS NOT NULL
+RETURN collect(e.from_key) AS from_keys, collect(e.to_key) AS to_keys,
+       collect(e.sent_us) AS sent_us
+"""
+"""The cascade events of request `$request_id` sent by companies with keys in [`$from`,
+`$to`) as parallel lists in one record, in no particular order: sender key, recipient key
+and time as epoch µs. A range of the `cascade_cold_read` index, which holds all three:
+no record is read. An event missing one of them is not in the index (see
+FILL_CASCADE_KEYS; the caller compares the count with REQUEST_CASCADE_COUNT)."""
+
+FILL_CASCADE_KEYS = """
+MATCH (e:Cascade) WHERE e.from_key IS NULL OR e.to_key IS NULL OR e.sent_us IS NULL
+CALL (e) {
+  OPTIONAL MATCH (f:Company {id: e.from_id})
+  OPTIONAL MATCH (t:Company {id: e.to_id})
+  SET e.sent_us = e.sent_at.epochMillis * 1000 + e.sent_at.microsecond % 1000,
+      e.from_key = CASE WHEN f IS NULL THEN 0 ELSE f.key END,
+      e.to_key = CASE WHEN t IS NULL THEN 0 ELSE t.key END
+} IN TRANSACTIONS OF 10000 ROWS
+"""
+"""Upgrade and repair (auto-commit, after COMPANY_KEYS): give cascade events written
+without them (by an older version, or naming a company without a key yet) their time as
+epoch µs and their companies' keys. Derived values, no data: no lock, no revision."""
 
 REQUEST_CASCADE_ROWS = """
 MATCH (e:Cascade) WHERE e.key STARTS WITH $prefix AND e.key > $after
@@ -495,10 +569,11 @@ posted_by]. A retried answer is found here and not appended again."""
 
 ADD_ACKNOWLEDGEMENTS = """
 UNWIND range(0, size($identities) - 1) AS i
+OPTIONAL MATCH (c:Company {id: $company_ids[i]})
 CREATE (a:Acknowledgement {
     identity: $identities[i], request_id: $request_ids[i], company_id: $company_ids[i],
-    status: $statuses[i],
-    at: datetime({epochSeconds: $at_seconds[i], nanosecond: $at_nanos[i]}),
+    company_key: CASE WHEN c IS NULL THEN 0 ELSE c.key END, status: $statuses[i],
+    at: datetime({epochSeconds: $at_seconds[i], nanosecond: $at_nanos[i]}), at_us: $at_us[i],
     evidence_json: $evidence_jsons[i], posted_by: $posted_bys[i],
     seq: $first_seq + i,
     recorded_at: datetime({epochSeconds: $recorded_seconds, nanosecond: $recorded_nanos}),
@@ -509,7 +584,8 @@ CREATE (a:Acknowledgement {
 (seq reserved under the revision lock, unique by constraint); `at` as epoch seconds and
 nanoseconds, `recorded_at` (one for the batch) likewise. Parallel lists of ints pack
 several times faster in the driver than maps of `datetime` values (measured: a 10k batch
-0.6 s instead of 2.6 s)."""
+0.6 s instead of 2.6 s). Like a cascade event, an answer keeps `at_us` and its company's
+`company_key` for the cold read (see ADD_CASCADES)."""
 
 _ACK_PAGE = f"""
 RETURN {_ACK_FIELDS}
@@ -530,6 +606,34 @@ LIST_ACKS_OF_COMPANY = f"""
 MATCH (a:Acknowledgement {{company_id: $company_id}})
 {_ACK_PAGE}"""
 """History of one company across requests, newest first."""
+
+REQUEST_ACK_COUNT = """
+MATCH (a:Acknowledgement {request_id: $request_id})
+RETURN count(a) AS answers
+"""
+"""How many answers request `$request_id` has (from the request index)."""
+
+REQUEST_ACK_KEYS = """
+MATCH (a:Acknowledgement)
+USING INDEX a:Acknowledgement(request_id, company_key, at_us, seq, status)
+WHERE a.request_id = $request_id AND $from <= a.company_key < $to
+  AND a.at_us IS NOT NULL AND a.seq IS NOT NULL AND a.status IS NOT NULL
+RETURN collect(a.company_key) AS company_keys, collect(a.status) AS statuses,
+       collect(a.at_us) AS at_us, collect(a.seq) AS seqs
+"""
+"""The answers to request `$request_id` of companies with keys in [`$from`, `$to`) as
+parallel lists in one record, in no particular order: company key, status, time as epoch
+µs and seq, all from the `ack_cold_read` index (as REQUEST_CASCADE_KEYS)."""
+
+FILL_ACK_KEYS = """
+MATCH (a:Acknowledgement) WHERE a.company_key IS NULL OR a.at_us IS NULL
+CALL (a) {
+  OPTIONAL MATCH (c:Company {id: a.company_id})
+  SET a.at_us = a.at.epochMillis * 1000 + a.at.microsecond % 1000,
+      a.company_key = CASE WHEN c IS NULL THEN 0 ELSE c.key END
+} IN TRANSACTIONS OF 10000 ROWS
+"""
+"""FILL_CASCADE_KEYS for answers."""
 
 REQUEST_ACK_ROWS = """
 MATCH (a:Acknowledgement {request_id: $request_id}) WHERE a.seq > $after

@@ -16,6 +16,7 @@ from graph_models.models import (
     Company,
     PolicyRequest,
     SupplyLink,
+    to_epoch_us,
     utc_now,
 )
 from service.store import neo4j_queries as cypher
@@ -46,7 +47,8 @@ from service.store.port import (
 )
 from service.store.snapshots import IdColumns
 
-NETWORK_PAGE = 100_000  # company keys per page of the network read (~300k links at 3 each)
+LINKS_PAGE = 1_000_000  # links per read of the network (~70 MB of server memory)
+KEYS_PAGE = 100_000  # company keys per page of a request's events in the cold read
 KEYS_BATCH = 50_000  # companies keyed per transaction by `key_companies_tx`
 EVENTS_PAGE = 100_000  # cascade events or answers per page of `request_events`
 _K = TypeVar("_K")
@@ -224,7 +226,8 @@ def add_cascades_tx(tx: ManagedTransaction, events: Sequence[CascadeEvent]) -> l
         outcomes.append(WriteOutcome.unchanged if key in seen else WriteOutcome.created)
         if key not in seen:  # the first of a key wins, later ones keep its sent_at
             seen.add(key)
-            fresh.append({"key": key, **event.model_dump()})
+            fresh.append({"key": key, "sent_us": to_epoch_us(event.sent_at),
+                          **event.model_dump()})
     if fresh:
         put(tx, cypher.ADD_CASCADES, fresh, revision=revision)
         bump_revision(tx)
@@ -282,48 +285,61 @@ def load_network_tx(tx: ManagedTransaction) -> Network | None:
     columns = network_columns_tx(tx)
     if columns is None:
         return None
-    revision, keys, ids, kinds, (buyers, suppliers, categories) = columns
-    of_key = dict(zip(keys, ids, strict=True))
-    links = [(of_key[b], of_key[s], category)
+    revision, nodes, _, ids, kinds, (buyers, suppliers, categories) = columns
+    of_node = dict(zip(nodes, ids, strict=True))
+    links = [(of_node[b], of_node[s], category)
              for b, s, category in zip(buyers, suppliers, categories, strict=True)
-             if b in of_key and s in of_key]  # else: a company written after `revision`
+             if b in of_node and s in of_node]  # else: a company written after `revision`
     links.sort()
     return Network(kinds=dict(zip(ids, kinds, strict=True)), links=links, revision=revision)
 
 
-def company_columns(tx: ManagedTransaction) -> tuple[list[int], list[str], list[str]]:
-    """(keys, ids, kinds) of every company; a key is -1 where a company has none yet."""
+def company_columns(tx: ManagedTransaction
+                    ) -> tuple[list[int], list[int], list[str], list[str]]:
+    """(node ids, keys, ids, kinds) of every company; a key is -1 where a company has none
+    yet. Node ids hold within this transaction only, which is all the links read needs:
+    Neo4j frees a deleted node's id for reuse only once every transaction open at the
+    deletion has closed."""
     record = tx.run(cypher.NETWORK_KINDS).single(strict=True)
-    return record["keys"], record["ids"], record["kinds"]
+    return record["nodes"], record["keys"], record["ids"], record["kinds"]
 
 
-def link_columns(tx: ManagedTransaction, last_key: int) -> tuple[list[Any], ...]:
-    """(buyer keys, supplier keys, categories) of every link of a buyer keyed up to
-    `last_key` (a supplier without a key: -1), in no particular order: the pages'
-    parallel lists joined, without a tuple per link."""
-    links: tuple[list[Any], ...] = ([], [], [])
-    for start in range(1, last_key + 1, NETWORK_PAGE):
-        page = tx.run(cypher.NETWORK_LINKS_PAGE, {"from": start, "to": start + NETWORK_PAGE}
+def link_columns(tx: ManagedTransaction) -> tuple[list[Any], ...]:
+    """(buyer node ids, supplier node ids, categories) of every link, in no particular
+    order, read LINKS_PAGE at a time by ranges of relationship ids: parallel lists joined,
+    without a tuple per link."""
+    pages = -(-int(tx.run(cypher.LINK_COUNT).single(strict=True)["links"]) // LINKS_PAGE)
+    step = 2**62  # one page holds them all
+    if pages > 1:
+        step = int(tx.run(cypher.LAST_LINK_ID).single(strict=True)["last"]) // pages + 1
+    buyers: list[int] = []
+    suppliers: list[int] = []
+    names: list[str] = []
+    for start in range(0, max(pages, 1) * step, step):
+        page = tx.run(cypher.NETWORK_LINKS, {"from": start, "to": start + step}
                       ).single(strict=True)
-        for column, name in zip(links, ("buyers", "suppliers", "categories"), strict=True):
-            column += page[name]
-    return links
+        for name, of_buyers, of_suppliers in zip(page["categories"], page["buyers"],
+                                                 page["suppliers"], strict=True):
+            buyers += of_buyers
+            suppliers += of_suppliers
+            names += [name] * len(of_buyers)
+    return buyers, suppliers, names
 
 
-NetworkColumns = tuple[int, list[int], list[str], list[str], tuple[list[Any], ...]]
+NetworkColumns = tuple[int, list[int], list[int], list[str], list[str], tuple[list[Any], ...]]
 
 
 def network_columns_tx(tx: ManagedTransaction) -> NetworkColumns | None:
-    """(revision, company keys, ids, kinds, (buyer keys, supplier keys, categories)); None
-    while a company has no key (key them with `key_companies_tx`, then read again: links
-    are read by buyer key)."""
+    """(revision, company node ids, keys, ids, kinds, (buyer node ids, supplier node ids,
+    categories)); None while a company has no key (key them with `key_companies_tx`,
+    then read again: links are read by buyer key)."""
     # Neo4j reads are read-committed, not a snapshot: read the revision first, so data
     # changed while we read can only be newer than the revision it is cached under.
     revision = read_revision(tx)
-    keys, ids, kinds = company_columns(tx)
+    nodes, keys, ids, kinds = company_columns(tx)
     if -1 in keys:
         return None
-    return revision, keys, ids, kinds, link_columns(tx, max(keys, default=0))
+    return revision, nodes, keys, ids, kinds, link_columns(tx)
 
 
 def request_events_tx(tx: ManagedTransaction, request_id: str) -> RequestEvents:
@@ -333,14 +349,44 @@ def request_events_tx(tx: ManagedTransaction, request_id: str) -> RequestEvents:
     )
 
 
-def events_at_revision_tx(tx: ManagedTransaction, request_ids: Sequence[str]
-                          ) -> tuple[int, dict[str, tuple[IdColumns, IdColumns]]]:
-    """The store revision, then the events of each request as columns (cascades, answers;
-    see `snapshots.snapshot_of_columns`): read-committed, so the events hold every write up to
-    that revision (and maybe later ones)."""
-    revision = read_revision(tx)
-    return revision, {rid: (_cascade_columns(tx, rid), _ack_columns(tx, rid))
-                      for rid in dict.fromkeys(request_ids)}
+KeyedEvents = tuple[int, dict[str, tuple[IdColumns, IdColumns]], bool]
+
+
+def keyed_events_tx(tx: ManagedTransaction, request_ids: Sequence[str]) -> KeyedEvents:
+    """The store revision, then the events of each request as columns of company keys
+    (see `snapshots.keyed_events`, with statuses as names), and whether every event had
+    its keys and time (False: some were written without, see FILL_CASCADE_KEYS).
+    Read-committed: the events hold every write up to that revision (and maybe later
+    ones; companies keyed after it are not read)."""
+    record = tx.run(cypher.READ_KEYED_REVISION).single()
+    revision, last_key = (0, 0) if record is None else (int(record[0]), int(record[1]))
+    events, complete = {}, True
+    for rid in dict.fromkeys(request_ids):
+        cascades, all_cascades = _keyed_pages(
+            tx, rid, last_key, cypher.REQUEST_CASCADE_COUNT, cypher.REQUEST_CASCADE_KEYS,
+            ("from_keys", "to_keys", "sent_us"))
+        acks, all_acks = _keyed_pages(
+            tx, rid, last_key, cypher.REQUEST_ACK_COUNT, cypher.REQUEST_ACK_KEYS,
+            ("company_keys", "statuses", "at_us", "seqs"))
+        events[rid] = (cascades, acks)
+        complete &= all_cascades and all_acks
+    return revision, events, complete
+
+
+def _keyed_pages(tx: ManagedTransaction, request_id: str, last_key: int, count: str,
+                 query: str, names: Sequence[str]) -> tuple[IdColumns, bool]:
+    """The columns `names` of `query` for a request's events of companies keyed up to
+    `last_key`, a range of KEYS_PAGE keys at a time (key 0: names no company), and
+    whether they are all that `count` counts (events missing a key or a time are in no
+    page)."""
+    expected = int(tx.run(count, request_id=request_id).single(strict=True)[0])
+    columns: tuple[list[Any], ...] = tuple([] for _ in names)
+    for start in range(0, last_key + 1, KEYS_PAGE):
+        page = tx.run(query, {"from": start, "to": start + KEYS_PAGE},
+                      request_id=request_id).single(strict=True)
+        for column, name in zip(columns, names, strict=True):
+            column += page[name]
+    return columns, len(columns[0]) >= expected
 
 
 def _request_cascades(tx: ManagedTransaction, request_id: str) -> list[CascadeRow]:

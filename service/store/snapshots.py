@@ -17,7 +17,8 @@ from service.store.port import (
     SnapshotEvents,
 )
 
-__all__ = ["IdColumns", "snapshot_of", "snapshot_of_columns", "snapshot_of_positions"]
+__all__ = ["IdColumns", "keyed_events", "position_table", "positions", "snapshot_of",
+           "snapshot_of_columns", "snapshot_of_positions", "status_codes"]
 
 IdColumns = tuple[Sequence[Any], ...]
 """Columns of ids and values, e.g. (from ids, to ids, sent_at µs) of cascade events."""
@@ -54,30 +55,70 @@ def snapshot_of_columns(ids: list[str], kinds: list[str], links: IdColumns, revi
     and answers (company ids, statuses, at, seq)."""
     index = {cid: i for i, cid in enumerate(ids)}
     buyers, suppliers, names = links
-    return snapshot_of_positions(ids, kinds, _coded(index, buyers), _coded(index, suppliers),
-                                 names, revision, events, index)
+    return snapshot_of_positions(
+        ids, kinds, _coded(index, buyers), _coded(index, suppliers), names, revision,
+        {rid: _event_columns(index, *found) for rid, found in events.items()})
 
 
 def snapshot_of_positions(ids: list[str], kinds: list[str], buyer: np.ndarray,
                           supplier: np.ndarray, names: Sequence[str], revision: int,
-                          events: dict[str, tuple[IdColumns, IdColumns]],
-                          index: dict[str, int] | None = None) -> Snapshot:
+                          events: dict[str, SnapshotEvents]) -> Snapshot:
     """The `Snapshot` of links given as company positions in `ids` (-1: a company the
     read of `ids` did not see, written after `revision`: the link is left out) with
-    their category names, and events as in `snapshot_of_columns`; `index` maps ids to
-    positions when the caller has it."""
+    their category names, and the events of each request."""
     known = (buyer >= 0) & (supplier >= 0)
     if not known.all():
         buyer, supplier = buyer[known], supplier[known]
         names = [name for name, kept in zip(names, known.tolist(), strict=True) if kept]
     categories = tuple(dict.fromkeys(names))
     code = {name: i for i, name in enumerate(categories)}
-    index = {cid: i for i, cid in enumerate(ids)} if index is None else index
     return Snapshot(
         ids=ids, kinds=kinds, buyer=buyer, supplier=supplier, category=_coded(code, names),
-        categories=categories, revision=revision,
-        events={rid: _event_columns(index, *found) for rid, found in events.items()},
+        categories=categories, revision=revision, events=events,
     )
+
+
+def position_table(keys: Sequence[int] | np.ndarray) -> np.ndarray:
+    """The table giving the position of each of `keys` (distinct integers >= 0) at index
+    key, -1 elsewhere: see `positions`."""
+    key = np.asarray(keys, dtype=np.int64)
+    table = np.full(int(key.max(initial=-1)) + 1, -1, dtype=np.int64)
+    table[key] = np.arange(key.size)
+    return table
+
+
+def positions(table: np.ndarray, keys: Sequence[int] | np.ndarray) -> np.ndarray:
+    """The position of each key in `table` (`position_table`), -1 for a key it lacks.
+
+    >>> positions(position_table([7, 2, 5]), [5, 7, 3, 9, -1]).tolist()
+    [2, 0, -1, -1, -1]
+    """
+    found = np.asarray(keys, dtype=np.int64)
+    held = (found >= 0) & (found < table.size)
+    return np.where(held, table[np.where(held, found, 0)], -1)
+
+
+def keyed_events(table: np.ndarray, cascades: Sequence[Any] | np.ndarray,
+                 acks: Sequence[Any] | np.ndarray) -> SnapshotEvents:
+    """The `SnapshotEvents` of events given as integer company keys: cascades as (from
+    keys, to keys, sent µs), answers as (company keys, status codes, at µs, seqs). An
+    event naming a key `table` lacks (a company written after the network was read, or
+    none) is left out."""
+    (froms, tos, sent), (companies, statuses, ats, seqs) = (
+        [np.asarray(column, dtype=np.int64) for column in columns]
+        for columns in (cascades, acks))
+    src, dst, company = (positions(table, keys) for keys in (froms, tos, companies))
+    keep, held = (src >= 0) & (dst >= 0), company >= 0
+    return SnapshotEvents(
+        cascade_from=src[keep], cascade_to=dst[keep], cascade_sent=sent[keep],
+        ack_company=company[held], ack_status=statuses[held], ack_at=ats[held],
+        ack_seq=seqs[held],
+    )
+
+
+def status_codes(statuses: Sequence[str]) -> np.ndarray:
+    """The code of each answer status (its position in `ACK_STATUSES`)."""
+    return _coded({name: i for i, name in enumerate(ACK_STATUSES)}, statuses)
 
 
 def _coded(table: dict[str, int], names: Sequence[str]) -> np.ndarray:
@@ -90,14 +131,13 @@ def _coded(table: dict[str, int], names: Sequence[str]) -> np.ndarray:
 
 def _event_columns(index: dict[str, int], cascades: IdColumns, acks: IdColumns
                    ) -> SnapshotEvents:
-    status = {name: i for i, name in enumerate(ACK_STATUSES)}
     (froms, tos, sent), (names, statuses, ats, seqs) = cascades, acks
     src, dst, company = _coded(index, froms), _coded(index, tos), _coded(index, names)
     held, known = company >= 0, (src >= 0) & (dst >= 0)
     return SnapshotEvents(
         cascade_from=src[known], cascade_to=dst[known],
         cascade_sent=np.array(sent, dtype=np.int64)[known], ack_company=company[held],
-        ack_status=_coded(status, statuses)[held],
+        ack_status=status_codes(statuses)[held],
         ack_at=np.array(ats, dtype=np.int64)[held],
         ack_seq=np.array(seqs, dtype=np.int64)[held],
     )

@@ -23,7 +23,8 @@ from concurrent.futures import Future
 
 import numpy as np
 
-from service.store.port import ACK_STATUSES, Snapshot, SnapshotEvents
+from service.store.port import ACK_STATUSES, Snapshot
+from service.store.snapshots import keyed_events, position_table
 from service.store.sqlite_schema import epoch_us_sql
 
 __all__ = ["KEY_COLUMNS", "MissingKeys", "fill_company_keys", "missing_key_columns",
@@ -131,8 +132,7 @@ def read_network(conn: sqlite3.Connection) -> tuple[list[str], list[str], np.nda
         ids, kinds = [row[1] for row in rows], [row[2] for row in rows]
     if (keys < 0).any():
         raise MissingKeys
-    position = np.full(int(keys.max(initial=-1)) + 1, -1, dtype=np.int64)
-    position[keys] = np.arange(keys.size)
+    position = position_table(keys)
     categories = tuple(row[0] for row in conn.execute(CATEGORIES))
     names = (json.dumps(categories),) if len(categories) > CASE_LIMIT else categories
     links = _columns(conn, links_sql(len(categories)), names, 3)
@@ -155,24 +155,6 @@ def read_events(conn: sqlite3.Connection, request_ids: Sequence[str]
             raise MissingKeys
         found[request_id] = (cascades, acks)
     return found
-
-
-def _positions(position: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Position of each key in the snapshot, -1 for a company it does not hold."""
-    known = keys < position.size
-    return np.where(known, position[np.where(known, keys, 0)], -1)
-
-
-def _events(position: np.ndarray, cascades: np.ndarray, acks: np.ndarray) -> SnapshotEvents:
-    src, dst = _positions(position, cascades[:, 0]), _positions(position, cascades[:, 1])
-    keep = (src >= 0) & (dst >= 0)  # events of companies written after the network
-    company = _positions(position, acks[:, 0])
-    held = company >= 0
-    return SnapshotEvents(
-        cascade_from=src[keep], cascade_to=dst[keep], cascade_sent=cascades[keep, 2],
-        ack_company=company[held], ack_status=acks[held, 1], ack_at=acks[held, 2],
-        ack_seq=acks[held, 3],
-    )
 
 
 def snapshot(network_conn: sqlite3.Connection, events_conn: sqlite3.Connection | None,
@@ -199,7 +181,8 @@ def snapshot(network_conn: sqlite3.Connection, events_conn: sqlite3.Connection |
     return Snapshot(
         ids=ids, kinds=kinds, buyer=links[:, 0].copy(), supplier=links[:, 1].copy(),
         category=links[:, 2].copy(), categories=categories, revision=revision,
-        events={rid: _events(position, *rows) for rid, rows in read.items()},
+        events={rid: keyed_events(position, cascades.T, acks.T)
+                for rid, (cascades, acks) in read.items()},
     )
 
 
