@@ -155,6 +155,7 @@ def test_answers_folded_into_a_previous_analysis_give_the_fresh_one(s: Scenario,
         assert analysis.states_by_id() == fresh.states_by_id()
         assert (analysis.covered == fresh.covered).all()
         assert analysis.path_counts() == fresh.path_counts()
+        assert analysis.good().tolist() == fresh.good().tolist()  # every group's sums
         assert analysis.gaps() == fresh.gaps()
 
 

@@ -88,10 +88,22 @@ def cold_coverage(url: str, queue: mp.Queue) -> None:  # type: ignore[type-arg]
         counts = after
     queue.put({
         "first_s": first, "ack_ms": statistics.median(ack_ms) if ack_ms else None,
-        "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_mib": peak_rss_mib(),
         "paths": [summary.paths.total, summary.paths.covered], "reloads": service.reloads,
     })
     store.close()
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident set size. Linux keeps `ru_maxrss` across exec, so a
+    spawned child would report its parent's peak (the generator's network) when larger;
+    `VmHWM` belongs to the process's own memory."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(kib) / 1024
 
 
 def in_fresh_process(url: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from functools import cached_property
 
 import numpy as np
 
-from graph_models.compact import ComponentDag, reachable
+from graph_models.compact import ComponentDag, ranges, reachable
 from graph_models.engine import (
     ACCEPTED,
     DAY_US,
@@ -26,7 +26,7 @@ from graph_models.engine import (
 )
 from graph_models.models import NodeState, to_epoch_us
 
-__all__ = ["ArrayAnalysis", "analyse", "ranges"]
+__all__ = ["ArrayAnalysis", "analyse"]
 
 
 def analyse(
@@ -64,6 +64,7 @@ class ArrayAnalysis:
         self.acknowledged = self.state == STATE_CODE[NodeState.acknowledged]
         self.covered = self._covered()
         self._good: dict[int | None, np.ndarray] = {}
+        self._prior: tuple[dict[int | None, np.ndarray], np.ndarray] | None = None
 
     @property
     def cascaded(self) -> np.ndarray:
@@ -129,6 +130,9 @@ class ArrayAnalysis:
         nxt = object.__new__(ArrayAnalysis)
         nxt.scope, nxt.ledger, nxt.as_of, nxt.now = self.scope, ledger, as_of, to_epoch_us(as_of)
         nxt.answer, nxt.forwards, nxt._good = ledger.answer, self.forwards, {}
+        # Covered path counts are summed again only above the groups whose coverage
+        # changed (`good`): keep this analysis's sums, not the analysis itself.
+        nxt._prior = (dict(self._good), self.group_ok) if self._good else None
         changed = np.flatnonzero(ledger.answer != self.answer)
         changed = changed[self.scope.inside[changed] & (changed != self.scope.root)]
         nxt.state = self.state.copy()
@@ -236,8 +240,15 @@ class ArrayAnalysis:
         if target not in self._good:
             dtype = self.scope.totals(target).dtype
             ok = self.group_ok.astype(np.int64).astype(dtype)
-            self._good[target] = self.scope.dag.path_sums(
-                self.scope.end_groups(target), ok, self.group_ok, self.forwards.step_ok, dtype)
+            ends, dag = self.scope.end_groups(target), self.scope.dag
+            if self._prior is not None and target in self._prior[0]:
+                sums, group_ok = self._prior
+                changed = np.flatnonzero(group_ok != self.group_ok)
+                self._good[target] = dag.path_sums_again(
+                    sums[target], changed, ends, ok, self.group_ok, self.forwards.step_ok)
+            else:
+                self._good[target] = dag.path_sums(
+                    ends, ok, self.group_ok, self.forwards.step_ok, dtype)
         return self._good[target]
 
     def path_counts(self, target: int | None = None) -> tuple[int, int]:
@@ -269,13 +280,6 @@ class ArrayAnalysis:
         write: a pending company turning overdue, an acceptance expiring, or an event
         recorded with a later time becoming visible."""
         return self._valid_until
-
-
-def ranges(indptr: np.ndarray, nodes: np.ndarray) -> np.ndarray:
-    """Concatenated positions indptr[v] .. indptr[v + 1] - 1 of each node v."""
-    lo, hi = indptr[nodes], indptr[nodes + 1]
-    sizes = hi - lo
-    return np.repeat(lo - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
 
 
 def _pull_up(dag: ComponentDag, groups: np.ndarray, words: int) -> np.ndarray:

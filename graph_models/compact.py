@@ -29,6 +29,7 @@ __all__ = [
     "ComponentDag",
     "CompactNetwork",
     "distances_from",
+    "ranges",
     "reachable",
 ]
 
@@ -295,17 +296,68 @@ class ComponentDag:
         every successor final before its predecessors; each level is one reduceat."""
         value = np.where(is_end & (self.height == 0), end_value, 0).astype(dtype)
         for groups, edges in self.levels:
-            if edge_ok is not None:
-                edges = edges[edge_ok[edges]]
-            if edges.size:
-                heads = self.edge_src[edges]
-                starts = np.flatnonzero(np.r_[True, heads[1:] != heads[:-1]])
-                value[heads[starts]] = np.add.reduceat(value[self.edge_dst[edges]], starts)
-            if group_ok is not None:
-                value[groups[~group_ok[groups]]] = 0
-            ends = groups[is_end[groups]]
-            value[ends] = end_value[ends]
+            self._sum_level(value, groups, edges, is_end, end_value, group_ok, edge_ok)
         return value
+
+    def path_sums_again(
+        self,
+        previous: np.ndarray,
+        changed: np.ndarray,
+        is_end: np.ndarray,
+        end_value: np.ndarray,
+        group_ok: np.ndarray | None = None,
+        edge_ok: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """`path_sums` given its `previous` result for the same arguments except
+        `end_value` and `group_ok` at the groups `changed`: only those groups and the
+        groups upstream of them are summed again (after one answer, a few hundred groups
+        of a million), a height at a time."""
+        value = previous.copy()
+        stale = self.upstream(changed)
+        stale = stale[np.argsort(self.height[stale], kind="stable")]  # ascending per height
+        for groups in np.split(stale, np.flatnonzero(np.diff(self.height[stale])) + 1):
+            edges = ranges(self.out_start, groups)
+            self._sum_level(value, groups, edges, is_end, end_value, group_ok, edge_ok)
+        return value
+
+    def _sum_level(self, value: np.ndarray, groups: np.ndarray, edges: np.ndarray,
+                   is_end: np.ndarray, end_value: np.ndarray, group_ok: np.ndarray | None,
+                   edge_ok: np.ndarray | None) -> None:
+        """Set `value` of `groups` (one height) from their group links `edges` (ordered
+        by source group) to the final values below them."""
+        value[groups] = 0
+        if edge_ok is not None:
+            edges = edges[edge_ok[edges]]
+        if edges.size:
+            heads = self.edge_src[edges]
+            starts = np.flatnonzero(np.r_[True, heads[1:] != heads[:-1]])
+            value[heads[starts]] = np.add.reduceat(value[self.edge_dst[edges]], starts)
+        if group_ok is not None:
+            value[groups[~group_ok[groups]]] = 0
+        ends = groups[is_end[groups]]
+        value[ends] = end_value[ends]
+
+    @cached_property
+    def out_start(self) -> np.ndarray:
+        """Start of each group's links among the group links (ordered by source group)."""
+        return np.searchsorted(self.edge_src, np.arange(self.size + 1))
+
+    @cached_property
+    def links_into(self) -> tuple[np.ndarray, np.ndarray]:
+        """(group links ordered by target group, start of each group's)."""
+        order = np.argsort(self.edge_dst, kind="stable")
+        return order, np.searchsorted(self.edge_dst[order], np.arange(self.size + 1))
+
+    def upstream(self, groups: np.ndarray) -> np.ndarray:
+        """`groups` and every group with a path to one of them, ascending."""
+        seen = np.zeros(self.size, dtype=bool)
+        order, start = self.links_into
+        frontier = np.unique(groups)
+        while frontier.size:
+            seen[frontier] = True
+            buyers = self.edge_src[order[ranges(start, frontier)]]
+            frontier = np.unique(buyers[~seen[buyers]])
+        return np.flatnonzero(seen)
 
 
 def _heights(count: int, edge_src: np.ndarray, edge_dst: np.ndarray) -> np.ndarray:
@@ -318,11 +370,19 @@ def _heights(count: int, edge_src: np.ndarray, edge_dst: np.ndarray) -> np.ndarr
     level = 0
     while frontier.size:
         height[frontier] = level
-        lo, hi = starts[frontier], starts[frontier + 1]
-        sizes = hi - lo
-        picks = np.repeat(lo - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
-        preds = edge_src[by_dst[picks]]
+        preds = edge_src[by_dst[ranges(starts, frontier)]]
         np.subtract.at(remaining, preds, 1)
         frontier = np.unique(preds[remaining[preds] == 0])
         level += 1
     return height
+
+
+def ranges(indptr: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """Concatenated positions indptr[v] .. indptr[v + 1] - 1 of each node v.
+
+    >>> ranges(np.array([0, 2, 2, 5]), np.array([2, 0])).tolist()
+    [2, 3, 4, 0, 1]
+    """
+    lo, hi = indptr[nodes], indptr[nodes + 1]
+    sizes = hi - lo
+    return np.repeat(lo - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())

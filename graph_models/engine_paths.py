@@ -13,8 +13,8 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
-from graph_models.analysis import ArrayAnalysis, ranges
-from graph_models.compact import csr_graph, distances_from
+from graph_models.analysis import ArrayAnalysis
+from graph_models.compact import csr_graph, distances_from, ranges
 from graph_models.models import NodeState
 from graph_models.paths import UncoveredPath
 
