@@ -193,6 +193,7 @@ def run_size(links: int, args: argparse.Namespace, workdir: Path, neo4j_url: str
         runs = [in_fresh_process(url) for _ in range(args.repeats)]
         row = {"links": len(net.links), "store": name, "load_s": load,
                "first_s": statistics.median(r["first_s"] for r in runs),
+               "first_runs_s": [round(r["first_s"], 2) for r in runs],
                "ack_ms": statistics.median(r["ack_ms"] for r in runs),
                "peak_mib": max(r["peak_mib"] for r in runs), "paths": runs[0]["paths"],
                "naive_nx_s": naive["s"], "naive_nx_paths": naive["paths"],

@@ -248,11 +248,13 @@ class ComponentDag:
     def levels(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per height 1, 2, ...: (groups at that height, group links leaving them, sorted
         by source group)."""
-        by_edge = np.argsort(self.height[self.edge_src], kind="stable")
-        edge_height = self.height[self.edge_src][by_edge]
-        by_group = np.argsort(self.height, kind="stable")
-        group_height = self.height[by_group]
         top = int(self.height.max(initial=0))
+        # Heights are small: as int16, numpy's stable sort is a radix sort (5x faster).
+        height = self.height.astype(np.int16) if top < 2**15 else self.height
+        by_edge = np.argsort(height[self.edge_src], kind="stable")
+        edge_height = self.height[self.edge_src][by_edge]
+        by_group = np.argsort(height, kind="stable")
+        group_height = self.height[by_group]
         out = []
         for h in range(1, top + 1):
             lo, hi = np.searchsorted(edge_height, [h, h + 1])

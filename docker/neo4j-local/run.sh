@@ -2,7 +2,8 @@
 # Start the embedded Neo4j 5.26 launcher: run.sh --port PORT --data DIR [--password PW]
 # Builds it with Maven on first use (or when pom.xml / the Java source changed);
 # `run.sh --build-only` just does that (the first build downloads ~125 MB into ~/.m2).
-# Heap: NEO4J_LOCAL_HEAP (default 1g); extra JVM flags: NEO4J_LOCAL_JAVA_OPTS.
+# Heap: NEO4J_LOCAL_HEAP (default 1g); page cache: NEO4J_LOCAL_PAGECACHE (default 256m);
+# extra JVM flags: NEO4J_LOCAL_JAVA_OPTS.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -96,7 +96,7 @@ public final class LocalNeo4j {
                 .setConfig(HttpConnector.enabled, false)
                 .setConfig(HttpsConnector.enabled, false)
                 .setConfig(GraphDatabaseSettings.auth_enabled, auth)
-                .setConfig(GraphDatabaseSettings.pagecache_memory, mib(256))
+                .setConfig(GraphDatabaseSettings.pagecache_memory, pageCache())
                 // A 1,000-row UNWIND ... MERGE batch needs a few MB; the cap turns a runaway
                 // query into a clear error instead of an OutOfMemoryError. The global cap keeps
                 // its default (70% of the heap).
@@ -112,6 +112,12 @@ public final class LocalNeo4j {
                 // checkpointed by then), turning every CI stop into a 10 s wait.
                 .setConfig(GraphDatabaseInternalSettings.netty_server_shutdown_quiet_period, 0)
                 .build();
+    }
+
+    /** NEO4J_LOCAL_PAGECACHE (e.g. "2g") for a store bigger than a dev one, else 256 MiB. */
+    private static long pageCache() {
+        String size = System.getenv("NEO4J_LOCAL_PAGECACHE");
+        return size == null || size.isBlank() ? mib(256) : ByteUnit.parse(size);
     }
 
     private static long mib(long count) {
