@@ -3,6 +3,8 @@ from cache, and turns states by the clock without a write. Run on both stores.""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 
 import pytest
@@ -19,7 +21,7 @@ from graph_models.models import (
 )
 from service import coverage as coverage_module
 from service.coverage import CoverageService
-from service.store.port import CascadeStore
+from service.store.port import CascadeStore, SnapshotEvents, StoreUnavailable
 
 NOW = utc_now()
 
@@ -108,6 +110,35 @@ def test_a_reload_happens_when_the_change_log_cannot_answer(store: CascadeStore)
     store.add_links([SupplyLink(buyer_id="c", supplier_id=f"x{i}") for i in range(3)])
     assert row(service)["unreached"] == 4
     assert service.reloads == 2
+
+
+class EventsLost(Mapping[str, SnapshotEvents]):
+    """A snapshot's events whose background read failed (Neo4j reads them after the
+    network, while the engine builds on it)."""
+
+    def __getitem__(self, request_id: str) -> SnapshotEvents:
+        raise StoreUnavailable("the events' connection dropped")
+
+    def __iter__(self) -> Iterator[str]:
+        raise StoreUnavailable("the events' connection dropped")
+
+    def __len__(self) -> int:
+        raise StoreUnavailable("the events' connection dropped")
+
+
+def test_a_failed_events_read_caches_nothing_and_the_next_poll_reloads(
+    store: CascadeStore, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seed(store)
+    service = CoverageService(store)
+    load = store.load_snapshot
+    monkeypatch.setattr(store, "load_snapshot",
+                        lambda ids: dataclasses.replace(load(ids), events=EventsLost()))
+    with pytest.raises(StoreUnavailable):
+        row(service)
+    monkeypatch.setattr(store, "load_snapshot", load)
+    assert (row(service)["pending"], row(service)["unreached"]) == (2, 1)
+    assert service.reloads == 1
 
 
 def test_over_http_a_workers_own_write_shows_at_once_and_others_within_the_watch(

@@ -79,6 +79,13 @@ class RequestScope:
         self.src, self.dst = network.src[self.link], network.dst[self.link]
         self._totals: dict[int | None, np.ndarray] = {}
 
+    def prepared(self) -> RequestScope:
+        """This scope with what every analysis needs built now (the component DAG, path
+        totals, link lookups), e.g. while the request's events are still being read."""
+        self.totals()
+        _ = self.sub_of_link, self.links_from, self.links_into
+        return self
+
     @cached_property
     def sub_of_link(self) -> np.ndarray:
         """Network link position -> position in the request subgraph (-1 outside)."""

@@ -116,20 +116,22 @@ class CoverageService:
 
     def _reload(self, loading: Sequence[str] | None) -> None:
         requests = {r.id: _RequestCache(r) for r in self.store.list_requests()}
-        snapshot = self.store.load_snapshot(list(requests) if loading is None else loading)
-        self._network = CompactNetwork.from_columns(
+        wanted = list(requests) if loading is None else loading
+        snapshot = self.store.load_snapshot(wanted)
+        network = CompactNetwork.from_columns(
             snapshot.ids, snapshot.kinds, snapshot.buyer, snapshot.supplier,
             snapshot.category, snapshot.categories)
-        self._revision = snapshot.revision
-        for request_id, events in snapshot.events.items():
-            # a request created after the list is read at first use, like any other
-            if (cache := requests.get(request_id)) is not None:
-                cache.scope = RequestScope(self._network, cache.request)
-                cache.ledger = RequestLedger.of_columns(
-                    cache.scope, (events.cascade_from, events.cascade_to, events.cascade_sent),
+        # a request created after the list is read at first use, like any other
+        scopes = {rid: RequestScope(network, requests[rid].request).prepared()
+                  for rid in dict.fromkeys(wanted) if rid in requests}
+        for rid, scope in scopes.items():  # (built while the events may still be read)
+            requests[rid].scope = scope
+            if (events := snapshot.events.get(rid)) is not None:
+                requests[rid].ledger = RequestLedger.of_columns(
+                    scope, (events.cascade_from, events.cascade_to, events.cascade_sent),
                     (events.ack_company, _STATUS_CODES[events.ack_status], events.ack_at,
                      events.ack_seq))
-        self._requests = requests
+        self._network, self._revision, self._requests = network, snapshot.revision, requests
         self.reloads += 1
 
     def _apply(self, changes: ChangeSet) -> None:

@@ -54,11 +54,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from neo4j import Driver, GraphDatabase, ManagedTransaction, Session
+import numpy as np
+from neo4j import READ_ACCESS, Driver, GraphDatabase, ManagedTransaction, Session
 from neo4j.exceptions import (
     AuthError,
     DriverError,
@@ -85,6 +86,7 @@ from service.store.neo4j_codecs import (
     request_from,
 )
 from service.store.neo4j_idempotency import Neo4jIdempotency
+from service.store.neo4j_snapshot import PendingEvents, keyed_events_tx, network_at_once
 from service.store.neo4j_tx import (
     KEYS_BATCH,
     NetworkColumns,
@@ -98,7 +100,6 @@ from service.store.neo4j_tx import (
     delete_link_tx,
     fetch,
     key_companies_tx,
-    keyed_events_tx,
     load_network_tx,
     network_columns_tx,
     read_records,
@@ -114,6 +115,7 @@ from service.store.port import (
     Network,
     RequestEvents,
     Snapshot,
+    SnapshotEvents,
     StoreError,
     StoreUnavailable,
     TransactionTooLarge,
@@ -190,6 +192,8 @@ class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks):
         self.uri = uri
         self.database = database
         self._unit = threading.local()  # .tx: the transaction of this thread's `atomic` unit
+        # The cold read's second reader: the links, then the events (`neo4j_snapshot`).
+        self._snapshot_pool = ThreadPoolExecutor(2, thread_name_prefix="neo4j-snapshot")
         auth = (user, password or "") if user else None
         self._driver: Driver = GraphDatabase.driver(
             uri,
@@ -240,6 +244,9 @@ class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks):
 
     def _session(self) -> Session:
         return self._driver.session(database=self.database)
+
+    def _read_session(self) -> Session:
+        return self._driver.session(database=self.database, default_access_mode=READ_ACCESS)
 
     def _write(self, work: Callable[..., _T], *args: Any) -> _T:
         tx = getattr(self._unit, "tx", None)
@@ -303,6 +310,7 @@ class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks):
                 session.run(query).consume()
 
     def close(self) -> None:
+        self._snapshot_pool.shutdown()  # a snapshot's events still being read finish first
         self._driver.close()
 
     def ping(self) -> bool:
@@ -481,35 +489,45 @@ class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks):
         return self._read(request_events_tx, request_id)
 
     def load_snapshot(self, request_ids: Sequence[str]) -> Snapshot:
-        """See `CascadeStore.load_snapshot`: the network and the events read in two
-        sessions at once, as integers (links by node id, events by company key). Reads
-        are read-committed, so the events must be read after the network's revision:
-        when they were read at an older one, they are read again."""
+        """See `CascadeStore.load_snapshot` and `neo4j_snapshot`: the network read in two
+        transactions at once, then the events in the background (`Snapshot.events` waits
+        for them), all as integers: links by node id, events by company key."""
         wanted = list(dict.fromkeys(request_ids))
-        if getattr(self._unit, "tx", None) is not None or not wanted:
-            network = self._keyed_network()
-            revision, events, complete = self._read(keyed_events_tx, wanted)
+        in_unit = getattr(self._unit, "tx", None) is not None
+        while (network := self._read(network_columns_tx) if in_unit
+               else self._network_at_once()) is None:
+            self._key_companies()  # companies an older version wrote: key them, read again
+        revision, nodes, keys, ids, kinds, (buyers, suppliers, names) = network
+        key = position_table(keys)
+        events: Future[dict[str, SnapshotEvents]] = Future()
+        if in_unit or not wanted:
+            events.set_result(self._keyed_events(key, wanted))
         else:
-            with ThreadPoolExecutor(1, thread_name_prefix="snapshot-events") as pool:
-                pending = pool.submit(self._read, keyed_events_tx, wanted)
-                network = self._keyed_network()
-                revision, events, complete = pending.result()
-        network_revision, nodes, keys, ids, kinds, (buyers, suppliers, names) = network
-        if not complete and getattr(self._unit, "tx", None) is None:
-            self._key_events()  # events an older version wrote: key them, read again
-        if not complete or revision < network_revision:  # or: a write came in between
-            revision, events, _ = self._read(keyed_events_tx, wanted)
-        node, key = position_table(nodes), position_table(keys)
+            events = self._snapshot_pool.submit(self._keyed_events, key, wanted)
+        node = position_table(nodes)
         return snapshot_of_positions(
             ids, kinds, positions(node, buyers), positions(node, suppliers), names,
-            network_revision,
-            {rid: keyed_events(key, cascades, (companies, status_codes(statuses), *rest))
-             for rid, (cascades, (companies, statuses, *rest)) in events.items()})
+            revision, PendingEvents(events))
 
-    def _keyed_network(self) -> NetworkColumns:
-        while (network := self._read(network_columns_tx)) is None:
-            self._key_companies()
-        return network
+    def _network_at_once(self) -> NetworkColumns | None:
+        """`network_at_once`; on a transient error, the one managed transaction of
+        `network_columns_tx`, which the driver retries."""
+        try:
+            return network_at_once(self._read_session, self._snapshot_pool)
+        except (Neo4jError, DriverError) as exc:
+            if not exc.is_retryable():
+                raise
+        return self._read(network_columns_tx)
+
+    def _keyed_events(self, key: np.ndarray, request_ids: Sequence[str]
+                      ) -> dict[str, SnapshotEvents]:
+        """The events of `request_ids` over the companies of the key table `key`."""
+        events, complete = self._read(keyed_events_tx, request_ids)
+        if not complete and getattr(self._unit, "tx", None) is None:
+            self._key_events()  # events an older version wrote: key them, read again
+            events, _ = self._read(keyed_events_tx, request_ids)
+        return {rid: keyed_events(key, cascades, (companies, status_codes(statuses), *rest))
+                for rid, (cascades, (companies, statuses, *rest)) in events.items()}
 
     def changes_since(self, revision: int, *, limit: int = 50_000) -> ChangeSet | None:
         """See `CascadeStore.changes_since` (read-committed: may include later writes)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
-from neo4j import ManagedTransaction
+from neo4j import ManagedTransaction, Transaction
 
 from graph_models.models import (
     Acknowledgement,
@@ -48,9 +48,9 @@ from service.store.port import (
 from service.store.snapshots import IdColumns
 
 LINKS_PAGE = 1_000_000  # links per read of the network (~70 MB of server memory)
-KEYS_PAGE = 100_000  # company keys per page of a request's events in the cold read
 KEYS_BATCH = 50_000  # companies keyed per transaction by `key_companies_tx`
 EVENTS_PAGE = 100_000  # cascade events or answers per page of `request_events`
+ReadTransaction = ManagedTransaction | Transaction  # the cold read uses both (`neo4j_snapshot`)
 _K = TypeVar("_K")
 _T = TypeVar("_T")
 _V = TypeVar("_V")
@@ -275,7 +275,7 @@ def stored_acks(
     return stored
 
 
-def read_revision(tx: ManagedTransaction) -> int:
+def read_revision(tx: ReadTransaction) -> int:
     record = tx.run(cypher.READ_REVISION).single()
     return 0 if record is None else int(record["value"])
 
@@ -294,7 +294,7 @@ def load_network_tx(tx: ManagedTransaction) -> Network | None:
     return Network(kinds=dict(zip(ids, kinds, strict=True)), links=links, revision=revision)
 
 
-def company_columns(tx: ManagedTransaction
+def company_columns(tx: ReadTransaction
                     ) -> tuple[list[int], list[int], list[str], list[str]]:
     """(node ids, keys, ids, kinds) of every company; a key is -1 where a company has none
     yet. Node ids hold within this transaction only, which is all the links read needs:
@@ -304,7 +304,7 @@ def company_columns(tx: ManagedTransaction
     return record["nodes"], record["keys"], record["ids"], record["kinds"]
 
 
-def link_columns(tx: ManagedTransaction) -> tuple[list[Any], ...]:
+def link_columns(tx: ReadTransaction) -> tuple[list[Any], ...]:
     """(buyer node ids, supplier node ids, categories) of every link, in no particular
     order, read LINKS_PAGE at a time by ranges of relationship ids: parallel lists joined,
     without a tuple per link."""
@@ -347,46 +347,6 @@ def request_events_tx(tx: ManagedTransaction, request_id: str) -> RequestEvents:
     return RequestEvents(
         cascades=_request_cascades(tx, request_id), acknowledgements=_request_acks(tx, request_id)
     )
-
-
-KeyedEvents = tuple[int, dict[str, tuple[IdColumns, IdColumns]], bool]
-
-
-def keyed_events_tx(tx: ManagedTransaction, request_ids: Sequence[str]) -> KeyedEvents:
-    """The store revision, then the events of each request as columns of company keys
-    (see `snapshots.keyed_events`, with statuses as names), and whether every event had
-    its keys and time (False: some were written without, see FILL_CASCADE_KEYS).
-    Read-committed: the events hold every write up to that revision (and maybe later
-    ones; companies keyed after it are not read)."""
-    record = tx.run(cypher.READ_KEYED_REVISION).single()
-    revision, last_key = (0, 0) if record is None else (int(record[0]), int(record[1]))
-    events, complete = {}, True
-    for rid in dict.fromkeys(request_ids):
-        cascades, all_cascades = _keyed_pages(
-            tx, rid, last_key, cypher.REQUEST_CASCADE_COUNT, cypher.REQUEST_CASCADE_KEYS,
-            ("from_keys", "to_keys", "sent_us"))
-        acks, all_acks = _keyed_pages(
-            tx, rid, last_key, cypher.REQUEST_ACK_COUNT, cypher.REQUEST_ACK_KEYS,
-            ("company_keys", "statuses", "at_us", "seqs"))
-        events[rid] = (cascades, acks)
-        complete &= all_cascades and all_acks
-    return revision, events, complete
-
-
-def _keyed_pages(tx: ManagedTransaction, request_id: str, last_key: int, count: str,
-                 query: str, names: Sequence[str]) -> tuple[IdColumns, bool]:
-    """The columns `names` of `query` for a request's events of companies keyed up to
-    `last_key`, a range of KEYS_PAGE keys at a time (key 0: names no company), and
-    whether they are all that `count` counts (events missing a key or a time are in no
-    page)."""
-    expected = int(tx.run(count, request_id=request_id).single(strict=True)[0])
-    columns: tuple[list[Any], ...] = tuple([] for _ in names)
-    for start in range(0, last_key + 1, KEYS_PAGE):
-        page = tx.run(query, {"from": start, "to": start + KEYS_PAGE},
-                      request_id=request_id).single(strict=True)
-        for column, name in zip(columns, names, strict=True):
-            column += page[name]
-    return columns, len(columns[0]) >= expected
 
 
 def _request_cascades(tx: ManagedTransaction, request_id: str) -> list[CascadeRow]:

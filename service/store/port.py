@@ -30,7 +30,7 @@ datetime.datetime(2026, 1, 5, 9, 0, 0, 1, tzinfo=datetime.timezone.utc)
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
@@ -264,7 +264,7 @@ class Snapshot:
     category: np.ndarray  # int64 code into `categories`
     categories: tuple[str, ...]
     revision: int
-    events: dict[str, SnapshotEvents]  # request id -> its events, for the requests asked
+    events: Mapping[str, SnapshotEvents]  # request id -> its events, for the requests asked
 
 
 @dataclass(frozen=True)

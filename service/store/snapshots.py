@@ -3,7 +3,7 @@ turns its columnar reads into, the `Snapshot` the port's `load_snapshot` returns
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -62,7 +62,7 @@ def snapshot_of_columns(ids: list[str], kinds: list[str], links: IdColumns, revi
 
 def snapshot_of_positions(ids: list[str], kinds: list[str], buyer: np.ndarray,
                           supplier: np.ndarray, names: Sequence[str], revision: int,
-                          events: dict[str, SnapshotEvents]) -> Snapshot:
+                          events: Mapping[str, SnapshotEvents]) -> Snapshot:
     """The `Snapshot` of links given as company positions in `ids` (-1: a company the
     read of `ids` did not see, written after `revision`: the link is left out) with
     their category names, and the events of each request."""

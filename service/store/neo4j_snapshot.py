@@ -1,0 +1,116 @@
+"""The Neo4j store's cold read for the coverage engine (`Neo4jStore.load_snapshot`).
+
+At a million links the time goes to the server reading, on two cores, so the reads are
+spread so that the server and the engine work at the same time:
+
+1. Companies and links are read at once, in two transactions (`network_at_once`). Links
+   come as node ids, which only have to agree with the companies' read: both
+   transactions are open before either reads, and Neo4j frees a deleted node's id for
+   reuse only once every transaction open at the deletion has closed.
+2. Then the events, in the background (`keyed_events_tx`): `load_snapshot` returns the
+   network while they are still being read, so the engine builds the network's arrays
+   and the request's DAG meanwhile; `Snapshot.events` waits for them on first access.
+
+Events are read after the network's revision, so they hold every write up to it (and
+maybe later ones, which the change log delivers again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future, wait
+from typing import Any
+
+from neo4j import Session
+
+from service.store import neo4j_queries as cypher
+from service.store.neo4j_tx import (
+    NetworkColumns,
+    ReadTransaction,
+    company_columns,
+    link_columns,
+    read_revision,
+)
+from service.store.port import SnapshotEvents
+from service.store.snapshots import IdColumns
+
+__all__ = ["KEYS_PAGE", "KeyedEvents", "PendingEvents", "keyed_events_tx", "network_at_once"]
+
+KEYS_PAGE = 100_000  # company keys per page of a request's events
+
+
+def network_at_once(open_session: Callable[[], Session], pool: Executor) -> NetworkColumns | None:
+    """What `network_columns_tx` reads, with the links read on another session (in
+    `pool`) while this thread reads the companies. Unmanaged transactions: the caller
+    falls back to `network_columns_tx` on a transient error."""
+    with open_session() as first, open_session() as second, \
+            first.begin_transaction() as companies_tx, \
+            second.begin_transaction() as links_tx:
+        # The revision first: what is read after it can only be as new or newer.
+        revision = read_revision(companies_tx)
+        read_revision(links_tx)  # returns once the server has begun it: both are open
+        links = pool.submit(link_columns, links_tx)
+        try:
+            nodes, keys, ids, kinds = company_columns(companies_tx)
+        finally:
+            wait([links])  # its transaction is not closed under it
+        if -1 in keys:
+            return None
+        return revision, nodes, keys, ids, kinds, links.result()
+
+
+KeyedEvents = tuple[dict[str, tuple[IdColumns, IdColumns]], bool]
+
+
+def keyed_events_tx(tx: ReadTransaction, request_ids: Sequence[str]
+                    ) -> KeyedEvents:
+    """The events of each request as columns of company keys (see `snapshots.
+    keyed_events`, with statuses as names), and whether every event had its keys and time
+    (False: some were written without, see FILL_CASCADE_KEYS). Companies keyed after the
+    read starts are not read."""
+    record = tx.run(cypher.READ_KEYED_REVISION).single()
+    last_key = 0 if record is None else int(record["company_key"])
+    events, complete = {}, True
+    for rid in dict.fromkeys(request_ids):
+        cascades, all_cascades = _keyed_pages(
+            tx, rid, last_key, cypher.REQUEST_CASCADE_COUNT, cypher.REQUEST_CASCADE_KEYS,
+            ("from_keys", "to_keys", "sent_us"))
+        acks, all_acks = _keyed_pages(
+            tx, rid, last_key, cypher.REQUEST_ACK_COUNT, cypher.REQUEST_ACK_KEYS,
+            ("company_keys", "statuses", "at_us", "seqs"))
+        events[rid] = (cascades, acks)
+        complete &= all_cascades and all_acks
+    return events, complete
+
+
+def _keyed_pages(tx: ReadTransaction, request_id: str, last_key: int,
+                 count: str, query: str, names: Sequence[str]) -> tuple[IdColumns, bool]:
+    """The columns `names` of `query` for a request's events of companies keyed up to
+    `last_key`, a range of KEYS_PAGE keys at a time (key 0: names no company), and
+    whether they are all that `count` counts (events missing a key or a time are in no
+    page)."""
+    expected = int(tx.run(count, request_id=request_id).single(strict=True)[0])
+    columns: tuple[list[Any], ...] = tuple([] for _ in names)
+    for start in range(0, last_key + 1, KEYS_PAGE):
+        page = tx.run(query, {"from": start, "to": start + KEYS_PAGE},
+                      request_id=request_id).single(strict=True)
+        for column, name in zip(columns, names, strict=True):
+            column += page[name]
+    return columns, len(columns[0]) >= expected
+
+
+class PendingEvents(Mapping[str, SnapshotEvents]):
+    """A snapshot's events still being read: the first access waits for them, and raises
+    what their read raised."""
+
+    def __init__(self, read: Future[dict[str, SnapshotEvents]]) -> None:
+        self._read = read
+
+    def __getitem__(self, request_id: str) -> SnapshotEvents:
+        return self._read.result()[request_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._read.result())
+
+    def __len__(self) -> int:
+        return len(self._read.result())
