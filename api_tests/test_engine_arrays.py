@@ -181,3 +181,22 @@ def test_a_network_and_ledger_from_columns_answer_like_the_reference(s: Scenario
     assert fast.states_by_id() == dict(ref.states)
     assert fast.gaps() == [(g.from_id, g.to_id, g.tier, g.impact) for g in gap_edges(ref)]
     assert fast.path_counts() == (path_counts(ref).total, path_counts(ref).covered)
+
+
+def test_two_to_the_seventy_paths_are_counted_exactly_past_int64() -> None:
+    """Counts past 2^62 switch to Python integers, in both engines."""
+    from api_tests.test_engine_examples import HOUR, T, accepted, answer, layered, request, sent
+    from api_tests.test_engine_examples import analyse as reference
+
+    graph, arrows = layered(70)
+    acks = [*accepted(*(n for n in graph if n != "f")),
+            answer("l40b", "declined", at=T + HOUR, seq=999)]
+    ref = reference(graph, cascades=sent(*arrows), acks=acks)
+    links = [(buyer, supplier, "components") for buyer, supplier in graph.edges]
+    scope = RequestScope(CompactNetwork.build(dict.fromkeys(graph, "manufacturer"), links),
+                         request())
+    fast = analyse(RequestLedger.of(
+        scope, [(e.from_id, e.to_id, to_epoch_us(e.sent_at)) for e in sent(*arrows)],
+        [(a.company_id, str(a.status), to_epoch_us(a.at), a.seq) for a in acks]), ref.as_of)
+    expected = path_counts(ref)
+    assert fast.path_counts() == (expected.total, expected.covered) == (2**70, 2**69)

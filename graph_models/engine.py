@@ -20,6 +20,7 @@ Times are integer microseconds since the epoch (UTC).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from functools import cached_property
 from typing import NamedTuple
@@ -124,9 +125,14 @@ class RequestScope:
         if target not in self._totals:
             is_end = self.end_groups(target)
             ones = np.ones(self.dag.size, dtype=np.int64)
-            with np.errstate(over="ignore"):  # past 1.8e308 it is inf: "huge" all the same
-                rough = self.dag.path_sums(is_end, ones, dtype=np.float64)
-            dtype = object if rough.max(initial=0) >= INT64_SAFE else np.int64
+            dtype: type | np.dtype = np.int64
+            # A group has at most (largest out-degree) ** (its height) paths; above 2^62
+            # a float pass tells whether the counts really are that large.
+            widest, top = int(self.dag.out_degree.max(initial=1)), int(self.dag.height.max())
+            if widest > 1 and top * math.log2(widest) >= math.log2(INT64_SAFE):
+                with np.errstate(over="ignore"):  # past 1.8e308 it is inf: huge all the same
+                    rough = self.dag.path_sums(is_end, ones, dtype=np.float64)
+                dtype = object if rough.max(initial=0) >= INT64_SAFE else np.int64
             self._totals[target] = self.dag.path_sums(is_end, ones.astype(dtype), dtype=dtype)
         return self._totals[target]
 

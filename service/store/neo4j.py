@@ -46,7 +46,8 @@ a call of any size stays atomic (a 300k-link import is one transaction; Neo4j ho
 state in memory, so size `db.memory.transaction.max` and the heap accordingly).
 
 Record <-> model conversion lives in `neo4j_codecs`, the transaction functions in
-`neo4j_tx`; this module holds the connection and the port methods.
+`neo4j_tx`, the coverage engine's cold read in `neo4j_snapshot`; this module holds the
+connection and the port methods.
 """
 
 from __future__ import annotations
@@ -56,9 +57,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, TypeVar
 
-import numpy as np
 from neo4j import READ_ACCESS, Driver, GraphDatabase, ManagedTransaction, Session
 from neo4j.exceptions import (
     AuthError,
@@ -490,42 +491,43 @@ class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks):
 
     def load_snapshot(self, request_ids: Sequence[str]) -> Snapshot:
         """See `CascadeStore.load_snapshot` and `neo4j_snapshot`: the network read in two
-        transactions at once, then the events in the background (`Snapshot.events` waits
-        for them), all as integers: links by node id, events by company key."""
+        transactions at once, the events in the background (`Snapshot.events` waits for
+        them), all as integers: links by node id, events by company key."""
         wanted = list(dict.fromkeys(request_ids))
-        in_unit = getattr(self._unit, "tx", None) is not None
-        while (network := self._read(network_columns_tx) if in_unit
-               else self._network_at_once()) is None:
+        while (read := self._network_and_events(wanted)) is None:
             self._key_companies()  # companies an older version wrote: key them, read again
-        revision, nodes, keys, ids, kinds, (buyers, suppliers, names) = network
-        key = position_table(keys)
-        events: Future[dict[str, SnapshotEvents]] = Future()
-        if in_unit or not wanted:
-            events.set_result(self._keyed_events(key, wanted))
-        else:
-            events = self._snapshot_pool.submit(self._keyed_events, key, wanted)
+        (revision, nodes, _, ids, kinds, (buyers, suppliers, names)), events = read
         node = position_table(nodes)
         return snapshot_of_positions(
             ids, kinds, positions(node, buyers), positions(node, suppliers), names,
             revision, PendingEvents(events))
 
-    def _network_at_once(self) -> NetworkColumns | None:
-        """`network_at_once`; on a transient error, the one managed transaction of
-        `network_columns_tx`, which the driver retries."""
-        try:
-            return network_at_once(self._read_session, self._snapshot_pool)
-        except (Neo4jError, DriverError) as exc:
-            if not exc.is_retryable():
-                raise
-        return self._read(network_columns_tx)
+    def _network_and_events(self, wanted: list[str]
+                            ) -> tuple[NetworkColumns, Future[dict[str, SnapshotEvents]]] | None:
+        """`network_at_once` with the events of `wanted`; inside `atomic`, or on a
+        transient error, one managed transaction of `network_columns_tx` (which the
+        driver retries), then the events. None while a company has no key."""
+        if getattr(self._unit, "tx", None) is None and wanted:
+            try:
+                return network_at_once(self._read_session, self._snapshot_pool,
+                                       partial(self._keyed_events, wanted))
+            except (Neo4jError, DriverError) as exc:
+                if not exc.is_retryable():
+                    raise
+        if (network := self._read(network_columns_tx)) is None:
+            return None
+        events: Future[dict[str, SnapshotEvents]] = Future()
+        events.set_result(self._keyed_events(wanted, network[2]))
+        return network, events
 
-    def _keyed_events(self, key: np.ndarray, request_ids: Sequence[str]
+    def _keyed_events(self, request_ids: Sequence[str], keys: Sequence[int]
                       ) -> dict[str, SnapshotEvents]:
-        """The events of `request_ids` over the companies of the key table `key`."""
+        """The events of `request_ids` over the companies with these keys, in order."""
         events, complete = self._read(keyed_events_tx, request_ids)
         if not complete and getattr(self._unit, "tx", None) is None:
             self._key_events()  # events an older version wrote: key them, read again
             events, _ = self._read(keyed_events_tx, request_ids)
+        key = position_table(keys)
         return {rid: keyed_events(key, cascades, (companies, status_codes(statuses), *rest))
                 for rid, (cascades, (companies, statuses, *rest)) in events.items()}
 

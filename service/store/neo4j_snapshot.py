@@ -7,9 +7,10 @@ spread so that the server and the engine work at the same time:
    come as node ids, which only have to agree with the companies' read: both
    transactions are open before either reads, and Neo4j frees a deleted node's id for
    reuse only once every transaction open at the deletion has closed.
-2. Then the events, in the background (`keyed_events_tx`): `load_snapshot` returns the
-   network while they are still being read, so the engine builds the network's arrays
-   and the request's DAG meanwhile; `Snapshot.events` waits for them on first access.
+2. The events are read in the background once the companies are in (`keyed_events_tx`):
+   `load_snapshot` returns the network while they are still being read, so the engine
+   builds the network's arrays and the request's DAG meanwhile; `Snapshot.events` waits
+   for them on first access.
 
 Events are read after the network's revision, so they hold every write up to it (and
 maybe later ones, which the change log delivers again).
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, wait
-from typing import Any
+from typing import Any, TypeVar
 
 from neo4j import Session
 
@@ -37,26 +38,32 @@ from service.store.snapshots import IdColumns
 __all__ = ["KEYS_PAGE", "KeyedEvents", "PendingEvents", "keyed_events_tx", "network_at_once"]
 
 KEYS_PAGE = 100_000  # company keys per page of a request's events
+_T = TypeVar("_T")
 
 
-def network_at_once(open_session: Callable[[], Session], pool: Executor) -> NetworkColumns | None:
+def network_at_once(open_session: Callable[[], Session], pool: Executor,
+                    read_events: Callable[[list[int]], _T]
+                    ) -> tuple[NetworkColumns, Future[_T]] | None:
     """What `network_columns_tx` reads, with the links read on another session (in
-    `pool`) while this thread reads the companies. Unmanaged transactions: the caller
-    falls back to `network_columns_tx` on a transient error."""
+    `pool`) while this thread reads the companies; then `read_events(company keys)`
+    started in `pool` while the links are still read (the order that keeps both cores
+    busy). None while a company has no key. Unmanaged transactions: the caller falls
+    back to `network_columns_tx` on a transient error."""
     with open_session() as first, open_session() as second, \
             first.begin_transaction() as companies_tx, \
             second.begin_transaction() as links_tx:
-        # The revision first: what is read after it can only be as new or newer.
+        # The revision first: what is read after it (events too) is as new or newer.
         revision = read_revision(companies_tx)
         read_revision(links_tx)  # returns once the server has begun it: both are open
         links = pool.submit(link_columns, links_tx)
         try:
             nodes, keys, ids, kinds = company_columns(companies_tx)
+            events = None if -1 in keys else pool.submit(read_events, keys)
         finally:
             wait([links])  # its transaction is not closed under it
-        if -1 in keys:
+        if events is None:
             return None
-        return revision, nodes, keys, ids, kinds, links.result()
+        return (revision, nodes, keys, ids, kinds, links.result()), events
 
 
 KeyedEvents = tuple[dict[str, tuple[IdColumns, IdColumns]], bool]
