@@ -293,7 +293,7 @@ def test_a_transient_error_in_the_two_transaction_read_falls_back_to_one(
 def test_an_error_reading_the_events_is_raised_where_they_are_used(
     neo4j_store: CascadeStore, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from service.store import neo4j
+    from service.store import neo4j_snapshot
 
     store = neo4j_store
     seed_chain(store)
@@ -302,7 +302,7 @@ def test_an_error_reading_the_events_is_raised_where_they_are_used(
     def events_refused(tx: object, request_ids: object) -> None:
         raise RuntimeError("events refused")
 
-    monkeypatch.setattr(neo4j, "keyed_events_tx", events_refused)
+    monkeypatch.setattr(neo4j_snapshot, "keyed_events_tx", events_refused)
     snapshot = store.load_snapshot([MINERALS])
     assert (snapshot.revision, len(snapshot.buyer)) == (store.revision(), len(CHAIN_LINKS))
     with pytest.raises(RuntimeError, match="events refused"):

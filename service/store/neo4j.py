@@ -55,9 +55,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from functools import partial
 from typing import Any, TypeVar
 
 from neo4j import READ_ACCESS, Driver, GraphDatabase, ManagedTransaction, Session
@@ -87,10 +86,9 @@ from service.store.neo4j_codecs import (
     request_from,
 )
 from service.store.neo4j_idempotency import Neo4jIdempotency
-from service.store.neo4j_snapshot import PendingEvents, keyed_events_tx, network_at_once
+from service.store.neo4j_snapshot import Neo4jSnapshots
 from service.store.neo4j_tx import (
     KEYS_BATCH,
-    NetworkColumns,
     add_acks_tx,
     add_cascades_tx,
     add_links_tx,
@@ -102,7 +100,6 @@ from service.store.neo4j_tx import (
     fetch,
     key_companies_tx,
     load_network_tx,
-    network_columns_tx,
     read_records,
     read_revision,
     request_events_tx,
@@ -115,19 +112,10 @@ from service.store.port import (
     CommitOutcomeUnknown,
     Network,
     RequestEvents,
-    Snapshot,
-    SnapshotEvents,
     StoreError,
     StoreUnavailable,
     TransactionTooLarge,
     WriteOutcome,
-)
-from service.store.snapshots import (
-    keyed_events,
-    position_table,
-    positions,
-    snapshot_of_positions,
-    status_codes,
 )
 
 __all__ = ["Neo4jStore"]
@@ -177,7 +165,7 @@ def _memory_refusal_as_too_large() -> Iterator[None]:
         raise
 
 
-class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks):
+class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks, Neo4jSnapshots):
     """`CascadeStore` on a Neo4j database; see the module docstring for the graph shape."""
 
     def __init__(
@@ -488,48 +476,6 @@ class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks):
     def request_events(self, request_id: str) -> RequestEvents:
         """All cascade events (in sending order) and answers (in recording order)."""
         return self._read(request_events_tx, request_id)
-
-    def load_snapshot(self, request_ids: Sequence[str]) -> Snapshot:
-        """See `CascadeStore.load_snapshot` and `neo4j_snapshot`: the network read in two
-        transactions at once, the events in the background (`Snapshot.events` waits for
-        them), all as integers: links by node id, events by company key."""
-        wanted = list(dict.fromkeys(request_ids))
-        while (read := self._network_and_events(wanted)) is None:
-            self._key_companies()  # companies an older version wrote: key them, read again
-        (revision, nodes, _, ids, kinds, (buyers, suppliers, names)), events = read
-        node = position_table(nodes)
-        return snapshot_of_positions(
-            ids, kinds, positions(node, buyers), positions(node, suppliers), names,
-            revision, PendingEvents(events))
-
-    def _network_and_events(self, wanted: list[str]
-                            ) -> tuple[NetworkColumns, Future[dict[str, SnapshotEvents]]] | None:
-        """`network_at_once` with the events of `wanted`; inside `atomic`, or on a
-        transient error, one managed transaction of `network_columns_tx` (which the
-        driver retries), then the events. None while a company has no key."""
-        if getattr(self._unit, "tx", None) is None and wanted:
-            try:
-                return network_at_once(self._read_session, self._snapshot_pool,
-                                       partial(self._keyed_events, wanted))
-            except (Neo4jError, DriverError) as exc:
-                if not exc.is_retryable():
-                    raise
-        if (network := self._read(network_columns_tx)) is None:
-            return None
-        events: Future[dict[str, SnapshotEvents]] = Future()
-        events.set_result(self._keyed_events(wanted, network[2]))
-        return network, events
-
-    def _keyed_events(self, request_ids: Sequence[str], keys: Sequence[int]
-                      ) -> dict[str, SnapshotEvents]:
-        """The events of `request_ids` over the companies with these keys, in order."""
-        events, complete = self._read(keyed_events_tx, request_ids)
-        if not complete and getattr(self._unit, "tx", None) is None:
-            self._key_events()  # events an older version wrote: key them, read again
-            events, _ = self._read(keyed_events_tx, request_ids)
-        key = position_table(keys)
-        return {rid: keyed_events(key, cascades, (companies, status_codes(statuses), *rest))
-                for rid, (cascades, (companies, statuses, *rest)) in events.items()}
 
     def changes_since(self, revision: int, *, limit: int = 50_000) -> ChangeSet | None:
         """See `CascadeStore.changes_since` (read-committed: may include later writes)."""

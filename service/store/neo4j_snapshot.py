@@ -18,27 +18,99 @@ maybe later ones, which the change log delivers again).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, wait
-from typing import Any, TypeVar
+from functools import partial
+from typing import Any, Protocol, TypeVar
 
 from neo4j import Session
+from neo4j.exceptions import DriverError, Neo4jError
 
 from service.store import neo4j_queries as cypher
 from service.store.neo4j_tx import (
     NetworkColumns,
     ReadTransaction,
+    Transactions,
     company_columns,
     link_columns,
+    network_columns_tx,
     read_revision,
 )
-from service.store.port import SnapshotEvents
-from service.store.snapshots import IdColumns
+from service.store.port import Snapshot, SnapshotEvents
+from service.store.snapshots import (
+    IdColumns,
+    keyed_events,
+    position_table,
+    positions,
+    snapshot_of_positions,
+    status_codes,
+)
 
-__all__ = ["KEYS_PAGE", "KeyedEvents", "PendingEvents", "keyed_events_tx", "network_at_once"]
+__all__ = ["KEYS_PAGE", "KeyedEvents", "Neo4jSnapshots", "PendingEvents", "keyed_events_tx",
+           "network_at_once"]
 
 KEYS_PAGE = 100_000  # company keys per page of a request's events
 _T = TypeVar("_T")
+Events = dict[str, SnapshotEvents]
+
+
+class ColdReads(Transactions, Protocol):
+    """What `Neo4jSnapshots` needs of `Neo4jStore`."""
+
+    _unit: threading.local  # .tx: the transaction of this thread's `atomic` unit
+    _snapshot_pool: Executor  # two workers: the links, then the events
+
+    def _read_session(self) -> Session: ...
+    def _key_companies(self) -> None: ...
+    def _key_events(self) -> None: ...
+
+
+class Neo4jSnapshots:
+    """The port's `load_snapshot`: a mixin of `Neo4jStore`."""
+
+    def load_snapshot(self: ColdReads, request_ids: Sequence[str]) -> Snapshot:
+        """See `CascadeStore.load_snapshot` and this module: the network read in two
+        transactions at once, the events in the background (`Snapshot.events` waits for
+        them), all as integers: links by node id, events by company key."""
+        wanted = list(dict.fromkeys(request_ids))
+        while (read := _network_and_events(self, wanted)) is None:
+            self._key_companies()  # companies an older version wrote: key them, read again
+        (revision, nodes, _, ids, kinds, (buyers, suppliers, names)), events = read
+        node = position_table(nodes)
+        return snapshot_of_positions(
+            ids, kinds, positions(node, buyers), positions(node, suppliers), names,
+            revision, PendingEvents(events))
+
+
+def _network_and_events(store: ColdReads, wanted: list[str]
+                        ) -> tuple[NetworkColumns, Future[Events]] | None:
+    """`network_at_once` with the events of `wanted`; inside `atomic`, or on a transient
+    error, one managed transaction of `network_columns_tx` (which the driver retries),
+    then the events. None while a company has no key."""
+    if getattr(store._unit, "tx", None) is None and wanted:
+        try:
+            return network_at_once(store._read_session, store._snapshot_pool,
+                                   partial(_keyed_events, store, wanted))
+        except (Neo4jError, DriverError) as exc:
+            if not exc.is_retryable():
+                raise
+    if (network := store._read(network_columns_tx)) is None:
+        return None
+    events: Future[Events] = Future()
+    events.set_result(_keyed_events(store, wanted, network[2]))
+    return network, events
+
+
+def _keyed_events(store: ColdReads, request_ids: Sequence[str], keys: Sequence[int]) -> Events:
+    """The events of `request_ids` over the companies with these keys, in order."""
+    events, complete = store._read(keyed_events_tx, request_ids)
+    if not complete and getattr(store._unit, "tx", None) is None:
+        store._key_events()  # events an older version wrote: key them, read again
+        events, _ = store._read(keyed_events_tx, request_ids)
+    key = position_table(keys)
+    return {rid: keyed_events(key, cascades, (companies, status_codes(statuses), *rest))
+            for rid, (cascades, (companies, statuses, *rest)) in events.items()}
 
 
 def network_at_once(open_session: Callable[[], Session], pool: Executor,
@@ -110,7 +182,7 @@ class PendingEvents(Mapping[str, SnapshotEvents]):
     """A snapshot's events still being read: the first access waits for them, and raises
     what their read raised."""
 
-    def __init__(self, read: Future[dict[str, SnapshotEvents]]) -> None:
+    def __init__(self, read: Future[Events]) -> None:
         self._read = read
 
     def __getitem__(self, request_id: str) -> SnapshotEvents:
