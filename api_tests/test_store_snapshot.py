@@ -269,16 +269,20 @@ def test_events_an_older_worker_wrote_after_the_upgrade_are_keyed_on_read(
 # -- Neo4j: the network read in two transactions at once, the events in the background ------
 
 
+@pytest.fixture
+def seeded_neo4j(neo4j_store: CascadeStore) -> CascadeStore:
+    seed_chain(neo4j_store)
+    seed_events(neo4j_store)
+    return neo4j_store
+
+
 def test_a_transient_error_in_the_two_transaction_read_falls_back_to_one(
-    neo4j_store: CascadeStore, monkeypatch: pytest.MonkeyPatch,
+    seeded_neo4j: CascadeStore, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from neo4j.exceptions import SessionExpired
 
     from service.store import neo4j_snapshot
 
-    store = neo4j_store
-    seed_chain(store)
-    seed_events(store)
     failures = []
 
     def links_lost(tx: object) -> None:
@@ -286,24 +290,21 @@ def test_a_transient_error_in_the_two_transaction_read_falls_back_to_one(
         raise SessionExpired("the links' connection dropped")
 
     monkeypatch.setattr(neo4j_snapshot, "link_columns", links_lost)
-    assert as_rows(store.load_snapshot([MINERALS]), MINERALS) == expected(store, MINERALS)
+    snapshot = seeded_neo4j.load_snapshot([MINERALS])
+    assert as_rows(snapshot, MINERALS) == expected(seeded_neo4j, MINERALS)
     assert len(failures) == 1  # the fallback is one managed transaction, retried as any
 
 
 def test_an_error_reading_the_events_is_raised_where_they_are_used(
-    neo4j_store: CascadeStore, monkeypatch: pytest.MonkeyPatch,
+    seeded_neo4j: CascadeStore, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from service.store import neo4j_snapshot
-
-    store = neo4j_store
-    seed_chain(store)
-    seed_events(store)
 
     def events_refused(tx: object, request_ids: object) -> None:
         raise RuntimeError("events refused")
 
     monkeypatch.setattr(neo4j_snapshot, "keyed_events_tx", events_refused)
-    snapshot = store.load_snapshot([MINERALS])
-    assert (snapshot.revision, len(snapshot.buyer)) == (store.revision(), len(CHAIN_LINKS))
+    snapshot = seeded_neo4j.load_snapshot([MINERALS])
+    assert (snapshot.revision, len(snapshot.buyer)) == (seeded_neo4j.revision(), len(CHAIN_LINKS))
     with pytest.raises(RuntimeError, match="events refused"):
         snapshot.events[MINERALS]
