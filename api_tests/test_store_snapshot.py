@@ -308,3 +308,20 @@ def test_an_error_reading_the_events_is_raised_where_they_are_used(
     assert (snapshot.revision, len(snapshot.buyer)) == (seeded_neo4j.revision(), len(CHAIN_LINKS))
     with pytest.raises(RuntimeError, match="events refused"):
         snapshot.events[MINERALS]
+
+
+def test_events_read_over_many_key_pages_are_all_there(
+    seeded_neo4j: CascadeStore, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each page's query is sent before the previous page is converted: with pages of two
+    company keys, every request's events still come whole and to the right request."""
+    from service.store import neo4j_snapshot
+
+    seeded_neo4j.create_request(policy("reach-2026", topic="reach", title="REACH information"))
+    seeded_neo4j.add_cascades([cascade("focal-jp", "acme-tier1", 2, "reach-2026")])
+    seeded_neo4j.add_acknowledgements([answer("acme-tier1", "declined", 4, "reach-2026")])
+    monkeypatch.setattr(neo4j_snapshot, "KEYS_PAGE", 2)
+    wanted = [MINERALS, "no-such-request", "reach-2026"]
+    snapshot = seeded_neo4j.load_snapshot(wanted)
+    for request_id in wanted:
+        assert as_rows(snapshot, request_id) == expected(seeded_neo4j, request_id)

@@ -10,7 +10,8 @@ spread so that the server and the engine work at the same time:
 2. The events are read in the background once the companies are in (`keyed_events_tx`):
    `load_snapshot` returns the network while they are still being read, so the engine
    builds the network's arrays and the request's DAG meanwhile; `Snapshot.events` waits
-   for them on first access.
+   for them on first access. Each page of events is asked for before the previous one
+   is turned into arrays, so the server reads while the client converts.
 
 Events are read after the network's revision, so they hold every write up to it (and
 maybe later ones, which the change log delivers again).
@@ -18,13 +19,16 @@ maybe later ones, which the change log delivers again).
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, wait
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
-from neo4j import Session
+import numpy as np
+from neo4j import Record, Result, Session
 from neo4j.exceptions import DriverError, Neo4jError
 
 from service.store import neo4j_queries as cypher
@@ -39,7 +43,6 @@ from service.store.neo4j_tx import (
 )
 from service.store.port import Snapshot, SnapshotEvents
 from service.store.snapshots import (
-    IdColumns,
     keyed_events,
     position_table,
     positions,
@@ -109,8 +112,7 @@ def _keyed_events(store: ColdReads, request_ids: Sequence[str], keys: Sequence[i
         store._key_events()  # events an older version wrote: key them, read again
         events, _ = store._read(keyed_events_tx, request_ids)
     key = position_table(keys)
-    return {rid: keyed_events(key, cascades, (companies, status_codes(statuses), *rest))
-            for rid, (cascades, (companies, statuses, *rest)) in events.items()}
+    return {rid: keyed_events(key, cascades, acks) for rid, (cascades, acks) in events.items()}
 
 
 def network_at_once(open_session: Callable[[], Session], pool: Executor,
@@ -138,43 +140,83 @@ def network_at_once(open_session: Callable[[], Session], pool: Executor,
         return (revision, nodes, keys, ids, kinds, links.result()), events
 
 
-KeyedEvents = tuple[dict[str, tuple[IdColumns, IdColumns]], bool]
+EventColumns = tuple[np.ndarray, ...]
+KeyedEvents = tuple[dict[str, tuple[EventColumns, EventColumns]], bool]
+
+
+@dataclass(frozen=True)
+class _EventKind:
+    """How one kind of event is read: its count, its pages and their columns."""
+
+    count: str
+    query: str
+    columns: tuple[tuple[str, Callable[[list[Any]], np.ndarray]], ...]
+
+    def runs(self, request_id: str, starts: range) -> list[tuple[str, dict[str, Any]]]:
+        """The count of a request's events, then a page per start of KEYS_PAGE keys."""
+        return [(self.count, {"request_id": request_id}),
+                *((self.query, {"request_id": request_id, "from": start,
+                                "to": start + KEYS_PAGE}) for start in starts)]
+
+
+def _integers(values: list[Any]) -> np.ndarray:
+    return np.asarray(values, dtype=np.int64)
+
+
+_CASCADES = _EventKind(cypher.REQUEST_CASCADE_COUNT, cypher.REQUEST_CASCADE_KEYS,
+                       (("from_keys", _integers), ("to_keys", _integers),
+                        ("sent_us", _integers)))
+_ACKS = _EventKind(cypher.REQUEST_ACK_COUNT, cypher.REQUEST_ACK_KEYS,
+                   (("company_keys", _integers), ("statuses", status_codes),
+                    ("at_us", _integers), ("seqs", _integers)))
 
 
 def keyed_events_tx(tx: ReadTransaction, request_ids: Sequence[str]
                     ) -> KeyedEvents:
-    """The events of each request as columns of company keys (see `snapshots.
-    keyed_events`, with statuses as names), and whether every event had its keys and time
+    """The events of each request as integer columns of company keys (see `snapshots.
+    keyed_events`, with statuses as codes), and whether every event had its keys and time
     (False: some were written without, see FILL_CASCADE_KEYS). Companies keyed after the
     read starts are not read."""
     record = tx.run(cypher.READ_KEYED_REVISION).single()
     last_key = 0 if record is None else int(record["company_key"])
+    starts = range(0, last_key + 1, KEYS_PAGE)  # key 0: names no company
+    wanted = list(dict.fromkeys(request_ids))
+    records = _pipelined(tx, [run for rid in wanted for kind in (_CASCADES, _ACKS)
+                              for run in kind.runs(rid, starts)])
     events, complete = {}, True
-    for rid in dict.fromkeys(request_ids):
-        cascades, all_cascades = _keyed_pages(
-            tx, rid, last_key, cypher.REQUEST_CASCADE_COUNT, cypher.REQUEST_CASCADE_KEYS,
-            ("from_keys", "to_keys", "sent_us"))
-        acks, all_acks = _keyed_pages(
-            tx, rid, last_key, cypher.REQUEST_ACK_COUNT, cypher.REQUEST_ACK_KEYS,
-            ("company_keys", "statuses", "at_us", "seqs"))
+    for rid in wanted:
+        cascades, all_cascades = _keyed_pages(records, len(starts), _CASCADES)
+        acks, all_acks = _keyed_pages(records, len(starts), _ACKS)
         events[rid] = (cascades, acks)
         complete &= all_cascades and all_acks
     return events, complete
 
 
-def _keyed_pages(tx: ReadTransaction, request_id: str, last_key: int,
-                 count: str, query: str, names: Sequence[str]) -> tuple[IdColumns, bool]:
-    """The columns `names` of `query` for a request's events of companies keyed up to
-    `last_key`, a range of KEYS_PAGE keys at a time (key 0: names no company), and
-    whether they are all that `count` counts (events missing a key or a time are in no
-    page)."""
-    expected = int(tx.run(count, request_id=request_id).single(strict=True)[0])
-    columns: tuple[list[Any], ...] = tuple([] for _ in names)
-    for start in range(0, last_key + 1, KEYS_PAGE):
-        page = tx.run(query, {"from": start, "to": start + KEYS_PAGE},
-                      request_id=request_id).single(strict=True)
-        for column, name in zip(columns, names, strict=True):
-            column += page[name]
+def _pipelined(tx: ReadTransaction, runs: Sequence[tuple[str, dict[str, Any]]]
+               ) -> Iterator[Record]:
+    """The one record of each query, in order, each handed over once the next query is
+    sent: the server reads the next page while the caller converts this one."""
+    pending: Result | None = None
+    for query, parameters in runs:
+        result = tx.run(query, parameters)  # returns once the previous record is in
+        if pending is not None:
+            yield pending.single(strict=True)
+        pending = result
+    if pending is not None:
+        yield pending.single(strict=True)
+
+
+def _keyed_pages(records: Iterator[Record], pages: int, kind: _EventKind
+                 ) -> tuple[EventColumns, bool]:
+    """The columns of one request's events of a `kind`: its count, then `pages` ranges of
+    KEYS_PAGE company keys, each converted as it comes; and whether they are all that
+    the count counts (events missing a key or a time are in no page)."""
+    expected = int(next(records)[0])
+    read: list[list[np.ndarray]] = [[] for _ in kind.columns]
+    for page in itertools.islice(records, pages):
+        for column, (name, convert) in zip(read, kind.columns, strict=True):
+            column.append(convert(page[name]))
+    columns = tuple(np.concatenate(column) for column in read)
     return columns, len(columns[0]) >= expected
 
 
