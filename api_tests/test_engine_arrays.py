@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from api_tests.test_engine_properties import PROPERTY, Scenario, all_uncovered, scenarios
 from graph_models.analysis import ArrayAnalysis, analyse
-from graph_models.compact import CompactNetwork
+from graph_models.compact import CompactNetwork, stable_order
 from graph_models.coverage import gap_edges, state_counts, tier_table
 from graph_models.engine import ACK_STATUSES, NEVER, RequestLedger, RequestScope
 from graph_models.engine_paths import uncovered_page
@@ -200,3 +200,11 @@ def test_two_to_the_seventy_paths_are_counted_exactly_past_int64() -> None:
         [(a.company_id, str(a.status), to_epoch_us(a.at), a.seq) for a in acks]), ref.as_of)
     expected = path_counts(ref)
     assert fast.path_counts() == (expected.total, expected.covered) == (2**70, 2**69)
+
+
+@given(st.lists(st.integers(-(2**31), 2**31 - 1) | st.integers(-1, 3), max_size=200))
+def test_the_packed_stable_order_is_numpys_stable_argsort(values: list[int]) -> None:
+    """Groups, group links and suppliers are ordered by `stable_order`; ties must keep
+    their order (the paths' order depends on it), -1 (no group link) included."""
+    array = np.array(values, dtype=np.int64)
+    assert stable_order(array).tolist() == np.argsort(array, kind="stable").tolist()

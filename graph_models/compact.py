@@ -31,6 +31,7 @@ __all__ = [
     "distances_from",
     "ranges",
     "reachable",
+    "stable_order",
 ]
 
 KINDS: tuple[str, ...] = tuple(kind.value for kind in CompanyKind)
@@ -52,6 +53,13 @@ def _codes(table: Mapping[str, int], keys: list[str]) -> np.ndarray:
 
 def _edge_keys(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return (src.astype(np.int64) << 32) | dst.astype(np.int64)
+
+
+def stable_order(values: np.ndarray) -> np.ndarray:
+    """`np.argsort(values, kind="stable")` for fewer than 2^32 integers within ±2^31:
+    each (value, position) packed in one int64 key, all distinct, which numpy's default
+    sort (SIMD) orders 3x faster than its stable sort does the values."""
+    return np.argsort((values.astype(np.int64) << 32) | np.arange(values.size, dtype=np.int64))
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,7 +108,8 @@ class CompactNetwork:
     def _sorted(cls, ids: list[str], index: dict[str, int], kind: np.ndarray,
                 src: np.ndarray, dst: np.ndarray, category: np.ndarray,
                 categories: tuple[str, ...]) -> CompactNetwork:
-        order = np.argsort(_edge_keys(src, dst), kind="stable")
+        # Distinct keys (one link per buyer and supplier): any sort gives this order.
+        order = np.argsort(_edge_keys(src, dst))
         return cls(ids, index, kind, np.ascontiguousarray(src[order], dtype=np.int32),
                    np.ascontiguousarray(dst[order], dtype=np.int32),
                    np.ascontiguousarray(category[order], dtype=np.int32), categories)
@@ -288,13 +297,13 @@ class ComponentDag:
     @cached_property
     def members(self) -> tuple[np.ndarray, np.ndarray]:
         """(companies ordered by group, start of each group in that order)."""
-        order = np.argsort(self.comp, kind="stable")
+        order = stable_order(self.comp)
         return order, np.searchsorted(self.comp[order], np.arange(self.size + 1))
 
     @cached_property
     def links_of_edge(self) -> tuple[np.ndarray, np.ndarray]:
         """(links ordered by the group link they belong to, start of each group link)."""
-        order = np.argsort(self.link_edge, kind="stable")
+        order = stable_order(self.link_edge)
         return order, np.searchsorted(self.link_edge[order], np.arange(self.edge_src.size + 1))
 
     def path_sums(
@@ -359,7 +368,7 @@ class ComponentDag:
     @cached_property
     def links_into(self) -> tuple[np.ndarray, np.ndarray]:
         """(group links ordered by target group, start of each group's)."""
-        order = np.argsort(self.edge_dst, kind="stable")
+        order = stable_order(self.edge_dst)
         return order, np.searchsorted(self.edge_dst[order], np.arange(self.size + 1))
 
     def upstream(self, groups: np.ndarray) -> np.ndarray:

@@ -35,6 +35,7 @@ from graph_models.compact import (
     distances_from,
     lookup,
     reachable,
+    stable_order,
 )
 from graph_models.models import NodeState, PolicyRequest
 
@@ -107,7 +108,7 @@ class RequestScope:
     @cached_property
     def links_into(self) -> tuple[np.ndarray, np.ndarray]:
         """(subgraph links ordered by supplier, start of each supplier's links)."""
-        order = np.argsort(self.dst, kind="stable")
+        order = stable_order(self.dst)
         return order, np.searchsorted(self.dst[order], np.arange(self.network.size + 1))
 
     @cached_property
