@@ -328,10 +328,20 @@ def fold_answers(answer: np.ndarray, company: np.ndarray, at: np.ndarray, seq: n
     candidates = candidates[company[candidates] >= 0]
     if candidates.size == 0:
         return
-    order = candidates[np.lexsort((seq[candidates], at[candidates], company[candidates]))]
-    last = np.append(company[order][1:] != company[order][:-1], True)
-    best = order[last]
+    # Each company's latest time, then its highest seq at that time: two scatter-max
+    # passes instead of a sort (seqs are distinct, so one answer per company is left).
+    who, when, number = company[candidates], at[candidates], seq[candidates]
+    at_latest = when == _scatter_max(answer.size, who, when)[who]
+    top_seq = _scatter_max(answer.size, who[at_latest], number[at_latest])
+    best = candidates[at_latest & (number == top_seq[who])]
     who = company[best]
     held = answer[who]
     newer = (held < 0) | (at[best] > at[held]) | ((at[best] == at[held]) & (seq[best] > seq[held]))
     answer[who[newer]] = best[newer]
+
+
+def _scatter_max(size: int, index: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """out[i] = the largest of `values` at `index` i (int64 minimum where there is none)."""
+    out = np.full(size, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(out, index, values)
+    return out
