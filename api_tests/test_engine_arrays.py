@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from api_tests.test_engine_properties import PROPERTY, Scenario, all_uncovered, scenarios
 from graph_models.analysis import ArrayAnalysis, analyse
-from graph_models.compact import CompactNetwork, stable_order
+from graph_models.compact import CompactNetwork, stable_order, starts
 from graph_models.coverage import gap_edges, state_counts, tier_table
 from graph_models.engine import ACK_STATUSES, NEVER, RequestLedger, RequestScope
 from graph_models.engine_paths import uncovered_page
@@ -208,3 +208,10 @@ def test_the_packed_stable_order_is_numpys_stable_argsort(values: list[int]) -> 
     their order (the paths' order depends on it), -1 (no group link) included."""
     array = np.array(values, dtype=np.int64)
     assert stable_order(array).tolist() == np.argsort(array, kind="stable").tolist()
+
+
+@given(st.lists(st.integers(-1, 6), max_size=50), st.integers(0, 3))
+def test_counted_starts_are_where_a_search_finds_them(values: list[int], extra: int) -> None:
+    n = max(values, default=-1) + 1 + extra  # values below n, some of 0..n never present
+    array = np.array(values, dtype=np.int64)
+    assert starts(array, n).tolist() == np.searchsorted(np.sort(array), np.arange(n + 1)).tolist()

@@ -32,6 +32,7 @@ __all__ = [
     "ranges",
     "reachable",
     "stable_order",
+    "starts",
 ]
 
 KINDS: tuple[str, ...] = tuple(kind.value for kind in CompanyKind)
@@ -53,6 +54,12 @@ def _codes(table: Mapping[str, int], keys: list[str]) -> np.ndarray:
 
 def _edge_keys(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return (src.astype(np.int64) << 32) | dst.astype(np.int64)
+
+
+def starts(values: np.ndarray, n: int) -> np.ndarray:
+    """Where each of 0..n begins among `values` (integers in [-1, n)) once sorted: what
+    `np.searchsorted(sorted values, np.arange(n + 1))` gives, by counting, not searching."""
+    return np.cumsum(np.bincount(values + 1, minlength=n + 1))
 
 
 def stable_order(values: np.ndarray) -> np.ndarray:
@@ -298,13 +305,13 @@ class ComponentDag:
     def members(self) -> tuple[np.ndarray, np.ndarray]:
         """(companies ordered by group, start of each group in that order)."""
         order = stable_order(self.comp)
-        return order, np.searchsorted(self.comp[order], np.arange(self.size + 1))
+        return order, starts(self.comp, self.size)
 
     @cached_property
     def links_of_edge(self) -> tuple[np.ndarray, np.ndarray]:
         """(links ordered by the group link they belong to, start of each group link)."""
         order = stable_order(self.link_edge)
-        return order, np.searchsorted(self.link_edge[order], np.arange(self.edge_src.size + 1))
+        return order, starts(self.link_edge, self.edge_src.size)
 
     def path_sums(
         self,
@@ -363,13 +370,13 @@ class ComponentDag:
     @cached_property
     def out_start(self) -> np.ndarray:
         """Start of each group's links among the group links (ordered by source group)."""
-        return np.searchsorted(self.edge_src, np.arange(self.size + 1))
+        return starts(self.edge_src, self.size)
 
     @cached_property
     def links_into(self) -> tuple[np.ndarray, np.ndarray]:
         """(group links ordered by target group, start of each group's)."""
         order = stable_order(self.edge_dst)
-        return order, np.searchsorted(self.edge_dst[order], np.arange(self.size + 1))
+        return order, starts(self.edge_dst, self.size)
 
     def upstream(self, groups: np.ndarray) -> np.ndarray:
         """`groups` and every group with a path to one of them, ascending."""

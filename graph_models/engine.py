@@ -36,6 +36,7 @@ from graph_models.compact import (
     lookup,
     reachable,
     stable_order,
+    starts,
 )
 from graph_models.models import NodeState, PolicyRequest
 
@@ -103,13 +104,13 @@ class RequestScope:
     @cached_property
     def links_from(self) -> np.ndarray:
         """CSR row pointers of the subgraph links (they are sorted by buyer)."""
-        return np.searchsorted(self.src, np.arange(self.network.size + 1))
+        return starts(self.src, self.network.size)
 
     @cached_property
     def links_into(self) -> tuple[np.ndarray, np.ndarray]:
         """(subgraph links ordered by supplier, start of each supplier's links)."""
         order = stable_order(self.dst)
-        return order, np.searchsorted(self.dst[order], np.arange(self.network.size + 1))
+        return order, starts(self.dst, self.network.size)
 
     @cached_property
     def dag(self) -> ComponentDag:
