@@ -300,7 +300,7 @@ def test_an_error_reading_the_events_is_raised_where_they_are_used(
 ) -> None:
     from service.store import neo4j_snapshot
 
-    def events_refused(tx: object, request_ids: object) -> None:
+    def events_refused(tx: object, *args: object) -> None:
         raise RuntimeError("events refused")
 
     monkeypatch.setattr(neo4j_snapshot, "keyed_events_tx", events_refused)

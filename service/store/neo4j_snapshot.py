@@ -43,7 +43,7 @@ from service.store.neo4j_tx import (
 )
 from service.store.port import Snapshot, SnapshotEvents
 from service.store.snapshots import (
-    keyed_events,
+    events_at_positions,
     position_table,
     positions,
     snapshot_of_positions,
@@ -107,12 +107,12 @@ def _network_and_events(store: ColdReads, wanted: list[str]
 
 def _keyed_events(store: ColdReads, request_ids: Sequence[str], keys: Sequence[int]) -> Events:
     """The events of `request_ids` over the companies with these keys, in order."""
-    events, complete = store._read(keyed_events_tx, request_ids)
+    table = position_table(keys)
+    events, complete = store._read(keyed_events_tx, request_ids, table)
     if not complete and getattr(store._unit, "tx", None) is None:
         store._key_events()  # events an older version wrote: key them, read again
-        events, _ = store._read(keyed_events_tx, request_ids)
-    key = position_table(keys)
-    return {rid: keyed_events(key, cascades, acks) for rid, (cascades, acks) in events.items()}
+        events, _ = store._read(keyed_events_tx, request_ids, table)
+    return {rid: events_at_positions(cascades, acks) for rid, (cascades, acks) in events.items()}
 
 
 def network_at_once(open_session: Callable[[], Session], pool: Executor,
@@ -150,7 +150,7 @@ class _EventKind:
 
     count: str
     query: str
-    columns: tuple[tuple[str, Callable[[list[Any]], np.ndarray]], ...]
+    columns: tuple[tuple[str, str], ...]  # (name, "key" | "status" | "integer")
 
     def runs(self, request_id: str, starts: range) -> list[tuple[str, dict[str, Any]]]:
         """The count of a request's events, then a page per start of KEYS_PAGE keys."""
@@ -159,24 +159,28 @@ class _EventKind:
                                 "to": start + KEYS_PAGE}) for start in starts)]
 
 
-def _integers(values: list[Any]) -> np.ndarray:
+_CASCADES = _EventKind(cypher.REQUEST_CASCADE_COUNT, cypher.REQUEST_CASCADE_KEYS,
+                       (("from_keys", "key"), ("to_keys", "key"), ("sent_us", "integer")))
+_ACKS = _EventKind(cypher.REQUEST_ACK_COUNT, cypher.REQUEST_ACK_KEYS,
+                   (("company_keys", "key"), ("statuses", "status"), ("at_us", "integer"),
+                    ("seqs", "integer")))
+
+
+def _column(values: list[Any], kind: str, table: np.ndarray) -> np.ndarray:
+    """A page's column as an array: keys as positions in `table`, statuses as codes."""
+    if kind == "key":
+        return positions(table, values)
+    if kind == "status":
+        return status_codes(values)
     return np.asarray(values, dtype=np.int64)
 
 
-_CASCADES = _EventKind(cypher.REQUEST_CASCADE_COUNT, cypher.REQUEST_CASCADE_KEYS,
-                       (("from_keys", _integers), ("to_keys", _integers),
-                        ("sent_us", _integers)))
-_ACKS = _EventKind(cypher.REQUEST_ACK_COUNT, cypher.REQUEST_ACK_KEYS,
-                   (("company_keys", _integers), ("statuses", status_codes),
-                    ("at_us", _integers), ("seqs", _integers)))
-
-
-def keyed_events_tx(tx: ReadTransaction, request_ids: Sequence[str]
+def keyed_events_tx(tx: ReadTransaction, request_ids: Sequence[str], table: np.ndarray
                     ) -> KeyedEvents:
-    """The events of each request as integer columns of company keys (see `snapshots.
-    keyed_events`, with statuses as codes), and whether every event had its keys and time
-    (False: some were written without, see FILL_CASCADE_KEYS). Companies keyed after the
-    read starts are not read."""
+    """The events of each request as integer columns with companies as their positions in
+    `table` (see `snapshots.events_at_positions`, statuses as codes), and whether every
+    event had its keys and time (False: some were written without, see
+    FILL_CASCADE_KEYS). Companies keyed after the read starts are not read."""
     record = tx.run(cypher.READ_KEYED_REVISION).single()
     last_key = 0 if record is None else int(record["company_key"])
     starts = range(0, last_key + 1, KEYS_PAGE)  # key 0: names no company
@@ -185,8 +189,8 @@ def keyed_events_tx(tx: ReadTransaction, request_ids: Sequence[str]
                               for run in kind.runs(rid, starts)])
     events, complete = {}, True
     for rid in wanted:
-        cascades, all_cascades = _keyed_pages(records, len(starts), _CASCADES)
-        acks, all_acks = _keyed_pages(records, len(starts), _ACKS)
+        cascades, all_cascades = _keyed_pages(records, len(starts), _CASCADES, table)
+        acks, all_acks = _keyed_pages(records, len(starts), _ACKS, table)
         events[rid] = (cascades, acks)
         complete &= all_cascades and all_acks
     return events, complete
@@ -206,7 +210,7 @@ def _pipelined(tx: ReadTransaction, runs: Sequence[tuple[str, dict[str, Any]]]
         yield pending.single(strict=True)
 
 
-def _keyed_pages(records: Iterator[Record], pages: int, kind: _EventKind
+def _keyed_pages(records: Iterator[Record], pages: int, kind: _EventKind, table: np.ndarray
                  ) -> tuple[EventColumns, bool]:
     """The columns of one request's events of a `kind`: its count, then `pages` ranges of
     KEYS_PAGE company keys, each converted as it comes; and whether they are all that
@@ -214,8 +218,8 @@ def _keyed_pages(records: Iterator[Record], pages: int, kind: _EventKind
     expected = int(next(records)[0])
     read: list[list[np.ndarray]] = [[] for _ in kind.columns]
     for page in itertools.islice(records, pages):
-        for column, (name, convert) in zip(read, kind.columns, strict=True):
-            column.append(convert(page[name]))
+        for column, (name, how) in zip(read, kind.columns, strict=True):
+            column.append(_column(page[name], how, table))
     columns = tuple(np.concatenate(column) for column in read)
     return columns, len(columns[0]) >= expected
 

@@ -17,8 +17,8 @@ from service.store.port import (
     SnapshotEvents,
 )
 
-__all__ = ["IdColumns", "keyed_events", "position_table", "positions", "snapshot_of",
-           "snapshot_of_columns", "snapshot_of_positions", "status_codes"]
+__all__ = ["IdColumns", "events_at_positions", "keyed_events", "position_table", "positions",
+           "snapshot_of", "snapshot_of_columns", "snapshot_of_positions", "status_codes"]
 
 IdColumns = tuple[Sequence[Any], ...]
 """Columns of ids and values, e.g. (from ids, to ids, sent_at µs) of cascade events."""
@@ -104,10 +104,17 @@ def keyed_events(table: np.ndarray, cascades: Sequence[Any] | np.ndarray,
     keys, to keys, sent µs), answers as (company keys, status codes, at µs, seqs). An
     event naming a key `table` lacks (a company written after the network was read, or
     none) is left out."""
-    (froms, tos, sent), (companies, statuses, ats, seqs) = (
+    (froms, tos, sent), (companies, statuses, ats, seqs) = cascades, acks
+    return events_at_positions(
+        (positions(table, froms), positions(table, tos), sent),
+        (positions(table, companies), statuses, ats, seqs))
+
+
+def events_at_positions(cascades: Sequence[Any], acks: Sequence[Any]) -> SnapshotEvents:
+    """`keyed_events` of events whose companies are already positions (-1: unknown)."""
+    (src, dst, sent), (company, statuses, ats, seqs) = (
         [np.asarray(column, dtype=np.int64) for column in columns]
         for columns in (cascades, acks))
-    src, dst, company = (positions(table, keys) for keys in (froms, tos, companies))
     keep, held = (src >= 0) & (dst >= 0), company >= 0
     return SnapshotEvents(
         cascade_from=src[keep], cascade_to=dst[keep], cascade_sent=sent[keep],
