@@ -23,11 +23,21 @@ fi
 
 command -v java >/dev/null || { echo "neo4j-local: java not found (needs Java 17+)" >&2; exit 127; }
 
-# --add-opens flags mirror what the Neo4j 5 server passes to the JVM in neo4j.conf.
+# The JVM flags are those the Neo4j 5 server sets in its neo4j.conf (server.jvm.additional),
+# so this embedded server behaves as the production image does; the heap starts at its
+# maximum, as compose sets it and Neo4j advises (no resizing under load).
 # shellcheck disable=SC2086
 exec java \
+    -Xms"${NEO4J_LOCAL_HEAP:-1g}" \
     -Xmx"${NEO4J_LOCAL_HEAP:-1g}" \
     -XX:+UseG1GC \
+    -XX:-OmitStackTraceInFastThrow \
+    -XX:+AlwaysPreTouch \
+    -XX:+UnlockExperimentalVMOptions \
+    -XX:+TrustFinalNonStaticFields \
+    -XX:+DisableExplicitGC \
+    -Djdk.nio.maxCachedBufferSize=1024 \
+    -Dio.netty.tryReflectionSetAccessible=true \
     -XX:+ExitOnOutOfMemoryError \
     -Dlog4j2.disable.jmx=true \
     --add-opens=java.base/java.nio=ALL-UNNAMED \
