@@ -266,6 +266,48 @@ def test_events_an_older_worker_wrote_after_the_upgrade_are_keyed_on_read(
     assert store.revision() == revision and store.changes_since(revision).cascades == {}
 
 
+def test_a_key_fill_hit_by_a_deadlock_is_run_again_and_completes(
+    neo4j_store: CascadeStore, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two workers starting together on a database to upgrade fill the same events and
+    may deadlock; the fill commits its own batches (the driver does not retry it), so the
+    store runs it again instead of failing to start."""
+    from neo4j.exceptions import Neo4jError
+
+    from service.store import neo4j_queries as cypher
+
+    store = neo4j_store
+    seed_chain(store)
+    seed_events(store)
+    run_cypher(store, *WITHOUT_EVENT_KEYS)
+    fills = []
+    open_session = store._session  # type: ignore[attr-defined]
+
+    def session_with_one_deadlock():  # type: ignore[no-untyped-def]
+        session = open_session()
+        run = session.run
+
+        def deadlocking_once(query, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if query == cypher.FILL_CASCADE_KEYS:
+                fills.append(query)
+                if len(fills) == 1:
+                    raise Neo4jError._hydrate_neo4j(
+                        code="Neo.TransientError.Transaction.DeadlockDetected",
+                        message="another worker holds these events")
+            return run(query, *args, **kwargs)
+
+        session.run = deadlocking_once
+        return session
+
+    monkeypatch.setattr(store, "_session", session_with_one_deadlock)
+    store.init_schema()
+    assert len(fills) == 2
+    with store._driver.session(database=store.database) as session:  # type: ignore[attr-defined]
+        unkeyed = session.run("MATCH (e:Cascade) WHERE e.from_key IS NULL OR e.sent_us IS NULL "
+                              "RETURN count(e) AS events").single(strict=True)["events"]
+    assert unkeyed == 0  # keyed by the start itself, not left to the first read
+
+
 # -- Neo4j: the network read in two transactions at once, the events in the background ------
 
 

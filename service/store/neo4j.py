@@ -69,6 +69,7 @@ from neo4j.exceptions import (
     SessionExpired,
     TransientError,
 )
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_random
 
 from graph_models.models import (
     Acknowledgement,
@@ -122,6 +123,10 @@ __all__ = ["Neo4jStore"]
 
 
 _T = TypeVar("_T")
+
+
+def _is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, Neo4jError | DriverError) and exc.is_retryable()
 
 
 MEMORY_REFUSAL = "Neo.TransientError.General.MemoryPoolOutOfMemoryError"
@@ -180,6 +185,7 @@ class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks, Neo4jSnapshots):
     ) -> None:
         self.uri = uri
         self.database = database
+        self._retry_time = retry_time
         self._unit = threading.local()  # .tx: the transaction of this thread's `atomic` unit
         # The cold read's second reader: the links, then the events (`neo4j_snapshot`).
         self._snapshot_pool = ThreadPoolExecutor(2, thread_name_prefix="neo4j-snapshot")
@@ -296,7 +302,15 @@ class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks, Neo4jSnapshots):
         self._key_companies()
         with _unavailable_as_store_error(), self._session() as session:
             for query in (cypher.FILL_CASCADE_KEYS, cypher.FILL_ACK_KEYS):
-                session.run(query).consume()
+                # Not a managed transaction (it commits its own batches), so the driver
+                # does not retry it: a batch that hit a transient error (two workers
+                # starting at once deadlocking on the same events) is run again here.
+                # Only what is still unkeyed matches, so a retry redoes nothing.
+                for attempt in Retrying(retry=retry_if_exception(_is_transient),
+                                        stop=stop_after_delay(self._retry_time),
+                                        wait=wait_random(0.05, 0.5), reraise=True):
+                    with attempt:
+                        session.run(query).consume()
 
     def close(self) -> None:
         self._snapshot_pool.shutdown()  # a snapshot's events still being read finish first
