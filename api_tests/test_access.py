@@ -237,12 +237,21 @@ def test_keys_cli_creates_lists_and_revokes(tmp_path: Path) -> None:
     refused = runner.invoke(cli, ["keys", "create", "--role", "integration", "--store", url])
     assert refused.exit_code != 0
     assert runner.invoke(cli, ["keys", "revoke", key_id, "--store", url]).exit_code == 0
+    assert runner.invoke(cli, ["keys", "revoke", "k-none", "--store", url]).exit_code != 0
     from service.store.sqlite import SqliteStore
 
     store = SqliteStore(str(tmp_path / "keys.db"))
     stored = store.get_api_key(key_id)
+    trail = store.list_audit()
     store.close()
     assert stored is not None and stored.revoked_at_us is not None
+    # The shell's writes are in the audit trail too, newest first, attempts included.
+    assert [(e.method, e.path, e.status) for e in trail] == [
+        ("CLI", "cascade keys revoke k-none", 404),
+        ("CLI", f"cascade keys revoke {key_id}", 200),
+        ("CLI", f"cascade keys create {key_id}", 201),
+    ]
+    assert all(e.key_id.startswith("cli:") for e in trail)
 
 
 def test_serve_demo_prints_an_admin_key_that_works(tmp_path: Path) -> None:

@@ -47,6 +47,11 @@ def test_summary_matches_the_store(tmp_path: Path) -> None:
     assert abs(summary["links"] - 9000) <= 9000 * 0.02
     assert summary["cascades"] > 0 and summary["answers"] > 0
     assert {k: v for k, v in summary.items() if k != "tiers"} == stored_counts(url)
+    store = SqliteStore(url.removeprefix("sqlite:///"))
+    trail = store.list_audit()
+    store.close()
+    assert [(e.method, e.status) for e in trail] == [("CLI", 201)]  # the load is audited
+    assert trail[0].path.startswith(f"cascade generate {summary['companies']} companies")
 
 
 def test_non_empty_store_is_refused_unless_replace(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import getpass
 import os
 import sys
 import time
@@ -25,7 +26,7 @@ from graph_models.models import NodeState
 from service.schemas import CoverageRead
 from service.settings import Settings
 from service.store import build_store
-from service.store.port import CascadeStore, StoreUnavailable
+from service.store.port import AuditEntry, CascadeStore, StoreUnavailable
 
 if TYPE_CHECKING:
     from loaders.synthetic import SyntheticNetwork
@@ -42,6 +43,22 @@ StoreOption = Annotated[
 def _settings(store: str | None, **overrides: object) -> Settings:
     values = {"store": store} if store else {}
     return Settings(**values, **overrides)  # type: ignore[arg-type]
+
+
+def _audit(store: CascadeStore, command: str, status: int) -> None:
+    """Writes from the shell join the API's audit trail, under `cli:<login>` instead of a
+    key id, with the status the same call over HTTP would answer."""
+    from graph_models.models import to_epoch_us, utc_now
+
+    store.record_audit(AuditEntry(at_us=to_epoch_us(utc_now()), key_id=f"cli:{_login()}",
+                                  method="CLI", path=f"cascade {command}", status=status))
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name (a container without a passwd entry)
+        return str(os.getuid())
 
 
 def _open_store(settings: Settings) -> CascadeStore:
@@ -110,6 +127,7 @@ def keys_create(
             _refuse(f"--company: unknown company {company!r}")
         key, text = issue_key(active, role=Role(role), company_id=company, name=name,
                               expires_days=expires)
+        _audit(active, f"keys create {key.id}", 201)
     except ValueError as exc:
         _refuse(str(exc))
     finally:
@@ -150,6 +168,7 @@ def keys_revoke(key_id: str, store: StoreOption = None) -> None:
     active = _open_store(_settings(store))
     try:
         found = active.revoke_api_key(key_id, at_us=to_epoch_us(utc_now()))
+        _audit(active, f"keys revoke {key_id}", 200 if found else 404)
     finally:
         active.close()
     if not found:
@@ -298,6 +317,8 @@ def _write(bar: Progress, net: SyntheticNetwork, store: CascadeStore | None, out
         if replace and isinstance(store, _Clearable):
             store.clear_all()
         write_network(store, net, progress=tick)
+        _audit(store, f"generate {len(net.companies)} companies, {len(net.links)} links"
+                      f"{' (replacing the store)' if replace else ''}", 201)
 
 
 def _summary(net: SyntheticNetwork, seconds: float, target: str) -> Table:
