@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from service import dev_neo4j
+from service.access.keys import Role, issue_key
 from service.app import create_app
-from service.auth import Role, issue_key
-from service.settings import Settings
+from service.cli import dev_neo4j
+from service.config.settings import Settings
 from service.store.port import CascadeStore
 
 NEO4J_URI_ENV = "CASCADE_TEST_NEO4J_URI"
@@ -86,7 +86,7 @@ def bearer(store: CascadeStore, role: Role = Role.admin,
 
 def signed_in(test_client: TestClient, role: Role = Role.admin) -> TestClient:
     """Send a new key of `role` with every request of this client (inside its `with`)."""
-    test_client.headers.update(bearer(test_client.app.state.store, role))  # type: ignore[attr-defined]
+    test_client.headers.update(bearer(test_client.app.state.services.store, role))  # type: ignore[attr-defined]
     return test_client
 
 

@@ -19,8 +19,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from service.client import CascadeClient, ProblemError
-from service.schemas import AcknowledgementCreate, RequestCreate
+from service.integrations.client import CascadeClient, ProblemError
+from service.ledger.schemas import AcknowledgementCreate
+from service.registry.schemas import RequestCreate
 from service.store.port import CascadeStore
 
 __all__ = ["Ledger", "Reconciliation", "answers", "at_progress", "reconcile", "seed_network",

@@ -15,10 +15,11 @@ from typer.testing import CliRunner
 from api_tests.conftest import bearer, signed_in
 from api_tests.test_api_batches import company, seed_chain
 from graph_models.models import to_epoch_us, utc_now
+from service.access.keys import Role, issue_key, split_key
+from service.access.policy import OPEN, POLICY, rule_for
 from service.app import create_app
-from service.auth import OPEN, POLICY, Role, issue_key, rule_for, split_key
-from service.cli import app as cli
-from service.settings import Settings
+from service.cli.main import app as cli
+from service.config.settings import Settings
 from service.store.port import CascadeStore
 
 ACK = {"request_id": "reach-1", "company_id": "acme-pcb", "status": "accepted",
@@ -262,10 +263,10 @@ def test_serve_demo_prints_an_admin_key_that_works(tmp_path: Path) -> None:
 
     import httpx
 
-    from service.dev_neo4j import free_port
+    from service.cli.dev_neo4j import free_port
 
     port = free_port()
-    command = [sys.executable, "-m", "service.cli", "serve", "--demo", "--port", str(port),
+    command = [sys.executable, "-m", "service.cli.main", "serve", "--demo", "--port", str(port),
                "--store", f"sqlite:///{tmp_path / 'demo.db'}"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

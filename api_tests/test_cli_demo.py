@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 from graph_models.coverage import analyse_coverage, supply_graph
 from graph_models.models import AckStatus, NodeState, utc_now
 from loaders.demo import demo_network, load_demo_if_empty
-from service.catalog import POLICIES
-from service.cli import app
+from service.cli.main import app
+from service.registry.catalog import POLICIES
 from service.store.port import CascadeStore
 
 runner = CliRunner()

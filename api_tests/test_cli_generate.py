@@ -12,7 +12,7 @@ import networkx as nx
 from typer.testing import CliRunner
 
 from graph_models.models import Acknowledgement, CascadeEvent, Company, PolicyRequest, SupplyLink
-from service.cli import app
+from service.cli.main import app
 from service.store.sqlite import SqliteStore
 
 runner = CliRunner()

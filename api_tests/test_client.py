@@ -15,12 +15,13 @@ import pytest
 import uvicorn
 
 from graph_models.models import Company, SupplyLink
+from service.access.keys import Role, issue_key
 from service.app import create_app
-from service.auth import Role, issue_key
-from service.client import CascadeClient, ProblemError
-from service.dev_neo4j import free_port
-from service.schemas import AcknowledgementCreate, CascadeCreate, RequestCreate
-from service.settings import Settings
+from service.cli.dev_neo4j import free_port
+from service.config.settings import Settings
+from service.integrations.client import CascadeClient, ProblemError
+from service.ledger.schemas import AcknowledgementCreate, CascadeCreate
+from service.registry.schemas import RequestCreate
 from service.store.port import CascadeStore
 from service.store.sqlite import SqliteStore
 

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from api_tests.conftest import signed_in
 from api_tests.test_coverage_snapshot import NOW, seed
 from service.app import create_app
-from service.settings import Settings
+from service.config.settings import Settings
 from service.store.port import CascadeStore
 
 HISTORY = "/v1/requests/bcp/coverage/history"

@@ -19,8 +19,8 @@ from graph_models.models import (
     SupplyLink,
     utc_now,
 )
-from service import coverage as coverage_module
-from service.coverage import CoverageService
+from service.coverage import service as coverage_module
+from service.coverage.service import CoverageService
 from service.store.port import CascadeStore, SnapshotEvents, StoreUnavailable
 
 NOW = utc_now()
@@ -149,7 +149,7 @@ def test_over_http_a_workers_own_write_shows_at_once_and_others_within_the_watch
     from fastapi.testclient import TestClient
 
     from service.app import create_app
-    from service.settings import Settings
+    from service.config.settings import Settings
 
     seed(store)
     app = create_app(Settings(revision_watch_ms=20), store=store)
@@ -159,7 +159,7 @@ def test_over_http_a_workers_own_write_shows_at_once_and_others_within_the_watch
             return client.get("/v1/gap-counts").json()["requests"][0]["pending"]
 
         assert pending() == 2
-        service = app.state.coverage
+        service = app.state.services.coverage
         time.sleep(0.1)  # the watch has seen the revision: polls are answered from memory
         computed = service.analyses
         assert [pending() for _ in range(5)] == [2] * 5 and service.analyses == computed

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from service import dev_neo4j
+from service.cli import dev_neo4j
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKER = ROOT / "docker"
@@ -110,7 +110,7 @@ def test_image_runs_as_non_root(dockerfile: list[str]) -> None:
 
 def test_image_healthcheck_hits_a_real_route(dockerfile: list[str]) -> None:
     from service.app import create_app
-    from service.settings import Settings
+    from service.config.settings import Settings
 
     check = instruction(dockerfile, "HEALTHCHECK")
     path = urlsplit(re.search(r"http://[^'\"\s]+", check)[0]).path  # type: ignore[index]

@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from service.cli import app
+from service.cli.main import app
 from service.store.sqlite import SqliteStore
 
 AS_OF = {"as_of": "2026-03-01T00:00:00Z"}
@@ -151,7 +151,7 @@ def test_cli_export_gaps(tmp_path: Path) -> None:
 
     from api_tests.conftest import signed_in
     from service.app import create_app
-    from service.settings import Settings
+    from service.config.settings import Settings
 
     with Client(create_app(Settings(store=url, revision_watch_ms=0))) as http:
         seed(signed_in(http))

@@ -22,9 +22,9 @@ from api_tests.fault_harness import (
     send_all,
 )
 from benchmarks._server import ServiceProcess
-from service.auth import Role, issue_key
-from service.client import CascadeClient
-from service.settings import Settings
+from service.access.keys import Role, issue_key
+from service.config.settings import Settings
+from service.integrations.client import CascadeClient
 from service.store import build_store
 
 # A claim left by a killed process blocks its key's retries until its lease runs out.

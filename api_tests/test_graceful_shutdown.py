@@ -15,8 +15,8 @@ import httpx
 from api_tests.fault_harness import REQUEST_ID, answers, seed_network
 from api_tests.test_faults import _admin_key
 from benchmarks._server import ServiceProcess
-from service.client import CascadeClient
-from service.settings import Settings
+from service.config.settings import Settings
+from service.integrations.client import CascadeClient
 from service.store import build_store
 
 

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 
 from api_tests.conftest import signed_in
 from api_tests.test_coverage_snapshot import NOW, seed
-from service import coverage as coverage_module
 from service.app import create_app
-from service.settings import Settings
+from service.config.settings import Settings
+from service.coverage import service as coverage_module
 from service.store.port import CascadeStore
 
 COVERAGE_READS = [
@@ -63,7 +63,7 @@ def test_an_acknowledgement_changes_the_tag(client: TestClient, path: str) -> No
 def test_a_304_on_coverage_does_not_recompute(client: TestClient) -> None:
     path = COVERAGE_READS[0]
     tag = client.get(path).headers["ETag"]
-    service = client.app.state.coverage  # type: ignore[attr-defined]
+    service = client.app.state.services.coverage  # type: ignore[attr-defined]
     computed = service.analyses
     assert [revalidate(client, path, tag) for _ in range(5)] == [304] * 5
     assert service.analyses == computed

@@ -15,10 +15,10 @@ from httpx import Response
 from api_tests.conftest import bearer, signed_in
 from api_tests.test_api_batches import company, seed_chain
 from graph_models.models import Company, to_epoch_us, utc_now
+from service.access.keys import Role, split_key
 from service.app import create_app
-from service.auth import Role, split_key
-from service.idempotency import IdempotentWrite, KeyInFlight, fingerprint_of
-from service.settings import Settings
+from service.config.settings import Settings
+from service.integrations.idempotency import IdempotentWrite, KeyInFlight, fingerprint_of
 from service.store.port import CascadeStore, ClaimLost
 
 ACK = {"request_id": "reach-1", "company_id": "acme-pcb", "status": "accepted",

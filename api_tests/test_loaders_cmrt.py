@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api_tests.cmrt_workbooks import SmelterRow, Template, build
-from service.cli import app
+from service.cli.main import app
 from service.store.sqlite import SqliteStore
 
 runner = CliRunner()

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from graph_models.models import Company
-from service.cli import app
-from service.imports import import_file
+from service.cli.main import app
+from service.ingest.service import import_file
 from service.store.port import StoreUnavailable
 from service.store.sqlite import SqliteStore
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from loaders.importer import import_rows
 from loaders.tabular import FileError
 from loaders.willems import read_willems, willems_rows
-from service.cli import app
+from service.cli.main import app
 from service.store.sqlite import SqliteStore
 
 # a copy of ../shared/data/willems2008 (see its PROVENANCE.md): CI may not mount shared/
@@ -24,7 +24,7 @@ runner = CliRunner()
 
 
 def test_chain_01_becomes_a_focal_company_and_its_stages(client: TestClient) -> None:
-    report = import_rows(client.app.state.store, "willems",  # type: ignore[attr-defined]
+    report = import_rows(client.app.state.services.store, "willems",  # type: ignore[attr-defined]
                          willems_rows(read_willems(DATA, "1")))
     assert report.loaded and report.problems == []
     assert report.sections["companies"]["created"] == 1 + 8

@@ -14,9 +14,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from api_tests.conftest import bearer, signed_in
 from api_tests.test_coverage_snapshot import NOW, seed
 from graph_models.models import Company, PolicyRequest, SupplyLink
+from service.access.keys import Role
 from service.app import create_app
-from service.auth import Role
-from service.settings import Settings
+from service.config.settings import Settings
 from service.store.port import CascadeStore
 
 

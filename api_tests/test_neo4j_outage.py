@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from api_tests.bolt_proxy import BoltProxy, Cut
 from api_tests.conftest import LocalNeo4j, make_store, require_neo4j, signed_in
 from service.app import create_app
-from service.settings import Settings
+from service.config.settings import Settings
 
 
 def test_readyz_is_503_while_neo4j_is_down_and_recovers(own_neo4j: LocalNeo4j) -> None:

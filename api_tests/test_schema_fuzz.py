@@ -40,9 +40,9 @@ from api_tests.test_api_batches import seed_chain
 from graph_models.models import to_epoch_us, utc_now
 from loaders.demo import demo_network, write_network
 from service.app import create_app
-from service.catalog import POLICIES
-from service.cursors import encode_cursor
-from service.settings import Settings
+from service.config.settings import Settings
+from service.http.pagination import encode_cursor
+from service.registry.catalog import POLICIES
 from service.store.port import Webhook
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,

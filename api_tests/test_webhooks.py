@@ -19,12 +19,12 @@ from fastapi.testclient import TestClient
 from api_tests.conftest import signed_in
 from api_tests.test_coverage_snapshot import NOW, seed
 from graph_models.models import to_epoch_us, utc_now
-from service import coverage as coverage_module
 from service.app import create_app
-from service.coverage import RequestFigures
-from service.settings import Settings
+from service.config.settings import Settings
+from service.coverage import service as coverage_module
+from service.coverage.service import RequestFigures
+from service.integrations.webhooks import coverage_events, event
 from service.store.port import CascadeStore, DeliveryAttempt, Webhook
-from service.webhooks import coverage_events, event
 
 ANSWER = {"request_id": "bcp", "company_id": "a", "status": "accepted",
           "at": (NOW - timedelta(days=1)).isoformat()}
@@ -82,7 +82,7 @@ def client(store: CascadeStore) -> Iterator[TestClient]:
 
 def wait_until_watched(client: TestClient, request_id: str = "bcp") -> None:
     """The dispatcher has seen the request's coverage once: changes from now on count."""
-    dispatcher = client.app.state.webhooks  # type: ignore[attr-defined]
+    dispatcher = client.app.state.services.webhooks  # type: ignore[attr-defined]
     deadline = time.monotonic() + 15
     while not dispatcher.watches(request_id):
         assert time.monotonic() < deadline

@@ -27,7 +27,7 @@ from typing import IO
 
 import httpx
 
-from service.dev_neo4j import free_port
+from service.cli.dev_neo4j import free_port
 
 __all__ = ["ServiceProcess", "running_service"]
 
@@ -96,8 +96,8 @@ class ServiceProcess:
 
 
 def _admin_key(url: str) -> str:
-    from service.auth import Role, issue_key
-    from service.settings import Settings
+    from service.access.keys import Role, issue_key
+    from service.config.settings import Settings
     from service.store import build_store
 
     store = build_store(Settings(store=url))  # type: ignore[call-arg]

@@ -43,8 +43,8 @@ from graph_models.coverage import analyse_coverage, request_subgraph, supply_gra
 from graph_models.models import Acknowledgement, PolicyRequest, utc_now
 from loaders.demo import write_network
 from loaders.synthetic import SyntheticNetwork, generate_network, issue_and_cascade
-from service.coverage import CoverageService
-from service.settings import Settings
+from service.config.settings import Settings
+from service.coverage.service import CoverageService
 from service.store import build_store
 
 REQUEST = "bench-bcp"

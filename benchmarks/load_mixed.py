@@ -56,7 +56,7 @@ MIB = 1024  # VmRSS is in KiB
 
 def generate_into(store: str, args: argparse.Namespace) -> None:
     """`cascade generate` into the store; it refuses a filled one unless --replace."""
-    command = [sys.executable, "-m", "service.cli", "generate", "--store", store,
+    command = [sys.executable, "-m", "service.cli.main", "generate", "--store", store,
                "--companies", str(args.companies or max(50, args.links * 3 // 10)),
                "--links", str(args.links), "--requests", str(args.requests),
                "--seed", str(args.seed), *(["--replace"] if args.replace else [])]

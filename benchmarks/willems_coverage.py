@@ -22,7 +22,7 @@ from loaders.demo import catalog_requests, write_network
 from loaders.importer import import_rows
 from loaders.synthetic import ModelRows, SyntheticNetwork, issue_and_cascade
 from loaders.willems import WillemsChain, focal_company_id, read_willems, willems_rows
-from service.coverage import CoverageService
+from service.coverage.service import CoverageService
 from service.store.sqlite import SqliteStore
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "willems2008"

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from graph_models.models import PolicyRequest, utc_now
 from loaders.synthetic import SyntheticNetwork, generate_network, issue_and_cascade
-from service.catalog import POLICIES
+from service.registry.catalog import POLICIES
 from service.store.port import CascadeStore
 
 __all__ = ["catalog_requests", "demo_network", "dump_network_json", "load_demo_if_empty",

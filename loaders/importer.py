@@ -24,8 +24,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from graph_models.models import PolicyRequest
 from loaders.tabular import SECTIONS, SourceRow
-from service import batches
-from service.batches import Pending
+from service.ledger import batches
+from service.ledger.batches import Pending
 from service.store.port import CascadeStore, WriteOutcome
 
 __all__ = ["ImportReport", "Progress", "RowProblem", "check_rows", "import_rows", "write_plan"]

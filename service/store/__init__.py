@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.settings import Settings
+from service.config.settings import Settings
 from service.store.port import CascadeStore
 
 __all__ = ["build_store"]

@@ -1,0 +1,54 @@
+"""The audit trail of writes: every write an API key makes, refused ones too."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from graph_models.models import to_epoch_us, utc_now
+from service.composition.deps import services_in
+from service.http.middleware import SAFE_METHODS
+from service.store.port import AuditEntry, StoreUnavailable
+
+__all__ = ["AuditWrites"]
+
+logger = logging.getLogger(__name__)
+
+
+class AuditWrites:
+    """Every write an API key makes is recorded: key id, when, method, path, status
+    (refused ones too: an audit trail shows attempts). Plain ASGI, nothing on reads."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def remember_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, remember_status)
+        finally:
+            principal = scope.get("state", {}).get("principal")
+            if principal is not None:
+                entry = AuditEntry(
+                    at_us=to_epoch_us(utc_now()),
+                    key_id=principal.key_id,
+                    method=scope["method"],
+                    path=scope["path"],
+                    status=status,
+                )
+                try:
+                    await run_in_threadpool(services_in(scope).store.record_audit, entry)
+                except StoreUnavailable:  # the answer is already sent: logged, not raised
+                    logger.warning("audit entry lost, store unavailable: %s", entry)

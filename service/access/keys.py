@@ -1,0 +1,133 @@
+"""API keys: who may do what.
+
+A key reads `csk_<id>_<secret>`: the id is public (it names the key in listings and the
+audit trail), the secret is 192 random bits stored only as its SHA-256 (a slow password
+hash buys nothing for a secret this long). Keys have a role:
+
+- `admin`: everything, including keys, webhooks and the audit trail;
+- `procurement`: reads everything; writes companies, links, requests, cascades, answers;
+- `integration`, bound to one company: records cascades from its company and answers of
+  its company; reads its company, its direct suppliers and the requests addressed to it
+  (a cascade event of the request reached it); anything else it may not know is a 404;
+- `viewer`: gap counts, coverage and metrics only.
+
+Every route names its rule in `POLICY` (keyed by method and path template); a route
+without one is admin-only, and a test checks that none is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+
+from graph_models.models import to_epoch_us, utc_now
+from service.http.errors import ServiceError
+from service.store.port import ApiKey, CascadeStore
+
+KEY_PREFIX = "csk"
+
+
+class Role(StrEnum):
+    admin = "admin"
+    procurement = "procurement"
+    integration = "integration"
+    viewer = "viewer"
+
+
+class Unauthenticated(ServiceError):
+    status, slug, title = 401, "unauthenticated", "API key required"
+
+
+class Forbidden(ServiceError):
+    status, slug, title = 403, "forbidden", "Not allowed for this key"
+
+
+@dataclass(frozen=True)
+class Principal:
+    key_id: str
+    role: Role
+    company_id: str | None = None
+
+    @property
+    def own(self) -> str:
+        """The company an integration key speaks for."""
+        assert self.company_id is not None, "only integration keys have a company"
+        return self.company_id
+
+
+# -- keys ----------------------------------------------------------------------------------
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_key(
+    store: CascadeStore, *, role: Role, company_id: str | None = None, name: str = "",
+    expires_days: float | None = None,
+) -> tuple[ApiKey, str]:
+    """Create and store a key; returns it and the full key text (shown once)."""
+    if (role == Role.integration) != (company_id is not None):
+        raise ValueError("an integration key needs a company; other roles take none")
+    key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(24)
+    now = utc_now()
+    expires = None if expires_days is None else to_epoch_us(now + timedelta(days=expires_days))
+    key = ApiKey(id=key_id, secret_hash=hash_secret(secret), role=str(role),
+                 company_id=company_id, name=name, created_at_us=to_epoch_us(now),
+                 expires_at_us=expires)
+    store.add_api_key(key)
+    return key, f"{KEY_PREFIX}_{key_id}_{secret}"
+
+
+def split_key(text: str) -> tuple[str, str] | None:
+    prefix, _, rest = text.partition("_")
+    key_id, _, secret = rest.partition("_")
+    if prefix != KEY_PREFIX or not key_id or not secret:
+        return None
+    return key_id, secret
+
+
+@dataclass
+class KeyRing:
+    """Verifies bearer keys against the store, remembering stored keys for `ttl` seconds
+    so a dashboard's polls cost no store read (a revocation made through another worker
+    takes effect within `ttl`; through this one, at once)."""
+
+    store: CascadeStore
+    ttl: float = 5.0
+    _seen: dict[str, tuple[float, ApiKey | None]] = field(default_factory=dict)
+
+    def cached(self, key_id: str) -> tuple[bool, ApiKey | None]:
+        hit = self._seen.get(key_id)
+        if hit is None or time.monotonic() - hit[0] > self.ttl:
+            return False, None
+        return True, hit[1]
+
+    def fetch(self, key_id: str) -> ApiKey | None:
+        key = self.store.get_api_key(key_id)
+        if len(self._seen) > 10_000:
+            self._seen.clear()  # guessed ids must not grow memory without bound
+        self._seen[key_id] = (time.monotonic(), key)
+        return key
+
+    def forget(self, key_id: str) -> None:
+        self._seen.pop(key_id, None)
+
+
+def check_key(key: ApiKey | None, secret: str) -> Principal:
+    """The principal of a valid key, or 401 (one message for every failure: no oracle)."""
+    now = to_epoch_us(utc_now())
+    if (
+        key is None
+        or not hmac.compare_digest(key.secret_hash, hash_secret(secret))
+        or key.revoked_at_us is not None
+        or (key.expires_at_us is not None and key.expires_at_us <= now)
+    ):
+        raise Unauthenticated("the API key is unknown, expired or revoked")
+    return Principal(key_id=key.id, role=Role(key.role), company_id=key.company_id)
+

@@ -1,0 +1,177 @@
+"""API keys: who may do what.
+
+A key reads `csk_<id>_<secret>`: the id is public (it names the key in listings and the
+audit trail), the secret is 192 random bits stored only as its SHA-256 (a slow password
+hash buys nothing for a secret this long). Keys have a role:
+
+- `admin`: everything, including keys, webhooks and the audit trail;
+- `procurement`: reads everything; writes companies, links, requests, cascades, answers;
+- `integration`, bound to one company: records cascades from its company and answers of
+  its company; reads its company, its direct suppliers and the requests addressed to it
+  (a cascade event of the request reached it); anything else it may not know is a 404;
+- `viewer`: gap counts, coverage and metrics only.
+
+Every route names its rule in `POLICY` (keyed by method and path template); a route
+without one is admin-only, and a test checks that none is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from service.access.keys import Forbidden, Principal, Role
+from service.http.errors import NotFound
+from service.store.port import CascadeStore
+
+# -- the rules -----------------------------------------------------------------------------
+
+IntegrationCheck = Callable[[CascadeStore, Principal, dict[str, Any], Any], None]
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset[Role]
+    integration: IntegrationCheck | None = None  # required when integration is allowed
+
+
+def _hidden(what: str) -> NotFound:
+    return NotFound(f"{what} not found")
+
+
+def own_company(store: CascadeStore, who: Principal, params: dict[str, Any], _: Any) -> None:
+    if params.get("company_id") != who.company_id:
+        raise Forbidden("an integration key reads and writes only its own company")
+
+
+def own_or_supplier(store: CascadeStore, who: Principal, params: dict[str, Any],
+                    _: Any) -> None:
+    company = str(params.get("company_id"))
+    if company != who.company_id and not store.existing_links([(who.own, company)]):
+        raise _hidden(f"company {company!r}")
+
+
+def own_links(store: CascadeStore, who: Principal, params: dict[str, Any], _: Any) -> None:
+    if params.get("buyer_id") != who.company_id:
+        raise Forbidden("an integration key lists only its own suppliers: buyer_id=<own id>")
+
+
+def addressed(store: CascadeStore, who: Principal, params: dict[str, Any], _: Any) -> None:
+    request_id = params.get("request_id")
+    if not store.list_cascades(request_id=request_id, to_id=who.company_id, limit=1):
+        raise _hidden(f"request {request_id!r}")
+
+
+def addressed_own_standing(store: CascadeStore, who: Principal, params: dict[str, Any],
+                           body: Any) -> None:
+    addressed(store, who, params, body)
+    own_company(store, who, params, body)
+
+
+def list_addressed(store: CascadeStore, who: Principal, params: dict[str, Any],
+                   body: Any) -> None:
+    """Allowed: the route lists only the requests addressed to the key's company."""
+
+
+def _items(body: Any) -> tuple[list[Any], str]:
+    """The payload's items (a batch's, or the one object) and how to name one."""
+    if isinstance(body, dict) and isinstance(body.get("items"), list):
+        return body["items"], "items[{index}].{name}"
+    return [body], "{name}"
+
+
+def speaks_for(company_field: str, *, forwards: bool = False) -> IntegrationCheck:
+    """The payload (every batch item) must speak for the key's company in
+    `company_field`, about a request addressed to it, and a cascade (`forwards`) must go
+    to one of its direct suppliers; ids it may not know get the same 404 as unknown ones."""
+
+    def check(store: CascadeStore, who: Principal, params: dict[str, Any], body: Any) -> None:
+        items, naming = _items(body)
+        rows = [(i, item) for i, item in enumerate(items) if isinstance(item, dict)]
+        for index, item in rows:
+            if item.get(company_field, who.company_id) != who.company_id:
+                raise Forbidden(
+                    f"an integration key may only send {company_field} = its own company",
+                    field=naming.format(index=index, name=company_field),
+                )
+        for request_id in {item.get("request_id") for _, item in rows} - {None}:
+            addressed(store, who, {"request_id": request_id}, None)
+        if forwards:
+            to_ids = {str(item["to_id"]) for _, item in rows if item.get("to_id") is not None}
+            known = store.existing_links([(who.own, to_id) for to_id in to_ids])
+            for to_id in sorted(to_ids - {supplier for _, supplier in known}):
+                raise _hidden(f"supplier {to_id!r}")
+
+    return check
+
+
+ALL = frozenset(Role)
+ADMIN = frozenset({Role.admin})
+STAFF = frozenset({Role.admin, Role.procurement})
+DASHBOARD = frozenset({Role.admin, Role.procurement, Role.viewer})
+OPEN = Rule(frozenset())
+WITH_INTEGRATION = STAFF | {Role.integration}
+
+
+def staff() -> Rule:
+    return Rule(STAFF)
+
+
+def integration(check: IntegrationCheck) -> Rule:
+    return Rule(WITH_INTEGRATION, check)
+
+
+POLICY: dict[tuple[str, str], Rule] = {
+    ("GET", "/healthz"): OPEN,
+    ("GET", "/readyz"): OPEN,
+    ("GET", "/metrics"): Rule(DASHBOARD),
+    ("GET", "/v1/catalog"): staff(),
+    ("POST", "/v1/requests"): staff(),
+    ("GET", "/v1/requests"): integration(list_addressed),
+    ("GET", "/v1/requests/{request_id}"): integration(addressed),
+    ("POST", "/v1/companies"): staff(),
+    ("GET", "/v1/companies"): staff(),
+    ("GET", "/v1/companies/{company_id}"): integration(own_or_supplier),
+    ("PUT", "/v1/companies/{company_id}"): staff(),
+    ("PATCH", "/v1/companies/{company_id}"): staff(),
+    ("DELETE", "/v1/companies/{company_id}"): staff(),
+    ("GET", "/v1/companies/{company_id}/upstream"): staff(),
+    ("POST", "/v1/links"): staff(),
+    ("GET", "/v1/links"): integration(own_links),
+    ("DELETE", "/v1/links/{buyer_id}/{supplier_id}"): staff(),
+    ("POST", "/v1/cascades"): integration(speaks_for("from_id", forwards=True)),
+    ("GET", "/v1/cascades"): staff(),
+    ("POST", "/v1/acknowledgements"): integration(speaks_for("company_id")),
+    ("GET", "/v1/acknowledgements"): staff(),
+    ("POST", "/v1/companies/batch"): staff(),
+    ("POST", "/v1/links/batch"): staff(),
+    ("POST", "/v1/cascades/batch"): integration(speaks_for("from_id", forwards=True)),
+    ("POST", "/v1/acknowledgements/batch"): integration(speaks_for("company_id")),
+    ("GET", "/v1/gap-counts"): Rule(DASHBOARD),
+    ("GET", "/v1/requests/{request_id}/coverage"): Rule(DASHBOARD),
+    ("GET", "/v1/requests/{request_id}/gaps"): Rule(DASHBOARD),
+    ("GET", "/v1/requests/{request_id}/uncovered-paths"): Rule(DASHBOARD),
+    ("GET", "/v1/requests/{request_id}/coverage/history"): Rule(DASHBOARD),
+    ("GET", "/v1/requests/{request_id}/companies/{company_id}"): Rule(
+        DASHBOARD | {Role.integration}, addressed_own_standing
+    ),
+    ("POST", "/v1/imports"): staff(),
+    ("GET", "/v1/requests/{request_id}/gaps.csv"): Rule(DASHBOARD),
+    ("GET", "/v1/requests/{request_id}/gaps.xlsx"): Rule(DASHBOARD),
+    ("POST", "/v1/keys"): Rule(ADMIN),
+    ("GET", "/v1/keys"): Rule(ADMIN),
+    ("DELETE", "/v1/keys/{key_id}"): Rule(ADMIN),
+    ("GET", "/v1/audit"): Rule(ADMIN),
+    ("POST", "/v1/webhooks"): Rule(ADMIN),
+    ("GET", "/v1/webhooks"): Rule(ADMIN),
+    ("GET", "/v1/webhooks/{webhook_id}"): Rule(ADMIN),
+    ("DELETE", "/v1/webhooks/{webhook_id}"): Rule(ADMIN),
+    ("GET", "/v1/webhooks/{webhook_id}/deliveries"): Rule(ADMIN),
+}
+"""(method, path template) -> who may call it. Missing: admin only."""
+
+
+def rule_for(method: str, template: str) -> Rule:
+    return POLICY.get((method, template), Rule(ADMIN))
+

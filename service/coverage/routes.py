@@ -1,0 +1,182 @@
+"""/v1/requests/{id}/gaps.csv and .xlsx: follow-up lists for procurement.
+
+Plain `def` routes: the analysis runs in the thread pool."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import BeforeValidator
+from starlette.concurrency import run_in_threadpool
+
+from graph_models.models import UtcDateTime
+from service.composition.deps import CoverageDep, StoreDep, services_of
+from service.coverage import exports
+from service.coverage.schemas import (
+    CompanyStanding,
+    CoverageHistory,
+    CoverageRead,
+    GapCountsRead,
+    GapPage,
+    UncoveredPathPage,
+)
+from service.coverage.service import CoverageService
+from service.http.openapi import ERRORS_READ, AsOfQuery, CursorQuery, LimitQuery, Responses
+
+exports_router = APIRouter(tags=["exports"], responses=ERRORS_READ)
+
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _attachment(body: bytes, media_type: str, filename: str) -> Response:
+    filename = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
+    return Response(body, media_type=media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@exports_router.get("/v1/requests/{request_id}/gaps.csv", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}, "description": "One row per gap"}})
+def gaps_csv(
+    request_id: str, service: CoverageDep, store: StoreDep, as_of: AsOfQuery = None
+) -> Response:
+    """One row per gap: the responsible company and its contact, the missing supplier,
+    tier, impact."""
+    report = exports.follow_up(coverage=service, store=store, request_id=request_id,
+                               as_of=as_of)
+    return _attachment(exports.gaps_csv(report), CSV, f"{request_id}-gaps.csv")
+
+
+@exports_router.get("/v1/requests/{request_id}/gaps.xlsx", response_class=Response,
+            responses={200: {"content": {XLSX: {}},
+                             "description": "Sheets 'Gaps' and 'Overdue and declined'"}})
+def gaps_xlsx(
+    request_id: str, service: CoverageDep, store: StoreDep, as_of: AsOfQuery = None
+) -> Response:
+    """The gaps, and the overdue and declined companies on their own sheet."""
+    report = exports.follow_up(coverage=service, store=store, request_id=request_id,
+                               as_of=as_of)
+    return _attachment(exports.gaps_xlsx(report), XLSX, f"{request_id}-gaps.xlsx")
+
+
+router = APIRouter(tags=["coverage"], responses=ERRORS_READ)
+CACHE_CONTROL = "private, no-cache"
+MAX_HISTORY_POINTS = 1000
+NOT_MODIFIED: Responses = {304: {"description": "Not modified: the If-None-Match tag is current"}}
+
+
+def matches(if_none_match: str | None, tag: str) -> bool:
+    """RFC 9110 If-None-Match: `*` or any listed tag equal to `tag` (weak comparison)."""
+    if not if_none_match:
+        return False
+    listed = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+    return "*" in listed or tag in listed
+
+
+def validated(request: Request, tag: str, body: Callable[[], Any]) -> Response:
+    """304 when the client holds `tag`, else the body with its tag."""
+    headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL}
+    if matches(request.headers.get("if-none-match"), tag):
+        return Response(status_code=304, headers=headers)
+    return JSONResponse(jsonable_encoder(body()), headers=headers)
+
+
+def conditional(request: Request, service: CoverageService, request_id: str,
+                as_of: Any, body: Callable[[], Any]) -> Response:
+    variant = f"{request.url.path}?{sorted(request.query_params.multi_items())}"
+    return validated(request, service.etag(request_id, as_of, variant), body)
+
+
+@router.get("/v1/requests/{request_id}/coverage", response_model=CoverageRead,
+            responses=NOT_MODIFIED)
+def coverage(request_id: str, service: CoverageDep, request: Request,
+             as_of: AsOfQuery = None) -> Response:
+    return conditional(request, service, request_id, as_of,
+                       lambda: service.coverage(request_id=request_id, as_of=as_of))
+
+
+def _seconds_as_number(value: Any) -> Any:
+    """"43200" in a query string means seconds, as the number 43200 would."""
+    try:
+        return float(value) if isinstance(value, str) else value
+    except ValueError:
+        return value  # an ISO 8601 duration, or nonsense for the validator to name
+
+
+@router.get("/v1/requests/{request_id}/coverage/history", response_model=CoverageHistory,
+            response_model_by_alias=True)
+def coverage_history(
+    request_id: str,
+    service: CoverageDep,
+    start: Annotated[UtcDateTime | None, Query(
+        alias="from", description="First instant (ISO 8601 with offset); default: the issue")
+    ] = None,
+    to: Annotated[UtcDateTime | None, Query(description="Last instant; default now")] = None,
+    step: Annotated[timedelta, BeforeValidator(_seconds_as_number), Query(
+        description="ISO 8601 duration (P1D, PT6H) or seconds; default one day")
+    ] = timedelta(days=1),
+) -> CoverageHistory:
+    """The counts over time, for trend charts: the coverage at `from`, `from + step`, ...
+    up to `to` (at most 1,000 points)."""
+    return service.history(request_id=request_id, start=start, to=to, step=step,
+                           max_points=MAX_HISTORY_POINTS)
+
+
+@router.get("/v1/requests/{request_id}/gaps", response_model=GapPage, responses=NOT_MODIFIED)
+def gaps(
+    request_id: str,
+    service: CoverageDep,
+    request: Request,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+    as_of: AsOfQuery = None,
+) -> Response:
+    return conditional(request, service, request_id, as_of, lambda: service.gaps(
+        request_id=request_id, as_of=as_of, limit=limit, cursor=cursor))
+
+
+@router.get("/v1/requests/{request_id}/uncovered-paths", response_model=UncoveredPathPage,
+            responses=NOT_MODIFIED)
+def uncovered_paths(
+    request_id: str,
+    service: CoverageDep,
+    request: Request,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+    target: str | None = None,
+    as_of: AsOfQuery = None,
+) -> Response:
+    return conditional(request, service, request_id, as_of, lambda: service.uncovered(
+        request_id=request_id, as_of=as_of, limit=limit, cursor=cursor, target=target))
+
+
+@router.get("/v1/requests/{request_id}/companies/{company_id}", response_model=CompanyStanding,
+            responses=NOT_MODIFIED)
+def company_standing(
+    request_id: str, company_id: str, service: CoverageDep, request: Request,
+    as_of: AsOfQuery = None,
+) -> Response:
+    return conditional(request, service, request_id, as_of, lambda: service.standing(
+        request_id=request_id, company_id=company_id, as_of=as_of))
+
+
+@router.get("/v1/gap-counts", response_model=GapCountsRead, responses=NOT_MODIFIED)
+async def gap_counts(request: Request) -> Response:
+    """Every request's counts; cheap to poll (cached until a write or a deadline). A
+    certainly-current answer is served on the event loop; anything else is computed in
+    the thread pool."""
+    service = services_of(request).coverage  # no Depends: this is the hot path
+    held = service.cached_gap_counts_body()
+    if held is None:
+        held = await run_in_threadpool(service.gap_counts_body)
+    body, tag = held
+    headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL}
+    if matches(request.headers.get("if-none-match"), tag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)

@@ -1,0 +1,125 @@
+"""/v1/webhooks: subscriptions to coverage and acknowledgement events, and their deliveries
+(admin keys; see `service.webhooks` for the events, signature and retries)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from pydantic import AnyHttpUrl, Field
+
+from graph_models.models import from_epoch_us, to_epoch_us, utc_now
+from service.composition.deps import StoreDep
+from service.http.errors import NotFound
+from service.http.openapi import ERRORS_READ, ERRORS_WRITE
+from service.http.schemas import Payload
+from service.integrations.idempotency import IdempotencyDep
+from service.store.port import Delivery, Webhook
+
+router = APIRouter(tags=["webhooks"], responses=ERRORS_READ)
+EventType = Literal["coverage.changed", "acknowledgement.recorded", "request.overdue"]
+
+
+class WebhookCreate(Payload):
+    url: AnyHttpUrl
+    events: list[EventType] = Field(min_length=1)
+    description: str = Field(default="", max_length=500)
+
+
+class WebhookRead(Payload):
+    id: str
+    url: str
+    events: list[str]
+    description: str
+    created_at: datetime
+
+
+class WebhookCreated(WebhookRead):
+    secret: str = Field(description="signs every delivery (X-Cascade-Signature); shown once")
+
+
+class AttemptRead(Payload):
+    at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: float
+
+
+class DeliveryRead(Payload):
+    id: str
+    event_id: str
+    event_type: str
+    state: str
+    created_at: datetime
+    next_attempt_at: datetime | None
+    attempts: list[AttemptRead]
+    payload: dict[str, Any]
+
+
+def webhook_read(hook: Webhook) -> WebhookRead:
+    return WebhookRead(id=hook.id, url=hook.url, events=list(hook.events),
+                       description=hook.description, created_at=from_epoch_us(hook.created_at_us))
+
+
+def delivery_read(delivery: Delivery) -> DeliveryRead:
+    return DeliveryRead(
+        id=delivery.id, event_id=delivery.event_id, event_type=delivery.event_type,
+        state=delivery.state, created_at=from_epoch_us(delivery.created_at_us),
+        next_attempt_at=(None if delivery.next_attempt_at_us is None or delivery.state != "pending"
+                         else from_epoch_us(delivery.next_attempt_at_us)),
+        attempts=[AttemptRead(at=from_epoch_us(a.at_us), status_code=a.status_code,
+                              error=a.error, duration_ms=a.duration_ms)
+                  for a in delivery.attempts],
+        payload=json.loads(delivery.payload),
+    )
+
+
+@router.post("/v1/webhooks", status_code=201, response_model=WebhookCreated,
+             responses=ERRORS_WRITE)
+def register(body: WebhookCreate, store: StoreDep, once: IdempotencyDep) -> Response:
+    def effect() -> tuple[int, WebhookCreated]:
+        hook = Webhook(id=f"wh_{secrets.token_hex(6)}", url=str(body.url),
+                       events=tuple(dict.fromkeys(body.events)),
+                       secret=secrets.token_urlsafe(32), description=body.description,
+                       created_at_us=to_epoch_us(utc_now()))
+        store.add_webhook(hook)
+        return 201, WebhookCreated(**webhook_read(hook).model_dump(), secret=hook.secret)
+
+    # The stored replay holds the signing secret for 24 h (the idempotency record): fine,
+    # as only the admin key that registered the webhook (the record's scope) can read it back.
+    return once.respond(effect)
+
+
+@router.get("/v1/webhooks", response_model=list[WebhookRead])
+def list_webhooks(store: StoreDep) -> list[WebhookRead]:
+    return [webhook_read(hook) for hook in store.list_webhooks()]
+
+
+def _webhook(store: StoreDep, webhook_id: str) -> Webhook:
+    hook = store.get_webhook(webhook_id)
+    if hook is None:
+        raise NotFound(f"webhook {webhook_id!r} not found")
+    return hook
+
+
+@router.get("/v1/webhooks/{webhook_id}", response_model=WebhookRead)
+def get_webhook(webhook_id: str, store: StoreDep) -> WebhookRead:
+    return webhook_read(_webhook(store, webhook_id))
+
+
+@router.delete("/v1/webhooks/{webhook_id}", status_code=204)
+def delete_webhook(webhook_id: str, store: StoreDep) -> Response:
+    if not store.delete_webhook(webhook_id):
+        raise NotFound(f"webhook {webhook_id!r} not found")
+    return Response(status_code=204)
+
+
+@router.get("/v1/webhooks/{webhook_id}/deliveries", response_model=list[DeliveryRead])
+def deliveries(webhook_id: str, store: StoreDep,
+               limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[DeliveryRead]:
+    """Newest first, each with its attempts (time, HTTP status or error, duration)."""
+    _webhook(store, webhook_id)
+    return [delivery_read(d) for d in store.list_deliveries(webhook_id, limit=limit)]

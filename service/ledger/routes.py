@@ -1,0 +1,122 @@
+"""/v1/cascades and /v1/acknowledgements: what was forwarded and who answered."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from service.composition.deps import StoreDep
+from service.http.errors import InvalidField
+from service.http.openapi import ERRORS_READ, ERRORS_WRITE
+from service.integrations.idempotency import IdempotencyDep, IdempotentWrite
+from service.ledger import batches
+from service.ledger import service as events
+from service.ledger.schemas import (
+    AcknowledgementCreate,
+    AcknowledgementRead,
+    BatchCreate,
+    BatchRead,
+    BatchResult,
+    CascadeCreate,
+    CascadeRead,
+)
+from service.store.port import CascadeStore
+
+events_router = APIRouter(responses=ERRORS_READ)
+Limit = Annotated[int, Query(ge=1, le=5000)]
+
+
+@events_router.post("/v1/cascades", status_code=201, response_model=CascadeRead, tags=["cascades"],
+             responses={200: {"description": "The same event was already recorded",
+                              "model": CascadeRead}, **ERRORS_WRITE})
+def record_cascade(body: CascadeCreate, store: StoreDep, once: IdempotencyDep) -> Response:
+    def effect() -> tuple[int, CascadeRead]:
+        event, created = events.record_cascade(store=store, body=body)
+        return (201 if created else 200), event
+
+    return once.respond(effect)
+
+
+@events_router.get("/v1/cascades", response_model=list[CascadeRead], tags=["cascades"])
+def list_cascades(
+    store: StoreDep,
+    request_id: str | None = None,
+    from_id: str | None = None,
+    to_id: str | None = None,
+    limit: Limit = 1000,
+) -> list[CascadeRead]:
+    return events.list_cascades(
+        store=store, request_id=request_id, from_id=from_id, to_id=to_id, limit=limit
+    )
+
+
+@events_router.post("/v1/acknowledgements", status_code=201, response_model=AcknowledgementRead,
+             tags=["acknowledgements"],
+             responses={200: {"description": "The same answer was already recorded",
+                              "model": AcknowledgementRead}, **ERRORS_WRITE})
+def record_acknowledgement(
+    body: AcknowledgementCreate, store: StoreDep, once: IdempotencyDep
+) -> Response:
+    def effect() -> tuple[int, AcknowledgementRead]:
+        ack, created = events.record_acknowledgement(
+            store=store, body=body, posted_by=once.posted_by
+        )
+        return (201 if created else 200), ack
+
+    return once.respond(effect)
+
+
+@events_router.get("/v1/acknowledgements", response_model=list[AcknowledgementRead],
+            tags=["acknowledgements"])
+def list_acknowledgements(
+    store: StoreDep,
+    request_id: str | None = None,
+    company_id: str | None = None,
+    limit: Limit = 1000,
+) -> list[AcknowledgementRead]:
+    return events.list_acknowledgements(
+        store=store, request_id=request_id, company_id=company_id, limit=limit
+    )
+
+
+batches_router = APIRouter(tags=["batches"], responses=ERRORS_WRITE)
+
+
+@batches_router.post("/v1/companies/batch", response_model=BatchRead)
+def companies_batch(body: BatchCreate, store: StoreDep, once: IdempotencyDep) -> Response:
+    return once.respond(lambda: (200, _results(batches.write_companies, store, body, once)))
+
+
+@batches_router.post("/v1/links/batch", response_model=BatchRead)
+def links_batch(body: BatchCreate, store: StoreDep, once: IdempotencyDep) -> Response:
+    return once.respond(lambda: (200, _results(batches.write_links, store, body, once)))
+
+
+@batches_router.post("/v1/cascades/batch", response_model=BatchRead)
+def cascades_batch(body: BatchCreate, store: StoreDep, once: IdempotencyDep) -> Response:
+    return once.respond(lambda: (200, _results(batches.write_cascades, store, body, once)))
+
+
+@batches_router.post("/v1/acknowledgements/batch", response_model=BatchRead)
+def acknowledgements_batch(body: BatchCreate, store: StoreDep, once: IdempotencyDep) -> Response:
+    return once.respond(
+        lambda: (
+            200,
+            _results(batches.write_acknowledgements, store, body, once, posted_by=once.posted_by),
+        )
+    )
+
+
+def _results(
+    write: Callable[..., list[BatchResult]],
+    store: CascadeStore,
+    body: BatchCreate,
+    once: IdempotentWrite,
+    **extra: str | None,
+) -> BatchRead:
+    limit = once.settings.max_batch_items
+    if len(body.items) > limit:
+        raise InvalidField(f"at most {limit} items per batch", field="items")
+    return BatchRead(results=write(store=store, items=body.items, **extra))

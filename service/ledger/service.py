@@ -1,0 +1,74 @@
+"""Service functions for cascade events and acknowledgements."""
+
+from __future__ import annotations
+
+from graph_models.models import Acknowledgement, CascadeEvent, utc_now
+from service.http.errors import InvalidField
+from service.integrations.webhooks import acknowledgements_recorded
+from service.ledger.schemas import AcknowledgementCreate, CascadeCreate
+from service.registry.service import require_companies
+from service.store.port import CascadeStore, WriteOutcome
+
+__all__ = ["list_acknowledgements", "list_cascades", "record_acknowledgement", "record_cascade"]
+
+
+def _require_request(store: CascadeStore, request_id: str) -> None:
+    if store.get_request(request_id) is None:
+        raise InvalidField(f"unknown request {request_id!r}", field="request_id")
+
+
+def record_cascade(*, store: CascadeStore, body: CascadeCreate) -> tuple[CascadeEvent, bool]:
+    """Record that `from_id` forwarded the request to its supplier `to_id`. Returns the
+    stored event (the first one, on a repeat) and whether it was new."""
+    _require_request(store, body.request_id)
+    require_companies(store, {"from_id": body.from_id, "to_id": body.to_id})
+    if not store.existing_links([(body.from_id, body.to_id)]):
+        raise InvalidField(
+            f"{body.to_id!r} is not a supplier of {body.from_id!r}", field="to_id"
+        )
+    event = CascadeEvent(
+        request_id=body.request_id,
+        from_id=body.from_id,
+        to_id=body.to_id,
+        sent_at=body.sent_at or utc_now(),
+    )
+    (outcome,) = store.add_cascades([event])
+    if outcome == WriteOutcome.created:
+        return event, True
+    stored = store.list_cascades(request_id=event.request_id, from_id=event.from_id,
+                                 to_id=event.to_id, limit=1)
+    return (stored[0] if stored else event), False
+
+
+def record_acknowledgement(
+    *, store: CascadeStore, body: AcknowledgementCreate, posted_by: str | None = None
+) -> tuple[Acknowledgement, bool]:
+    """Append an answer; an identical repeat returns the stored one and False."""
+    _require_request(store, body.request_id)
+    require_companies(store, {"company_id": body.company_id})
+    ack = Acknowledgement(
+        request_id=body.request_id,
+        company_id=body.company_id,
+        status=body.status,
+        at=body.at or utc_now(),
+        evidence=body.evidence,
+        posted_by=posted_by,
+    )
+    ((outcome, stored),) = store.add_acknowledgements([ack])
+    created = outcome == WriteOutcome.created
+    if created:
+        store.enqueue_events(acknowledgements_recorded([stored]))
+    return stored, created
+
+
+def list_cascades(
+    *, store: CascadeStore, request_id: str | None, from_id: str | None, to_id: str | None,
+    limit: int,
+) -> list[CascadeEvent]:
+    return store.list_cascades(request_id=request_id, from_id=from_id, to_id=to_id, limit=limit)
+
+
+def list_acknowledgements(
+    *, store: CascadeStore, request_id: str | None, company_id: str | None, limit: int
+) -> list[Acknowledgement]:
+    return store.list_acknowledgements(request_id=request_id, company_id=company_id, limit=limit)
