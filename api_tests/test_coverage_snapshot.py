@@ -19,8 +19,10 @@ from graph_models.models import (
     SupplyLink,
     utc_now,
 )
-from service.coverage import service as coverage_module
-from service.coverage.service import CoverageService
+from service.coverage import answers
+from service.coverage import snapshot as coverage_module
+from service.coverage.dashboard import GapCountsDashboard
+from service.coverage.snapshot import CoverageSnapshot
 from service.store.port import CascadeStore, SnapshotEvents, StoreUnavailable
 
 NOW = utc_now()
@@ -40,24 +42,24 @@ def seed(store: CascadeStore) -> None:
                         for v in ("a", "c")])
 
 
-def row(service: CoverageService) -> dict:
+def row(service: GapCountsDashboard) -> dict:
     return service.gap_counts().requests[0].model_dump()
 
 
 def test_a_repeated_poll_is_a_cache_hit(store: CascadeStore) -> None:
     seed(store)
-    service = CoverageService(store)
+    service = GapCountsDashboard(CoverageSnapshot(store))
     first = row(service)
-    computed = service.analyses
+    computed = service.snapshot.analyses
     assert row(service) == first
-    assert service.analyses == computed and service.reloads == 1
+    assert service.snapshot.analyses == computed and service.snapshot.reloads == 1
 
 
 def test_one_acknowledgement_updates_the_counts_without_reloading_the_network(
     store: CascadeStore,
 ) -> None:
     seed(store)
-    service = CoverageService(store)
+    service = GapCountsDashboard(CoverageSnapshot(store))
     before = row(service)
     assert (before["pending"], before["gaps"], before["unreached"]) == (2, 0, 1)
     store.add_acknowledgements([Acknowledgement(request_id="bcp", company_id="a",
@@ -65,37 +67,37 @@ def test_one_acknowledgement_updates_the_counts_without_reloading_the_network(
     after = row(service)
     # a is acknowledged now: one fewer pending, and its uncascaded link to b is a gap
     assert (after["pending"], after["gaps"], after["unreached"]) == (1, 1, 1)
-    assert service.reloads == 1
+    assert service.snapshot.reloads == 1
 
 
 def test_network_changes_reach_the_snapshot_through_the_change_log(store: CascadeStore) -> None:
     seed(store)
-    service = CoverageService(store)
+    service = GapCountsDashboard(CoverageSnapshot(store))
     assert row(service)["unreached"] == 1
     store.upsert_companies([Company(id="d", name="D", kind=CompanyKind.smelter)])
     store.add_links([SupplyLink(buyer_id="c", supplier_id="d", category="raw_materials")])
     assert row(service)["unreached"] == 2
     store.delete_link("a", "b")
     assert row(service)["unreached"] == 1
-    assert service.reloads == 1
-    assert [u.id for u in service.upstream(company_id="c", depth=2)] == ["d"]
+    assert service.snapshot.reloads == 1
+    assert [u.id for u in answers.upstream(service.snapshot, company_id="c", depth=2)] == ["d"]
 
 
 def test_a_second_worker_sees_the_first_workers_writes(store: CascadeStore) -> None:
     seed(store)
-    one, two = CoverageService(store), CoverageService(store)
+    one, two = (GapCountsDashboard(CoverageSnapshot(store)) for _ in range(2))
     assert row(one) == row(two)
     store.add_cascades([CascadeEvent(request_id="bcp", from_id="a", to_id="b",
                                      sent_at=NOW - timedelta(days=2))])
     assert row(two)["unreached"] == 0 and row(one)["unreached"] == 0
-    assert one.reloads == two.reloads == 1
+    assert one.snapshot.reloads == two.snapshot.reloads == 1
 
 
 def test_a_pending_company_turns_overdue_by_the_clock_alone(
     store: CascadeStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seed(store)
-    service = CoverageService(store)
+    service = GapCountsDashboard(CoverageSnapshot(store))
     assert (row(service)["pending"], row(service)["overdue"]) == (2, 0)
     later = NOW + timedelta(days=21)  # reached 10 days ago + 30 days due, and a bit
     monkeypatch.setattr(coverage_module, "utc_now", lambda: later)
@@ -104,12 +106,12 @@ def test_a_pending_company_turns_overdue_by_the_clock_alone(
 
 def test_a_reload_happens_when_the_change_log_cannot_answer(store: CascadeStore) -> None:
     seed(store)
-    service = CoverageService(store, change_limit=1)
+    service = GapCountsDashboard(CoverageSnapshot(store, change_limit=1))
     row(service)
     store.upsert_companies([Company(id=f"x{i}", name=f"X{i}") for i in range(3)])
     store.add_links([SupplyLink(buyer_id="c", supplier_id=f"x{i}") for i in range(3)])
     assert row(service)["unreached"] == 4
-    assert service.reloads == 2
+    assert service.snapshot.reloads == 2
 
 
 class EventsLost(Mapping[str, SnapshotEvents]):
@@ -130,7 +132,7 @@ def test_a_failed_events_read_caches_nothing_and_the_next_poll_reloads(
     store: CascadeStore, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seed(store)
-    service = CoverageService(store)
+    service = GapCountsDashboard(CoverageSnapshot(store))
     load = store.load_snapshot
     monkeypatch.setattr(store, "load_snapshot",
                         lambda ids: dataclasses.replace(load(ids), events=EventsLost()))
@@ -138,7 +140,7 @@ def test_a_failed_events_read_caches_nothing_and_the_next_poll_reloads(
         row(service)
     monkeypatch.setattr(store, "load_snapshot", load)
     assert (row(service)["pending"], row(service)["unreached"]) == (2, 1)
-    assert service.reloads == 1
+    assert service.snapshot.reloads == 1
 
 
 def test_over_http_a_workers_own_write_shows_at_once_and_others_within_the_watch(
@@ -159,10 +161,10 @@ def test_over_http_a_workers_own_write_shows_at_once_and_others_within_the_watch
             return client.get("/v1/gap-counts").json()["requests"][0]["pending"]
 
         assert pending() == 2
-        service = app.state.services.coverage
+        service = app.state.services.dashboard
         time.sleep(0.1)  # the watch has seen the revision: polls are answered from memory
-        computed = service.analyses
-        assert [pending() for _ in range(5)] == [2] * 5 and service.analyses == computed
+        computed = service.snapshot.analyses
+        assert [pending() for _ in range(5)] == [2] * 5 and service.snapshot.analyses == computed
         answer = {"request_id": "bcp", "company_id": "a", "status": "accepted",
                   "at": (NOW - timedelta(days=1)).isoformat()}
         assert client.post("/v1/acknowledgements", json=answer).status_code == 201

@@ -13,7 +13,7 @@ from api_tests.conftest import signed_in
 from api_tests.test_coverage_snapshot import NOW, seed
 from service.app import create_app
 from service.config.settings import Settings
-from service.coverage import service as coverage_module
+from service.coverage import snapshot as coverage_module
 from service.store.port import CascadeStore
 
 COVERAGE_READS = [

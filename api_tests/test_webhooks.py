@@ -21,8 +21,8 @@ from api_tests.test_coverage_snapshot import NOW, seed
 from graph_models.models import to_epoch_us, utc_now
 from service.app import create_app
 from service.config.settings import Settings
-from service.coverage import service as coverage_module
-from service.coverage.service import RequestFigures
+from service.coverage import snapshot as coverage_module
+from service.coverage.figures import RequestFigures
 from service.integrations.webhooks import coverage_events, event
 from service.store.port import CascadeStore, DeliveryAttempt, Webhook
 

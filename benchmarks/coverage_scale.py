@@ -7,7 +7,7 @@ tiers, one request issued 200 days ago and cascaded with the generator's default
 is written to each store. Then, each in a fresh process so nothing is warm:
 
 * bulk load: writing companies, links, the request, its cascades and answers in batches;
-* first coverage: a new `CoverageService` loads the snapshot and computes the coverage
+* first coverage: a new `CoverageSnapshot` loads the snapshot and computes the coverage
   summary and the gap counts (states, tiers, gaps, exact path counts);
 * one acknowledgement: an overdue supplier accepts; time from the store write returning
   to `gap_counts()` showing the change (median of 5);
@@ -44,7 +44,9 @@ from graph_models.models import Acknowledgement, PolicyRequest, utc_now
 from loaders.demo import write_network
 from loaders.synthetic import SyntheticNetwork, generate_network, issue_and_cascade
 from service.config.settings import Settings
-from service.coverage.service import CoverageService
+from service.coverage.answers import coverage_read
+from service.coverage.dashboard import GapCountsDashboard
+from service.coverage.snapshot import CoverageSnapshot
 from service.store import build_store
 
 REQUEST = "bench-bcp"
@@ -69,12 +71,13 @@ def open_store(url: str):  # type: ignore[no-untyped-def]
 def cold_coverage(url: str, queue: mp.Queue) -> None:  # type: ignore[type-arg]
     """In a fresh process: first coverage, then single acknowledgements; report figures."""
     store = open_store(url)
-    service = CoverageService(store)
+    service = CoverageSnapshot(store)
+    dashboard = GapCountsDashboard(service)
     start = time.perf_counter()
-    summary = service.coverage(request_id=REQUEST, as_of=None)
-    counts = service.gap_counts().requests[0]
+    summary = coverage_read(service.read(REQUEST, None), as_of=None)
+    counts = dashboard.gap_counts().requests[0]
     first = time.perf_counter() - start
-    _, analysis = service.analyse(REQUEST, None)
+    analysis = service.read(REQUEST, None).analysis
     overdue = [analysis.scope.network.ids[i]
                for i in (analysis.state == 3).nonzero()[0][:5]]  # 3: NodeState.overdue
     ack_ms = []
@@ -82,7 +85,7 @@ def cold_coverage(url: str, queue: mp.Queue) -> None:  # type: ignore[type-arg]
         store.add_acknowledgements([Acknowledgement(
             request_id=REQUEST, company_id=company, status="accepted", at=utc_now())])
         start = time.perf_counter()
-        after = service.gap_counts().requests[0]
+        after = dashboard.gap_counts().requests[0]
         ack_ms.append((time.perf_counter() - start) * 1000)
         assert after.overdue == counts.overdue - 1, "the acknowledgement must show"
         counts = after

@@ -22,7 +22,8 @@ from loaders.demo import catalog_requests, write_network
 from loaders.importer import import_rows
 from loaders.synthetic import ModelRows, SyntheticNetwork, issue_and_cascade
 from loaders.willems import WillemsChain, focal_company_id, read_willems, willems_rows
-from service.coverage.service import CoverageService
+from service.coverage.answers import coverage_read
+from service.coverage.snapshot import CoverageSnapshot
 from service.store.sqlite import SqliteStore
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "willems2008"
@@ -67,7 +68,7 @@ def main() -> None:
             net.companies, net.links = ModelRows(lambda r: r), ModelRows(lambda r: r)
             write_network(store, net)
             requests[chain.chain] = net.requests[0].id
-        service = CoverageService(store)
+        service = CoverageSnapshot(store)
         start = time.perf_counter()
         service.refresh()
         print(f"snapshot of {len(chains)} chains loaded in "
@@ -79,12 +80,13 @@ def main() -> None:
         store.close()
 
 
-def _measure(service: CoverageService, chain: WillemsChain, request_id: str) -> float:
+def _measure(service: CoverageSnapshot, chain: WillemsChain, request_id: str) -> float:
     start = time.perf_counter()
-    report = service.coverage(request_id=request_id, as_of=None)
+    reading = service.read(request_id, None)
+    report = coverage_read(reading, as_of=None)
     cold = time.perf_counter() - start
     start = time.perf_counter()
-    gaps = service.gaps(request_id=request_id, as_of=None, limit=10**9, cursor=None).items
+    gaps = service.gaps(reading)
     listed = time.perf_counter() - start
     print(f"{chain.chain:>5} {len(chain.stages):>7,} {len(chain.arcs):>7,} "
           f"{report.paths.total:>12,} {report.coverage_ratio:>8.1%} {len(gaps):>5,} "

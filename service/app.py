@@ -16,8 +16,9 @@ from service.access.rate_limit import RateLimiter
 from service.composition.container import Services
 from service.config.settings import Settings
 from service.coverage import routes as coverage
+from service.coverage.dashboard import GapCountsDashboard
 from service.coverage.freshness import WritesMarkTheSnapshotDirty
-from service.coverage.service import CoverageService
+from service.coverage.snapshot import CoverageSnapshot
 from service.http.errors import install_problem_handlers
 from service.http.middleware import LimitBodySize
 from service.http.openapi import ERRORS_ACCESS
@@ -57,15 +58,15 @@ def create_app(settings: Settings | None = None, store: CascadeStore | None = No
             load_demo_if_empty(active)
         services = _services(settings, active, metrics)
         app.state.services = services
-        collector = metrics.watch_coverage(services.coverage, active)
+        collector = metrics.watch_coverage(services.dashboard, active)
         if settings.revision_watch_ms > 0:
-            services.coverage.watch(settings.revision_watch_ms / 1000)
+            services.dashboard.watch(settings.revision_watch_ms / 1000)
         services.webhooks.start()
         try:
             yield
         finally:
             services.webhooks.stop()
-            services.coverage.stop_watch()
+            services.dashboard.stop_watch()
             metrics.registry.unregister(collector)
             if owned:
                 active.close()
@@ -94,12 +95,13 @@ def create_app(settings: Settings | None = None, store: CascadeStore | None = No
 
 
 def _services(settings: Settings, store: CascadeStore, metrics: Metrics) -> Services:
-    coverage_service = CoverageService(store)
-    dispatcher = Dispatcher(store, coverage_service, poll_s=settings.webhook_poll_s,
+    snapshot = CoverageSnapshot(store)
+    dashboard = GapCountsDashboard(snapshot)
+    dispatcher = Dispatcher(store, dashboard, poll_s=settings.webhook_poll_s,
                             retry_base_s=settings.webhook_retry_base_s,
                             max_attempts=settings.webhook_max_attempts,
                             timeout_s=settings.webhook_timeout_s)
     return Services(settings=settings, store=store, metrics=metrics,
                     keys=KeyRing(store, ttl=settings.auth_cache_s),
                     rate_limiter=RateLimiter(settings.rate_limit_per_minute),
-                    coverage=coverage_service, webhooks=dispatcher)
+                    coverage=snapshot, dashboard=dashboard, webhooks=dispatcher)

@@ -163,7 +163,7 @@ def export_gaps(
 
     from graph_models.models import UtcDateTime
     from service.coverage import exports
-    from service.coverage.service import CoverageService
+    from service.coverage.snapshot import CoverageSnapshot
 
     if format not in ("csv", "xlsx"):
         shell.refuse("--format must be csv or xlsx")
@@ -174,7 +174,7 @@ def export_gaps(
     target = out or Path(f"{request_id}-gaps.{format}")
     active = shell.open_store(shell.settings_for(store))
     try:
-        report = exports.follow_up(coverage=CoverageService(active), store=active,
+        report = exports.follow_up(coverage=CoverageSnapshot(active), store=active,
                                    request_id=request_id, as_of=when)
     except ServiceError as exc:
         shell.refuse(exc.detail)

@@ -158,7 +158,8 @@ def coverage(
     from pydantic import TypeAdapter, ValidationError
 
     from graph_models.models import UtcDateTime
-    from service.coverage.service import CoverageService
+    from service.coverage.answers import coverage_read
+    from service.coverage.snapshot import CoverageSnapshot
     from service.http.errors import ServiceError
 
     try:
@@ -168,7 +169,7 @@ def coverage(
         raise typer.Exit(code=2) from None
     active = shell.open_store(shell.settings_for(store))
     try:
-        report = CoverageService(active).coverage(request_id=request_id, as_of=when)
+        report = coverage_read(CoverageSnapshot(active).read(request_id, when), as_of=when)
     except ServiceError as exc:
         shell.console.print(f"[red]{exc.detail}[/red]")
         raise typer.Exit(code=1) from None

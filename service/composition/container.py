@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from service.access.keys import KeyRing
 from service.access.rate_limit import RateLimiter
 from service.config.settings import Settings
-from service.coverage.service import CoverageService
+from service.coverage.dashboard import GapCountsDashboard
+from service.coverage.snapshot import CoverageSnapshot
 from service.integrations.metrics import Metrics
 from service.integrations.webhooks import Dispatcher
 from service.store.port import CascadeStore
@@ -24,5 +25,6 @@ class Services:
     metrics: Metrics
     keys: KeyRing
     rate_limiter: RateLimiter
-    coverage: CoverageService
+    coverage: CoverageSnapshot
+    dashboard: GapCountsDashboard
     webhooks: Dispatcher

@@ -10,7 +10,7 @@ from starlette.types import Scope
 
 from service.composition.container import Services
 from service.config.settings import Settings
-from service.coverage.service import CoverageService
+from service.coverage.snapshot import CoverageSnapshot
 from service.store.port import CascadeStore
 
 __all__ = ["CoverageDep", "ServicesDep", "SettingsDep", "StoreDep", "services_in",
@@ -37,11 +37,11 @@ def _settings(connection: HTTPConnection) -> Settings:
     return services_of(connection).settings
 
 
-def _coverage(connection: HTTPConnection) -> CoverageService:
+def _coverage(connection: HTTPConnection) -> CoverageSnapshot:
     return services_of(connection).coverage
 
 
 ServicesDep = Annotated[Services, Depends(services_of)]
 StoreDep = Annotated[CascadeStore, Depends(_store)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
-CoverageDep = Annotated[CoverageService, Depends(_coverage)]
+CoverageDep = Annotated[CoverageSnapshot, Depends(_coverage)]

@@ -28,7 +28,6 @@ class Settings(BaseSettings):
     neo4j_retry_s: float = Field(default=5.0, ge=0, le=60)
     environment: Literal["development", "production"] = "development"
     demo: bool = False
-    max_page_size: int = 1000
     # How often a worker asks the store whether someone else wrote; between checks a
     # gap-counts poll is answered from memory. 0: ask on every read. Writes through this
     # worker are seen at once either way.

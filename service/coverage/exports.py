@@ -31,7 +31,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from graph_models.analysis import ArrayAnalysis
 from graph_models.engine import NEVER, STATE_CODE
 from graph_models.models import Company, NodeState, from_epoch_us
-from service.coverage.service import CoverageService
+from service.coverage.schemas import GapRead
+from service.coverage.snapshot import CoverageSnapshot
 from service.store.port import CascadeStore
 
 __all__ = ["FollowUp", "follow_up", "gaps_csv", "gaps_xlsx"]
@@ -57,11 +58,12 @@ class FollowUp:
 
 
 def follow_up(
-    *, coverage: CoverageService, store: CascadeStore, request_id: str, as_of: datetime | None
+    *, coverage: CoverageSnapshot, store: CascadeStore, request_id: str, as_of: datetime | None
 ) -> FollowUp:
     """The gaps and the overdue and declined companies of a request at `as_of` (now)."""
-    _, analysis = coverage.analyse(request_id, as_of)
-    gaps = coverage.gaps(request_id=request_id, as_of=as_of, limit=2**62, cursor=None).items
+    reading = coverage.read(request_id, as_of)
+    analysis = reading.analysis
+    gaps = [GapRead(from_id=u, to_id=v, tier=t, impact=i) for u, v, t, i in coverage.gaps(reading)]
     late = _late_companies(analysis)
     wanted = {g.from_id for g in gaps} | {g.to_id for g in gaps} | {c for c, *_ in late}
     companies = _companies(store, wanted)

@@ -21,7 +21,7 @@ class WritesMarkTheSnapshotDirty:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
             await self.app(scope, receive, send)
             return
-        coverage = services_in(scope).coverage
+        coverage = services_in(scope).dashboard
         coverage.mark_dirty()
         try:
             await self.app(scope, receive, send)

@@ -10,14 +10,12 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
 from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
 from graph_models.models import UtcDateTime
 from service.composition.deps import CoverageDep, StoreDep, services_of
-from service.coverage import exports
+from service.coverage import answers, exports
 from service.coverage.schemas import (
     CompanyStanding,
     CoverageHistory,
@@ -26,7 +24,8 @@ from service.coverage.schemas import (
     GapPage,
     UncoveredPathPage,
 )
-from service.coverage.service import CoverageService
+from service.coverage.snapshot import CoverageSnapshot, Reading
+from service.http.caching import CACHE_CONTROL, matches, strong_tag, validated
 from service.http.openapi import ERRORS_READ, AsOfQuery, CursorQuery, LimitQuery, Responses
 
 exports_router = APIRouter(tags=["exports"], responses=ERRORS_READ)
@@ -66,31 +65,20 @@ def gaps_xlsx(
 
 
 router = APIRouter(tags=["coverage"], responses=ERRORS_READ)
-CACHE_CONTROL = "private, no-cache"
 MAX_HISTORY_POINTS = 1000
 NOT_MODIFIED: Responses = {304: {"description": "Not modified: the If-None-Match tag is current"}}
 
 
-def matches(if_none_match: str | None, tag: str) -> bool:
-    """RFC 9110 If-None-Match: `*` or any listed tag equal to `tag` (weak comparison)."""
-    if not if_none_match:
-        return False
-    listed = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
-    return "*" in listed or tag in listed
-
-
-def validated(request: Request, tag: str, body: Callable[[], Any]) -> Response:
-    """304 when the client holds `tag`, else the body with its tag."""
-    headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL}
-    if matches(request.headers.get("if-none-match"), tag):
-        return Response(status_code=304, headers=headers)
-    return JSONResponse(jsonable_encoder(body()), headers=headers)
-
-
-def conditional(request: Request, service: CoverageService, request_id: str,
-                as_of: Any, body: Callable[[], Any]) -> Response:
+def conditional(request: Request, snapshot: CoverageSnapshot, request_id: str,
+                as_of: Any, body: Callable[[Reading], Any]) -> Response:
+    """The answer read once from the snapshot: its tag is the revision, the instant it
+    is evaluated at (with no `as_of`, the start of the current analysis, which holds until
+    a write or the next state change by the clock) and the path and query; the body is
+    computed only when the client does not hold that tag."""
+    reading = snapshot.read(request_id, as_of)
     variant = f"{request.url.path}?{sorted(request.query_params.multi_items())}"
-    return validated(request, service.etag(request_id, as_of, variant), body)
+    tag = strong_tag(f"{reading.revision}|{reading.instant}|{variant}")
+    return validated(request, tag, lambda: body(reading))
 
 
 @router.get("/v1/requests/{request_id}/coverage", response_model=CoverageRead,
@@ -98,7 +86,7 @@ def conditional(request: Request, service: CoverageService, request_id: str,
 def coverage(request_id: str, service: CoverageDep, request: Request,
              as_of: AsOfQuery = None) -> Response:
     return conditional(request, service, request_id, as_of,
-                       lambda: service.coverage(request_id=request_id, as_of=as_of))
+                       lambda reading: answers.coverage_read(reading, as_of=as_of))
 
 
 def _seconds_as_number(value: Any) -> Any:
@@ -124,7 +112,7 @@ def coverage_history(
 ) -> CoverageHistory:
     """The counts over time, for trend charts: the coverage at `from`, `from + step`, ...
     up to `to` (at most 1,000 points)."""
-    return service.history(request_id=request_id, start=start, to=to, step=step,
+    return answers.history(service, request_id=request_id, start=start, to=to, step=step,
                            max_points=MAX_HISTORY_POINTS)
 
 
@@ -137,8 +125,8 @@ def gaps(
     cursor: CursorQuery = None,
     as_of: AsOfQuery = None,
 ) -> Response:
-    return conditional(request, service, request_id, as_of, lambda: service.gaps(
-        request_id=request_id, as_of=as_of, limit=limit, cursor=cursor))
+    return conditional(request, service, request_id, as_of, lambda reading: answers.gap_page(
+        service, reading, limit=limit, cursor=cursor))
 
 
 @router.get("/v1/requests/{request_id}/uncovered-paths", response_model=UncoveredPathPage,
@@ -152,8 +140,9 @@ def uncovered_paths(
     target: str | None = None,
     as_of: AsOfQuery = None,
 ) -> Response:
-    return conditional(request, service, request_id, as_of, lambda: service.uncovered(
-        request_id=request_id, as_of=as_of, limit=limit, cursor=cursor, target=target))
+    return conditional(request, service, request_id, as_of,
+                       lambda reading: answers.uncovered_path_page(
+                           reading, limit=limit, cursor=cursor, target=target))
 
 
 @router.get("/v1/requests/{request_id}/companies/{company_id}", response_model=CompanyStanding,
@@ -162,8 +151,8 @@ def company_standing(
     request_id: str, company_id: str, service: CoverageDep, request: Request,
     as_of: AsOfQuery = None,
 ) -> Response:
-    return conditional(request, service, request_id, as_of, lambda: service.standing(
-        request_id=request_id, company_id=company_id, as_of=as_of))
+    return conditional(request, service, request_id, as_of, lambda reading: answers.standing(
+        reading, company_id=company_id))
 
 
 @router.get("/v1/gap-counts", response_model=GapCountsRead, responses=NOT_MODIFIED)
@@ -171,12 +160,11 @@ async def gap_counts(request: Request) -> Response:
     """Every request's counts; cheap to poll (cached until a write or a deadline). A
     certainly-current answer is served on the event loop; anything else is computed in
     the thread pool."""
-    service = services_of(request).coverage  # no Depends: this is the hot path
-    held = service.cached_gap_counts_body()
+    dashboard = services_of(request).dashboard  # no Depends: this is the hot path
+    held = dashboard.cached_body()
     if held is None:
-        held = await run_in_threadpool(service.gap_counts_body)
-    body, tag = held
-    headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL}
-    if matches(request.headers.get("if-none-match"), tag):
+        held = await run_in_threadpool(dashboard.body)
+    headers = {"ETag": held.etag, "Cache-Control": CACHE_CONTROL}
+    if matches(request.headers.get("if-none-match"), held.etag):
         return Response(status_code=304, headers=headers)
-    return Response(body, media_type="application/json", headers=headers)
+    return Response(held.json, media_type="application/json", headers=headers)

@@ -24,7 +24,6 @@ __all__ = [
     "PROBLEM_REF",
     "Problem",
     "ServiceError",
-    "Unavailable",
     "install_problem_handlers",
     "problem_response",
 ]
@@ -76,11 +75,6 @@ class InvalidField(ServiceError):
     """A well-formed payload that refers to something that does not exist or is not allowed."""
 
     status, slug, title = 422, "invalid-field", "Invalid field"
-
-
-class Unavailable(ServiceError):
-    status, slug, title = 503, "unavailable", "Store unavailable"
-    retry_after = 5
 
 
 def problem_response(

@@ -22,7 +22,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.coverage.service import CoverageService
+from service.coverage.dashboard import GapCountsDashboard
+from service.coverage.figures import request_figures
 from service.store.port import CascadeStore
 
 __all__ = ["CONTENT_TYPE", "HttpMetrics", "Metrics"]
@@ -33,8 +34,8 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 class CoverageCollector(Collector):
     """Per-request coverage gauges, from what the coverage service already holds."""
 
-    def __init__(self, coverage: CoverageService, store: CascadeStore) -> None:
-        self.coverage = coverage
+    def __init__(self, dashboard: GapCountsDashboard, store: CascadeStore) -> None:
+        self.dashboard = dashboard
         self.store = store
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
@@ -52,7 +53,7 @@ class CoverageCollector(Collector):
                                   "Root-to-leaf supply paths not covered", labels=labels)
         ratio = GaugeMetricFamily("cascade_request_coverage_ratio",
                                   "Share of applicable companies covered", labels=labels)
-        for row in self.coverage.request_figures():
+        for row in request_figures(self.dashboard):
             key = [row.request_id, row.topic]
             for state, count in row.states.items():
                 states.add_metric([*key, state], count)
@@ -82,8 +83,8 @@ class Metrics:
                                  "Time to answer an HTTP request", ["method", "route"],
                                  registry=self.registry)
 
-    def watch_coverage(self, coverage: CoverageService, store: CascadeStore) -> Collector:
-        collector = CoverageCollector(coverage, store)
+    def watch_coverage(self, dashboard: GapCountsDashboard, store: CascadeStore) -> Collector:
+        collector = CoverageCollector(dashboard, store)
         self.registry.register(collector)
         return collector
 

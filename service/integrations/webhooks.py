@@ -29,7 +29,8 @@ from typing import Any
 import httpx
 
 from graph_models.models import to_epoch_us, utc_now
-from service.coverage.service import CoverageService, RequestFigures
+from service.coverage.dashboard import GapCountsDashboard
+from service.coverage.figures import RequestFigures, request_figures
 from service.store.port import CascadeStore, Delivery, DeliveryAttempt, Webhook, WebhookEvent
 
 __all__ = ["EVENT_TYPES", "Dispatcher", "event", "signature"]
@@ -98,7 +99,7 @@ class Dispatcher:
     """Sends due deliveries and turns coverage changes into events, every `poll_s`."""
 
     store: CascadeStore
-    coverage: CoverageService
+    dashboard: GapCountsDashboard
     poll_s: float = 0.5
     retry_base_s: float = 10.0
     max_attempts: int = 8
@@ -135,7 +136,7 @@ class Dispatcher:
         if not wanted & {"coverage.changed", "request.overdue"}:
             self._seen.clear()
             return
-        figures = self.coverage.request_figures()
+        figures = request_figures(self.dashboard)
         self.store.enqueue_events(coverage_events(self._seen, figures))
         self._seen = {f.request_id: f for f in figures}
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from graph_models.models import CompanyId, CompanyKind
 from service.access.keys import Role
 from service.composition.deps import CoverageDep, StoreDep
+from service.coverage import answers
 from service.coverage.schemas import UpstreamCompany
 from service.http.openapi import ERRORS_READ, ERRORS_WRITE, CursorQuery
 from service.integrations.idempotency import IdempotencyDep
@@ -80,7 +81,7 @@ def delete_company(company_id: str, store: StoreDep, force: bool = False) -> Res
 def upstream(
     company_id: str, coverage: CoverageDep, depth: Annotated[int, Query(ge=1, le=50)] = 3
 ) -> list[UpstreamCompany]:
-    return coverage.upstream(company_id=company_id, depth=depth)
+    return answers.upstream(coverage, company_id=company_id, depth=depth)
 
 
 links_router = APIRouter(prefix="/v1/links", tags=["links"], responses=ERRORS_READ)
