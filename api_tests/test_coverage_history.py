@@ -88,3 +88,45 @@ def test_iso_durations_and_seconds_give_the_same_points(client: TestClient) -> N
     bounded = {"from": (NOW - timedelta(seconds=600 * 999)).isoformat(), "to": NOW.isoformat()}
     assert len(client.get(HISTORY, params=bounded | {"step": "600"}).json()["points"]) == 1000
     assert client.get(HISTORY, params=bounded | {"step": "599"}).status_code == 422
+
+
+def test_a_long_history_analyses_only_where_something_changed(
+    store: CascadeStore, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from loaders.demo import load_demo_if_empty
+    from service.coverage import answers
+    from service.coverage.snapshot import CoverageSnapshot
+
+    load_demo_if_empty(store)
+    snapshot = CoverageSnapshot(store)
+    request = store.get_request("demo-climate")
+    assert request is not None
+    step = (datetime.now(request.issued_at.tzinfo) - request.issued_at) / 999
+    real, analysed = answers.analyse, []
+
+    def counted(*args: object) -> object:
+        analysed.append(1)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(answers, "analyse", counted)
+    history = answers.history(snapshot, request_id="demo-climate", start=None, to=None,
+                              step=step, max_points=1000)
+    assert len(history.points) >= 999 and len(analysed) < len(history.points) / 2
+    _, _, ledger = snapshot.ledger("demo-climate")
+    for point in history.points[::37]:  # each point as a fresh analysis at its instant
+        fresh = real(ledger, point.at)
+        assert point.counts == fresh.state_counts()
+        assert point.gaps == fresh.gap_links.size
+        assert point.coverage_ratio == fresh.coverage_ratio
+
+
+def test_histories_cost_more_of_the_rate_limit_than_polls(store: CascadeStore) -> None:
+    seed(store)
+    settings = Settings(rate_limit_per_minute=600)  # a burst of 60 tokens
+    with TestClient(create_app(settings, store=store)) as test_client:
+        signed_in(test_client)
+        statuses = [test_client.get(HISTORY).status_code for _ in range(3)]
+        assert statuses == [200, 200, 429]  # 30 tokens each
+    with TestClient(create_app(settings, store=store)) as test_client:
+        signed_in(test_client)
+        assert {test_client.get("/v1/gap-counts").status_code for _ in range(50)} == {200}

@@ -1,19 +1,4 @@
-"""API keys: who may do what.
-
-A key reads `csk_<id>_<secret>`: the id is public (it names the key in listings and the
-audit trail), the secret is 192 random bits stored only as its SHA-256 (a slow password
-hash buys nothing for a secret this long). Keys have a role:
-
-- `admin`: everything, including keys, webhooks and the audit trail;
-- `procurement`: reads everything; writes companies, links, requests, cascades, answers;
-- `integration`, bound to one company: records cascades from its company and answers of
-  its company; reads its company, its direct suppliers and the requests addressed to it
-  (a cascade event of the request reached it); anything else it may not know is a 404;
-- `viewer`: gap counts, coverage and metrics only.
-
-Every route names its rule in `POLICY` (keyed by method and path template); a route
-without one is admin-only, and a test checks that none is missing.
-"""
+"""The app-wide dependency: authenticate, rate-limit, apply the route's rule."""
 
 from __future__ import annotations
 
@@ -32,7 +17,7 @@ from service.access.keys import (
     check_key,
     split_key,
 )
-from service.access.policy import OPEN, rule_for
+from service.access.policy import OPEN, cost_of, rule_for
 from service.access.rate_limit import RateLimited
 from service.composition.deps import services_of
 
@@ -61,7 +46,8 @@ async def authorize(request: Request) -> None:
     who = await authenticate(request)
     request.state.principal = who
     request.state.caller = who.key_id
-    wait = services_of(request).rate_limiter.take(who.key_id)
+    wait = services_of(request).rate_limiter.take(
+        who.key_id, cost_of(rule, dict(request.query_params)))
     if wait > 0:
         error = RateLimited(f"more than {settings.rate_limit_per_minute} requests a minute")
         error.retry_after = max(1, round(wait + 0.5))

@@ -1,19 +1,4 @@
-"""API keys: who may do what.
-
-A key reads `csk_<id>_<secret>`: the id is public (it names the key in listings and the
-audit trail), the secret is 192 random bits stored only as its SHA-256 (a slow password
-hash buys nothing for a secret this long). Keys have a role:
-
-- `admin`: everything, including keys, webhooks and the audit trail;
-- `procurement`: reads everything; writes companies, links, requests, cascades, answers;
-- `integration`, bound to one company: records cascades from its company and answers of
-  its company; reads its company, its direct suppliers and the requests addressed to it
-  (a cascade event of the request reached it); anything else it may not know is a 404;
-- `viewer`: gap counts, coverage and metrics only.
-
-Every route names its rule in `POLICY` (keyed by method and path template); a route
-without one is admin-only, and a test checks that none is missing.
-"""
+"""The per-key token bucket: requests a minute, bursts, and reads that cost more."""
 
 from __future__ import annotations
 
@@ -37,16 +22,18 @@ class RateLimiter:
     per_minute: int
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
 
-    def take(self, key_id: str) -> float:
-        """0 when allowed, else the seconds until a request would be."""
+    def take(self, key_id: str, cost: int = 1) -> float:
+        """0 when allowed, else the seconds until a request of `cost` tokens would be
+        (a cost above the burst is charged as the whole burst)."""
         rate = self.per_minute / 60
         burst = max(1.0, self.per_minute / 10)
+        cost_now = min(float(cost), burst)
         now = time.monotonic()
         tokens, last = self._buckets.get(key_id, (burst, now))
         tokens = min(burst, tokens + (now - last) * rate)
-        if tokens < 1:
+        if tokens < cost_now:
             self._buckets[key_id] = (tokens, now)
-            return (1 - tokens) / rate
-        self._buckets[key_id] = (tokens - 1, now)
+            return (cost_now - tokens) / rate
+        self._buckets[key_id] = (tokens - cost_now, now)
         return 0.0
 

@@ -11,7 +11,7 @@ from graph_models.analysis import ArrayAnalysis, analyse
 from graph_models.compact import distances_from
 from graph_models.engine import NEVER
 from graph_models.engine_paths import chain_to, uncovered_page
-from graph_models.models import from_epoch_us, utc_now
+from graph_models.models import from_epoch_us, to_epoch_us, utc_now
 from service.coverage.schemas import (
     CompanyStanding,
     CoverageHistory,
@@ -101,8 +101,9 @@ def standing(reading: Reading, *, company_id: str) -> CompanyStanding:
 def history(snapshot: CoverageSnapshot, *, request_id: str, start: datetime | None,
             to: datetime | None, step: timedelta, max_points: int) -> CoverageHistory:
     """The counts at `start`, `start + step`, ... up to `to` (default: the request's
-    issue and now): one ledger, analysed at each instant, each from the one before
-    where only answers changed in between."""
+    issue and now): one ledger, analysed only at the points where something changed (an
+    event in between, or a state turning by the clock), each from the one before where
+    only answers changed; the other points repeat the figures before them."""
     revision, request, ledger = snapshot.ledger(request_id)
     named = "to" if to is not None else "from"  # the bound the caller set (or from)
     start = start or request.issued_at
@@ -115,9 +116,14 @@ def history(snapshot: CoverageSnapshot, *, request_id: str, start: datetime | No
     if count > max_points:
         raise InvalidField(f"{count} points asked, at most {max_points}: a longer step",
                            field="step")
-    points, previous = [], None
+    changes = np.unique(np.concatenate([ledger.cascade_sent, ledger.ack_at]))
+    points: list[HistoryPoint] = []
+    previous: ArrayAnalysis | None = None
     for n in range(count):
         at = start + n * step
+        if previous is not None and _unchanged(previous, changes, to_epoch_us(at)):
+            points.append(points[-1].model_copy(update={"at": at}))
+            continue
         previous = analyse(ledger, at, previous)
         total, covered = previous.path_counts()
         points.append(HistoryPoint(at=at, counts=previous.state_counts(),
@@ -126,6 +132,14 @@ def history(snapshot: CoverageSnapshot, *, request_id: str, start: datetime | No
                                    coverage_ratio=previous.coverage_ratio))
     return CoverageHistory(request_id=request_id, revision=revision, start=start, to=to,
                            step_seconds=step.total_seconds(), points=points)
+
+
+def _unchanged(previous: ArrayAnalysis, changes: np.ndarray, at: int) -> bool:
+    """Whether the analysis at `at` equals `previous`: no event recorded in between and
+    no state turned by the clock."""
+    recorded = np.searchsorted(changes, at, side="right") - np.searchsorted(
+        changes, previous.now, side="right")
+    return bool(recorded == 0 and at < previous.valid_until())
 
 
 def upstream(snapshot: CoverageSnapshot, *, company_id: str,
