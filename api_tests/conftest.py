@@ -96,7 +96,14 @@ def client(store: CascadeStore) -> Iterator[TestClient]:
     with an admin key."""
     app = create_app(Settings(), store=store)
     with TestClient(app) as test_client:
+        warmed(test_client)
         yield signed_in(test_client)
+
+
+def warmed(test_client: TestClient) -> TestClient:
+    """The client once its app has read its snapshot (`/readyz` answers 503 until then)."""
+    assert test_client.app.state.services.warmup.wait(60)  # type: ignore[attr-defined]
+    return test_client
 
 
 class LocalNeo4j:

@@ -47,6 +47,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from api_tests.conftest import signed_in
+from service.app import create_app
+from service.config.settings import Settings
+from service.store.port import CascadeStore
+
 PROBLEM_JSON = "application/problem+json"
 AS_OF = "2026-03-20T00:00:00Z"
 STATES = ["issuer", "acknowledged", "pending", "overdue", "declined", "expired", "unreached",
@@ -655,3 +660,30 @@ def test_docs_page(client: TestClient) -> None:
     response = client.get("/docs")
     assert response.status_code == 200
     assert "text/html" in response.headers["content-type"]
+
+
+def test_readyz_is_503_until_the_snapshot_is_read(store: CascadeStore) -> None:
+    import threading
+
+    from loaders.demo import load_demo_if_empty
+
+    load_demo_if_empty(store)
+    release = threading.Event()
+    load = store.load_snapshot
+
+    def slow_cold_read(request_ids: Any) -> Any:
+        release.wait(30)
+        return load(request_ids)
+
+    store.load_snapshot = slow_cold_read  # type: ignore[method-assign]
+    with TestClient(create_app(Settings(), store=store)) as warming:
+        still = warming.get("/readyz")
+        assert still.status_code == 503 and still.headers["retry-after"]
+        assert warming.get("/healthz").status_code == 200  # alive, not ready
+        release.set()
+        assert warming.app.state.services.warmup.wait(30)  # type: ignore[attr-defined]
+        assert warming.get("/readyz").json()["status"] == "ready"
+        reloads = warming.app.state.services.coverage.reloads  # type: ignore[attr-defined]
+        signed_in(warming).get("/v1/gap-counts")
+        after = warming.app.state.services.coverage.reloads  # type: ignore[attr-defined]
+        assert after == reloads == 1  # the first request found the snapshot warm

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from api_tests.conftest import signed_in
+from api_tests.conftest import signed_in, warmed
 from graph_models.models import (
     Acknowledgement,
     CascadeEvent,
@@ -156,7 +156,7 @@ def test_over_http_a_workers_own_write_shows_at_once_and_others_within_the_watch
     seed(store)
     app = create_app(Settings(revision_watch_ms=20), store=store)
     with TestClient(app) as client:
-        signed_in(client)
+        signed_in(warmed(client))
         def pending() -> int:
             return client.get("/v1/gap-counts").json()["requests"][0]["pending"]
 

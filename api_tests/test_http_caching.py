@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api_tests.conftest import signed_in
+from api_tests.conftest import signed_in, warmed
 from api_tests.test_coverage_snapshot import NOW, seed
 from service.app import create_app
 from service.config.settings import Settings
@@ -30,7 +30,7 @@ ANSWER = {"request_id": "bcp", "company_id": "a", "status": "accepted",
 def client(store: CascadeStore) -> Iterator[TestClient]:
     seed(store)
     with TestClient(create_app(Settings(revision_watch_ms=0), store=store)) as test_client:
-        yield signed_in(test_client)
+        yield signed_in(warmed(test_client))
 
 
 def revalidate(client: TestClient, path: str, tag: str) -> int:

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api_tests.bolt_proxy import BoltProxy, Cut
-from api_tests.conftest import LocalNeo4j, make_store, require_neo4j, signed_in
+from api_tests.conftest import LocalNeo4j, make_store, require_neo4j, signed_in, warmed
 from service.app import create_app
 from service.config.settings import Settings
 
@@ -17,7 +17,7 @@ from service.config.settings import Settings
 def test_readyz_is_503_while_neo4j_is_down_and_recovers(own_neo4j: LocalNeo4j) -> None:
     settings = Settings(store=own_neo4j.uri, neo4j_connect_timeout=60)
     with TestClient(create_app(settings)) as client:
-        signed_in(client)
+        signed_in(warmed(client))
         assert client.get("/readyz").status_code == 200
         client.post("/v1/companies", json={"id": "focal-jp", "name": "Focal"})
 

@@ -19,6 +19,7 @@ from service.coverage import routes as coverage
 from service.coverage.dashboard import GapCountsDashboard
 from service.coverage.freshness import WritesMarkTheSnapshotDirty
 from service.coverage.snapshot import CoverageSnapshot
+from service.coverage.warmup import Warmup
 from service.http.errors import install_problem_handlers
 from service.http.middleware import LimitBodySize
 from service.http.openapi import ERRORS_ACCESS
@@ -61,11 +62,13 @@ def create_app(settings: Settings | None = None, store: CascadeStore | None = No
         collector = metrics.watch_coverage(services.dashboard, active)
         if settings.revision_watch_ms > 0:
             services.dashboard.watch(settings.revision_watch_ms / 1000)
+        services.warmup.start()
         services.webhooks.start()
         try:
             yield
         finally:
             services.webhooks.stop()
+            services.warmup.stop()
             services.dashboard.stop_watch()
             metrics.registry.unregister(collector)
             if owned:
@@ -104,4 +107,5 @@ def _services(settings: Settings, store: CascadeStore, metrics: Metrics) -> Serv
     return Services(settings=settings, store=store, metrics=metrics,
                     keys=KeyRing(store, ttl=settings.auth_cache_s),
                     rate_limiter=RateLimiter(settings.rate_limit_per_minute),
-                    coverage=snapshot, dashboard=dashboard, webhooks=dispatcher)
+                    coverage=snapshot, dashboard=dashboard,
+                    warmup=Warmup(dashboard), webhooks=dispatcher)

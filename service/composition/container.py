@@ -9,6 +9,7 @@ from service.access.rate_limit import RateLimiter
 from service.config.settings import Settings
 from service.coverage.dashboard import GapCountsDashboard
 from service.coverage.snapshot import CoverageSnapshot
+from service.coverage.warmup import Warmup
 from service.integrations.metrics import Metrics
 from service.integrations.webhooks import Dispatcher
 from service.store.port import CascadeStore
@@ -27,4 +28,5 @@ class Services:
     rate_limiter: RateLimiter
     coverage: CoverageSnapshot
     dashboard: GapCountsDashboard
+    warmup: Warmup
     webhooks: Dispatcher

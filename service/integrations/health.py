@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from service.composition.deps import StoreDep, services_of
+from service.composition.deps import ServicesDep, services_of
 from service.http.openapi import ERRORS_ACCESS
 from service.integrations.metrics import CONTENT_TYPE
 
@@ -18,10 +18,14 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "Store unreachable"}})
-def readyz(store: StoreDep) -> JSONResponse:
-    """The store answers; 503 while it does not."""
-    if store.ping():
+@router.get("/readyz", responses={503: {"description": "Store unreachable, or the snapshot "
+                                                   "still loading"}})
+def readyz(services: ServicesDep) -> JSONResponse:
+    """The snapshot is loaded and the store answers; 503 while either is not so."""
+    if not services.warmup.ready:
+        return JSONResponse({"status": "loading the snapshot"}, status_code=503,
+                            headers={"Retry-After": "1"})
+    if services.store.ping():
         return JSONResponse({"status": "ready"})
     return JSONResponse({"status": "store unavailable"}, status_code=503,
                         headers={"Retry-After": "5"})
