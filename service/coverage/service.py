@@ -21,10 +21,19 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from graph_models.analysis import ArrayAnalysis, analyse
-from graph_models.compact import CompactNetwork, distances_from
-from graph_models.engine import ACK_STATUSES, NEVER, STATE_CODE, RequestLedger, RequestScope
-from graph_models.engine_paths import chain_to, uncovered_page
+from graph_models.engine import (
+    ACK_STATUSES,
+    NEVER,
+    STATE_CODE,
+    ArrayAnalysis,
+    CompactNetwork,
+    RequestLedger,
+    RequestScope,
+    analyse,
+    chain_to,
+    distances_from,
+    uncovered_page,
+)
 from graph_models.models import NodeState, PolicyRequest, from_epoch_us, to_epoch_us, utc_now
 from service.coverage.schemas import (
     CompanyStanding,
