@@ -157,7 +157,8 @@ class ArrayAnalysis:
     def _eligible_from(self) -> np.ndarray:
         """Per subgraph link: its buyer is the issuer or acknowledged."""
         src = self.scope.src
-        return (src == self.scope.root) | self.acknowledged[src]
+        eligible: np.ndarray = (src == self.scope.root) | self.acknowledged[src]
+        return eligible
 
     def _covered(self) -> np.ndarray:
         scope = self.scope
@@ -271,7 +272,8 @@ class ArrayAnalysis:
         scope = self.scope
         bad = scope.inside & ~self.covered
         bad[scope.root] = False
-        return np.bincount(scope.dag.comp[bad], minlength=scope.dag.size) == 0
+        ok: np.ndarray = np.bincount(scope.dag.comp[bad], minlength=scope.dag.size) == 0
+        return ok
 
     def good(self, target: int | None = None) -> np.ndarray:
         """Covered paths from each group to an end, given it is entered by a covered

@@ -91,7 +91,8 @@ class ComponentDag:
     @cached_property
     def edge_keys(self) -> np.ndarray:
         """One sorted key per group link."""
-        return self.edge_src * self.size + self.edge_dst
+        keys: np.ndarray = self.edge_src * self.size + self.edge_dst
+        return keys
 
     def edge_between(self, g: int, h: int) -> int:
         """Position of the group link g -> h (which must exist)."""

@@ -70,7 +70,8 @@ class ArrayPathIndex:
     def members(self, group: int) -> list[int]:
         """Companies of a group."""
         order, starts = self.dag.members
-        return order[starts[group] : starts[group + 1]].tolist()
+        members: list[int] = order[starts[group] : starts[group + 1]].tolist()
+        return members
 
     def _step(self, g: int, h: int) -> int:
         return self.dag.edge_between(g, h)

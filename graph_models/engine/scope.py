@@ -113,9 +113,9 @@ class RequestScope:
 
     def end_groups(self, target: int | None) -> np.ndarray:
         """Groups where a path ends: leaf groups, or the target's group."""
-        if target is None:
-            return self.dag.out_degree == 0
-        return np.arange(self.dag.size) == self.dag.comp[target]
+        ends: np.ndarray = (self.dag.out_degree == 0 if target is None
+                            else np.arange(self.dag.size) == self.dag.comp[target])
+        return ends
 
     def totals(self, target: int | None = None) -> np.ndarray:
         """Number of paths from each group to an end (exact; Python ints when huge).

@@ -85,7 +85,7 @@ class PathIndex:
         return sorted(nxt, key=lambda h: min(self.members(h)))
 
     def _is_end(self, g: int) -> bool:
-        return g == self.end if self.end is not None else self.dag.out_degree(g) == 0
+        return g == self.end if self.end is not None else bool(self.dag.out_degree(g) == 0)
 
     def _count(self) -> tuple[dict[int, int], dict[int, int]]:
         """total[g]: paths from g to an end; good[g]: those covered, given g is entered
@@ -146,7 +146,8 @@ class PathIndex:
         uncovered = [m for m in members if m not in self.analysis.covered]
         via = min(uncovered, key=lambda m: (distance[m], m)) if uncovered else start
         stop = stop if stop in members else via
-        walk = nx.shortest_path(inside, start, via) + nx.shortest_path(inside, via, stop)[1:]
+        walk: list[str] = (nx.shortest_path(inside, start, via)
+                           + nx.shortest_path(inside, via, stop)[1:])
         if len(set(walk)) < len(walk):  # the detour would repeat a company: go straight
             return list(nx.shortest_path(inside, start, stop))
         return walk

@@ -102,7 +102,7 @@ def list_links(
         buyer_id=buyer_id,
         supplier_id=supplier_id,
         limit=limit + 1,
-        after=tuple(after) if after else None,  # type: ignore[arg-type]
+        after=tuple(after) if after else None,
     )
     more = len(items) > limit
     items = items[:limit]
