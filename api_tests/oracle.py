@@ -1,6 +1,6 @@
 """Brute-force oracle for "Coverage semantics" (DESIGN.md), written from the spec alone.
 
-Deliberately naive and independent of ``graph_models.coverage`` / ``graph_models.paths``:
+Deliberately naive and independent of ``graph_models.reference`` and ``graph_models.engine``:
 plain adjacency sets, hand-written breadth-first search, and enumeration of every simple
 path. Only for small graphs (a dozen companies at most).
 
@@ -9,7 +9,7 @@ path. Only for small graphs (a dozen companies at most).
 * path counts: on an acyclic request every root-to-leaf simple path is enumerated; in
   general the strongly connected groups are found by mutual reachability and every
   root-group-to-leaf-group path of the group DAG is enumerated (the group-level
-  definition of ``graph_models.paths``).
+  definition of ``graph_models.reference.paths``).
 """
 
 from __future__ import annotations

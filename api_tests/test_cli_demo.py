@@ -7,8 +7,8 @@ from pathlib import Path
 import networkx as nx
 from typer.testing import CliRunner
 
-from graph_models.coverage import analyse_coverage, supply_graph
 from graph_models.models import AckStatus, NodeState, utc_now
+from graph_models.reference.analysis import analyse_coverage, supply_graph
 from loaders.demo import demo_network, load_demo_if_empty
 from service.cli.main import app
 from service.registry.catalog import POLICIES

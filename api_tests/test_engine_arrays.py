@@ -13,13 +13,30 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from api_tests.test_engine_properties import PROPERTY, Scenario, all_uncovered, scenarios
-from graph_models.analysis import ArrayAnalysis, analyse
-from graph_models.compact import CompactNetwork, stable_order, starts
-from graph_models.coverage import gap_edges, state_counts, tier_table
-from graph_models.engine import ACK_STATUSES, NEVER, RequestLedger, RequestScope
-from graph_models.engine_paths import uncovered_page
-from graph_models.models import to_epoch_us
-from graph_models.paths import path_counts
+from graph_models.engine import (
+    ACK_STATUSES,
+    NEVER,
+    ArrayAnalysis,
+    CompactNetwork,
+    RequestLedger,
+    RequestScope,
+    analyse,
+    are_path_counts,
+    chain_to,
+    is_chain_to,
+    is_covered_mask,
+    is_folded,
+    is_gap_list,
+    is_height_labelling,
+    is_request_subgraph,
+    is_shortest_distance_labelling,
+    is_uncovered_path,
+    uncovered_page,
+)
+from graph_models.engine.network import stable_order, starts
+from graph_models.models import NodeState, to_epoch_us
+from graph_models.reference.analysis import gap_edges, state_counts, tier_table
+from graph_models.reference.paths import path_counts
 from service.store.port import ACK_STATUSES as STORE_STATUSES
 from service.store.port import Network, RequestEvents
 from service.store.snapshots import snapshot_of
@@ -32,6 +49,23 @@ def rows(s: Scenario) -> tuple[list, list]:
     acks = [(a.company_id, str(a.status), to_epoch_us(a.at), a.seq) for a in s.acks
             if a.request_id == rid]
     return cascades, acks
+
+
+def states_by_id(a: ArrayAnalysis) -> dict[str, NodeState]:
+    """Each company inside the request (by id) with its state, as the reference keys them."""
+    ids = a.scope.network.ids
+    return {ids[i]: state for i in range(len(ids)) if (state := a.state_of(i)) is not None}
+
+
+def judged(a: ArrayAnalysis) -> bool:
+    """Every checker of the engine accepts the analysis (tiers, subgraph, folds, covered
+    set, gaps, path counts toward every end)."""
+    scope = a.scope
+    return (is_shortest_distance_labelling(scope.network.graph, scope.root, scope.tier)
+            and is_request_subgraph(scope) and is_folded(a.ledger)
+            and is_height_labelling(scope.dag) and is_covered_mask(a)
+            and is_gap_list(a, a.gaps())
+            and all(are_path_counts(a, t) for t in [None, *np.flatnonzero(scope.inside)]))
 
 
 def network_of(s: Scenario) -> CompactNetwork:
@@ -59,7 +93,7 @@ def all_array_uncovered(a: ArrayAnalysis, limit: int, target: int | None) -> lis
 @given(scenarios())
 def test_states_coverage_gaps_and_tiers_are_the_reference_ones(s: Scenario) -> None:
     ref, fast = s.engine(), array_analysis(s)
-    assert fast.states_by_id() == dict(ref.states)
+    assert states_by_id(fast) == dict(ref.states)
     ids = fast.scope.network.ids
     assert {ids[i] for i in fast.covered.nonzero()[0]} == set(ref.covered)
     assert fast.coverage_ratio == ref.coverage_ratio
@@ -68,6 +102,34 @@ def test_states_coverage_gaps_and_tiers_are_the_reference_ones(s: Scenario) -> N
     assert fast.gaps() == [(g.from_id, g.to_id, g.tier, g.impact) for g in gap_edges(ref)]
     first = {ids[i]: t for i, t in enumerate(fast.first.tolist()) if t != NEVER}
     assert first == {v: to_epoch_us(t) for v, t in ref.first_reached.items()}
+
+@PROPERTY
+@given(scenarios())
+def test_the_checkers_accept_every_figure_the_engine_computes(s: Scenario) -> None:
+    fast = array_analysis(s)
+    assert judged(fast)
+    for target in [None, *np.flatnonzero(fast.scope.inside).tolist()]:
+        for path in all_array_uncovered(fast, 4, target):
+            assert is_uncovered_path(fast, path, target)
+    for company in np.flatnonzero(fast.scope.tier >= 0).tolist():
+        assert is_chain_to(fast, company, chain_to(fast, company))
+
+
+@PROPERTY
+@given(scenarios(), st.randoms(use_true_random=False))
+def test_the_checkers_refuse_a_wrong_figure(s: Scenario, rnd) -> None:
+    """A checker that accepts anything judges nothing: one company's figure changed."""
+    fast = array_analysis(s)
+    scope, v = fast.scope, rnd.randrange(fast.scope.network.size)
+    tier = scope.tier.copy()
+    tier[v] += 1
+    assert not is_shortest_distance_labelling(scope.network.graph, scope.root, tier)
+    gaps = fast.gaps()
+    assert not is_gap_list(fast, gaps[1:] if gaps else [("c0", "c0", 0, 1)])
+    fast.covered = fast.covered.copy()
+    fast.covered[v] = not fast.covered[v]
+    assert not is_covered_mask(fast)
+
 
 @PROPERTY
 @given(scenarios())
@@ -93,7 +155,7 @@ def test_folding_events_one_by_one_equals_folding_them_at_once(s: Scenario, rnd)
         ledger = ledger.with_events([c] if c else [], [a] if a else [])
     once = RequestLedger.of(scope, cascades, acks)
     stepwise, whole = analyse(ledger, s.as_of), analyse(once, s.as_of)
-    assert stepwise.states_by_id() == whole.states_by_id()
+    assert states_by_id(stepwise) == states_by_id(whole)
     assert (stepwise.covered == whole.covered).all()
     assert stepwise.path_counts() == whole.path_counts()
 
@@ -117,10 +179,10 @@ def test_ledgers_made_from_one_ledger_leave_it_and_each_other_intact(s: Scenario
     for ledger, name in ((base, "p"), (a, "pa"), (b, "pb"), (again, "pab")):
         seen, fresh = analyse(ledger, s.as_of), analyse(RequestLedger.of(scope, *share(name)),
                                                          s.as_of)
-        assert seen.states_by_id() == fresh.states_by_id()
+        assert states_by_id(seen) == states_by_id(fresh)
         assert seen.path_counts() == fresh.path_counts()
         assert seen.gaps() == fresh.gaps()
-    assert analyse(base, s.as_of).states_by_id() == before.states_by_id()
+    assert states_by_id(analyse(base, s.as_of)) == states_by_id(before)
 
 
 @PROPERTY
@@ -133,7 +195,7 @@ def test_a_network_grown_by_changes_answers_like_one_built_whole(s: Scenario, rn
                                    [lk for lk in start if lk[0] in stale and lk[1] in stale])
     network = network.with_changes(dict(s.kinds), {(b, v): c for b, v, c in links})
     ref, fast = s.engine(), array_analysis(s, network)
-    assert fast.states_by_id() == dict(ref.states)
+    assert states_by_id(fast) == dict(ref.states)
     assert fast.gaps() == [(g.from_id, g.to_id, g.tier, g.impact) for g in gap_edges(ref)]
     assert fast.path_counts() == (path_counts(ref).total, path_counts(ref).covered)
 
@@ -152,11 +214,12 @@ def test_answers_folded_into_a_previous_analysis_give_the_fresh_one(s: Scenario,
         ledger = ledger.with_events([], [ack])
         analysis = analyse(ledger, s.as_of, previous=analysis)
         fresh = ArrayAnalysis(ledger, s.as_of)
-        assert analysis.states_by_id() == fresh.states_by_id()
+        assert states_by_id(analysis) == states_by_id(fresh)
         assert (analysis.covered == fresh.covered).all()
         assert analysis.path_counts() == fresh.path_counts()
         assert analysis.good().tolist() == fresh.good().tolist()  # every group's sums
         assert analysis.gaps() == fresh.gaps()
+        assert judged(analysis)  # the advanced analysis satisfies every definition
 
 
 @PROPERTY
@@ -178,7 +241,7 @@ def test_a_network_and_ledger_from_columns_answer_like_the_reference(s: Scenario
         scope, (events.cascade_from, events.cascade_to, events.cascade_sent),
         (events.ack_company, status[events.ack_status], events.ack_at, events.ack_seq))
     ref, fast = s.engine(), analyse(ledger, s.as_of)
-    assert fast.states_by_id() == dict(ref.states)
+    assert states_by_id(fast) == dict(ref.states)
     assert fast.gaps() == [(g.from_id, g.to_id, g.tier, g.impact) for g in gap_edges(ref)]
     assert fast.path_counts() == (path_counts(ref).total, path_counts(ref).covered)
 

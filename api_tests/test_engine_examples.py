@@ -12,7 +12,14 @@ from datetime import UTC, datetime, timedelta
 
 import networkx as nx
 
-from graph_models.coverage import (
+from graph_models.models import (
+    Acknowledgement,
+    Applicability,
+    CascadeEvent,
+    PolicyRequest,
+    SupplyLink,
+)
+from graph_models.reference.analysis import (
     CoverageAnalysis,
     Gap,
     analyse_coverage,
@@ -21,14 +28,7 @@ from graph_models.coverage import (
     supply_graph,
     tier_table,
 )
-from graph_models.models import (
-    Acknowledgement,
-    Applicability,
-    CascadeEvent,
-    PolicyRequest,
-    SupplyLink,
-)
-from graph_models.paths import PathCounts, UncoveredPath, path_counts, uncovered_paths
+from graph_models.reference.paths import PathCounts, UncoveredPath, path_counts, uncovered_paths
 
 T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 HOUR, DAY, MICRO = timedelta(hours=1), timedelta(days=1), timedelta(microseconds=1)

@@ -24,14 +24,6 @@ from api_tests.oracle import (
     path_shape_problems,
     simple_paths,
 )
-from graph_models.coverage import (
-    CoverageAnalysis,
-    analyse_coverage,
-    gap_edges,
-    is_covered_chain,
-    supply_graph,
-    tier_table,
-)
 from graph_models.models import (
     Acknowledgement,
     Applicability,
@@ -40,7 +32,15 @@ from graph_models.models import (
     PolicyRequest,
     SupplyLink,
 )
-from graph_models.paths import path_counts, uncovered_paths
+from graph_models.reference.analysis import (
+    CoverageAnalysis,
+    analyse_coverage,
+    gap_edges,
+    is_covered_chain,
+    supply_graph,
+    tier_table,
+)
+from graph_models.reference.paths import path_counts, uncovered_paths
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TICK = timedelta(hours=12)

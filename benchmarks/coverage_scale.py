@@ -39,8 +39,8 @@ from typing import Any
 
 import networkx as nx
 
-from graph_models.coverage import analyse_coverage, request_subgraph, supply_graph
 from graph_models.models import Acknowledgement, PolicyRequest, utc_now
+from graph_models.reference.analysis import analyse_coverage, request_subgraph, supply_graph
 from loaders.demo import write_network
 from loaders.synthetic import SyntheticNetwork, generate_network, issue_and_cascade
 from service.config.settings import Settings

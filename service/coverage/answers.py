@@ -7,10 +7,14 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from graph_models.analysis import ArrayAnalysis, analyse
-from graph_models.compact import distances_from
-from graph_models.engine import NEVER
-from graph_models.engine_paths import chain_to, uncovered_page
+from graph_models.engine import (
+    NEVER,
+    ArrayAnalysis,
+    analyse,
+    chain_to,
+    distances_from,
+    uncovered_page,
+)
 from graph_models.models import from_epoch_us, to_epoch_us, utc_now
 from service.coverage.schemas import (
     CompanyStanding,

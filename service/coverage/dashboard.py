@@ -9,8 +9,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from graph_models.analysis import ArrayAnalysis
-from graph_models.engine import NEVER
+from graph_models.engine import NEVER, ArrayAnalysis
 from graph_models.models import NodeState
 from service.coverage.schemas import GapCountsRead, RequestGapCounts
 from service.coverage.snapshot import CoverageSnapshot, RequestNow

@@ -28,8 +28,7 @@ import numpy as np
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from graph_models.analysis import ArrayAnalysis
-from graph_models.engine import NEVER, STATE_CODE
+from graph_models.engine import NEVER, STATE_CODE, ArrayAnalysis
 from graph_models.models import Company, NodeState, from_epoch_us
 from service.coverage.schemas import GapRead
 from service.coverage.snapshot import CoverageSnapshot

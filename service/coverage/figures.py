@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from graph_models.analysis import ArrayAnalysis
-from graph_models.engine import STATE_CODE
+from graph_models.engine import STATE_CODE, ArrayAnalysis
 from graph_models.models import NodeState
 from service.coverage.dashboard import GapCountsDashboard
 

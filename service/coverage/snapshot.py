@@ -18,9 +18,14 @@ from functools import cached_property
 
 import numpy as np
 
-from graph_models.analysis import ArrayAnalysis, analyse
-from graph_models.compact import CompactNetwork
-from graph_models.engine import ACK_STATUSES, RequestLedger, RequestScope
+from graph_models.engine import (
+    ACK_STATUSES,
+    ArrayAnalysis,
+    CompactNetwork,
+    RequestLedger,
+    RequestScope,
+    analyse,
+)
 from graph_models.models import PolicyRequest, to_epoch_us, utc_now
 from service.http.errors import NotFound
 from service.store import port

@@ -1,149 +1,45 @@
-"""The coverage engine the service runs: DESIGN.md's coverage semantics on arrays.
+"""A request's cascade events and answers as arrays, folded for "now".
 
-Same answers as the networkx reference (`graph_models.coverage`, `graph_models.paths`),
-which the tests check this against on random graphs; here every pass over companies or
-links is a numpy or `scipy.sparse.csgraph` call, so a million links take milliseconds.
-
-Three layers, each rebuilt only when what it depends on changes:
-
-* `RequestScope`: the request over the network, whatever happened since it was issued:
-  tiers, the request subgraph (applicable links among the companies the issuer reaches over
-  them), its component DAG and path totals. Changes only with the network.
-* `RequestLedger`: the request's cascade events and answers as arrays, folded for "now"
-  (earliest forward per link, current answer per company). New events give a new ledger
-  that folds only the new ones.
-* `ArrayAnalysis` (`graph_models.analysis`): states, covered set, gaps and path counts at
-  one instant.
-
-Times are integer microseconds since the epoch (UTC).
+`RequestLedger` holds the events; its folds are the earliest forward per request-subgraph
+link (`fold_sent`) and the current answer per company (`fold_answers`: latest `at`, ties
+to the later recorded). New events give a new ledger that folds only the new ones;
+`is_folded` checks both folds against the events. Times are integer microseconds since
+the epoch (UTC).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
 
-from graph_models.columns import Column
-from graph_models.compact import (
-    KINDS,
-    CompactNetwork,
-    ComponentDag,
-    distances_from,
-    lookup,
-    reachable,
-    stable_order,
-    starts,
-)
-from graph_models.models import NodeState, PolicyRequest
+from graph_models.engine.columns import Column
+from graph_models.engine.network import lookup
+from graph_models.engine.scope import RequestScope
+from graph_models.engine.search import reachable
 
 __all__ = [
+    "ACK_STATUSES",
+    "DAY_US",
     "NEVER",
-    "STATES",
     "Reach",
     "RequestLedger",
-    "RequestScope",
+    "fold_answers",
+    "fold_sent",
+    "is_folded",
 ]
 
-STATES: tuple[NodeState, ...] = tuple(NodeState)
-STATE_CODE = {state: np.int8(code) for code, state in enumerate(STATES)}
 ACK_STATUSES = ("received", "accepted", "declined")
 _STATUS_CODE = {status: code for code, status in enumerate(ACK_STATUSES)}
 ACCEPTED, DECLINED = _STATUS_CODE["accepted"], _STATUS_CODE["declined"]
 NEVER = np.iinfo(np.int64).max  # "no such time"
 DAY_US = 86_400_000_000
-INT64_SAFE = 2.0**62  # path counts above this switch to exact Python integers
 # A ledger's event columns and their types (company and link positions fit in int32).
 CASCADE_COLUMNS = {"cascade_from": np.int32, "cascade_to": np.int32,
                    "cascade_sent": np.int64, "cascade_link": np.int32}
 ANSWER_COLUMNS = {"ack_company": np.int32, "ack_status": np.int8,
                   "ack_at": np.int64, "ack_seq": np.int64}
-
-
-class RequestScope:
-    """One request over one network: tiers, request subgraph and its component DAG."""
-
-    def __init__(self, network: CompactNetwork, request: PolicyRequest) -> None:
-        if request.issuer_id not in network.index:  # an issuer without links answers too
-            network = network.with_changes({request.issuer_id: "other"}, {})
-        self.network, self.request = network, request
-        self.root = network.index[request.issuer_id]
-        n = network.size
-        self.tier = distances_from(network.graph, self.root)
-        rule = request.applies_to
-        table = np.array([[rule.applies(c, k) for k in KINDS] for c in network.categories],
-                         dtype=bool).reshape(len(network.categories), len(KINDS))
-        applicable = table[network.category, network.kind[network.dst]]
-        self.inside = reachable(n, network.src[applicable], network.dst[applicable], self.root)
-        self.link = np.flatnonzero(applicable & self.inside[network.src])
-        self.src, self.dst = network.src[self.link], network.dst[self.link]
-        self._totals: dict[int | None, np.ndarray] = {}
-
-    def prepared(self) -> RequestScope:
-        """This scope with what every analysis needs built now (the component DAG, path
-        totals, link lookups), e.g. while the request's events are still being read."""
-        self.totals()
-        _ = self.sub_of_link, self.links_from, self.links_into
-        return self
-
-    @cached_property
-    def sub_of_link(self) -> np.ndarray:
-        """Network link position -> position in the request subgraph (-1 outside)."""
-        sub = np.full(self.network.link_count, -1, dtype=np.int64)
-        sub[self.link] = np.arange(self.link.size)
-        return sub
-
-    def subgraph_links(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-        """Subgraph position of each link src -> dst, -1 where it is not in the subgraph."""
-        pos = self.network.link_positions(src, dst)
-        return np.where(pos >= 0, self.sub_of_link[np.maximum(pos, 0)], -1)
-
-    @cached_property
-    def links_from(self) -> np.ndarray:
-        """CSR row pointers of the subgraph links (they are sorted by buyer)."""
-        return starts(self.src, self.network.size)
-
-    @cached_property
-    def links_into(self) -> tuple[np.ndarray, np.ndarray]:
-        """(subgraph links ordered by supplier, start of each supplier's links)."""
-        order = stable_order(self.dst)
-        return order, starts(self.dst, self.network.size)
-
-    @cached_property
-    def dag(self) -> ComponentDag:
-        return ComponentDag.of(self.network.size, self.src, self.dst)
-
-    def end_groups(self, target: int | None) -> np.ndarray:
-        """Groups where a path ends: leaf groups, or the target's group."""
-        if target is None:
-            return self.dag.out_degree == 0
-        return np.arange(self.dag.size) == self.dag.comp[target]
-
-    def totals(self, target: int | None = None) -> np.ndarray:
-        """Number of paths from each group to an end (exact; Python ints when huge)."""
-        if target not in self._totals:
-            is_end = self.end_groups(target)
-            ones = np.ones(self.dag.size, dtype=np.int64)
-            dtype: type | np.dtype = np.int64
-            # A group has at most (largest out-degree) ** (its height) paths; above 2^62
-            # a float pass tells whether the counts really are that large.
-            widest, top = int(self.dag.out_degree.max(initial=1)), int(self.dag.height.max())
-            if widest > 1 and top * math.log2(widest) >= math.log2(INT64_SAFE):
-                with np.errstate(over="ignore"):  # past 1.8e308 it is inf: huge all the same
-                    rough = self.dag.path_sums(is_end, ones, dtype=np.float64)
-                dtype = object if rough.max(initial=0) >= INT64_SAFE else np.int64
-            self._totals[target] = self.dag.path_sums(is_end, ones.astype(dtype), dtype=dtype)
-        return self._totals[target]
-
-    @cached_property
-    def group_min_rank(self) -> np.ndarray:
-        """Smallest member id (as a rank) per group: the stable order of successors."""
-        rank = np.full(self.dag.size, np.iinfo(np.int64).max)
-        np.minimum.at(rank, self.dag.comp, self.network.id_rank)
-        return rank
 
 
 class Reach(NamedTuple):
@@ -160,8 +56,38 @@ class RequestLedger:
 
     Treat as immutable: `with_events` returns a new ledger and leaves this one intact, so a
     reader can keep analysing it while a writer folds in new events. The event columns are
-    read-only views of append-only buffers (`graph_models.columns`) that the ledgers made
-    from one another share: a write costs the new events, not a copy of all of them.
+    read-only views of append-only buffers (`graph_models.engine.columns`) that the
+    ledgers made from one another share: a write costs the new events, not a copy of all
+    of them.
+
+    Attributes
+    ----------
+    link_sent : array of int64
+        Per request-subgraph link: its earliest forward, `NEVER` if none.
+    answer : array of int64
+        Per company: position of its current answer among the ``ack_*`` columns, -1.
+
+    Examples
+    --------
+    f forwards to a twice, a forwards to b; a answers twice at the same instant (the
+    later recorded holds).
+
+    >>> from datetime import UTC, datetime
+    >>> from graph_models.engine.network import CompactNetwork
+    >>> from graph_models.models import PolicyRequest
+    >>> net = CompactNetwork.build(dict.fromkeys("fab", "manufacturer"),
+    ...                            [("f", "a", "components"), ("a", "b", "components")])
+    >>> scope = RequestScope(net, PolicyRequest(id="bcp", topic="business_continuity",
+    ...     title="BCP", issuer_id="f", issued_at=datetime(2026, 1, 1, tzinfo=UTC)))
+    >>> ledger = RequestLedger.of(scope, [("f", "a", 20), ("f", "a", 10), ("a", "b", 30)],
+    ...                           [("a", "declined", 40, 1), ("a", "accepted", 40, 2)])
+    >>> ledger.link_sent.tolist(), ACK_STATUSES[ledger.ack_status[ledger.answer[1]]]
+    ([10, 30], 'accepted')
+    >>> later = ledger.with_events([], [("b", "accepted", 50, 3)])
+    >>> later.answer.tolist(), ledger.answer.tolist()  # the first ledger is intact
+    ([-1, 1, 2], [-1, 1, -1])
+    >>> is_folded(later)
+    True
     """
 
     cascade_from: np.ndarray  # company positions
@@ -192,6 +118,8 @@ class RequestLedger:
         cascades: Sequence[tuple[str, str, int]],
         acknowledgements: Sequence[tuple[str, str, int, int]],
     ) -> RequestLedger:
+        """From rows: cascades (from id, to id, sent_at µs) and answers (company id,
+        status in ACK_STATUSES, at µs, seq), each in any order."""
         return cls(scope).with_events(cascades, acknowledgements)
 
     @classmethod
@@ -307,6 +235,7 @@ class RequestLedger:
         return Reach(cascaded, reached, first, step_ok)
 
     def reach_now(self) -> Reach:
+        """`reach` of the folds for "now" (kept until new forwards arrive)."""
         if self._reach is None:
             self._reach = self.reach(self.link_sent)
         return self._reach
@@ -319,13 +248,42 @@ def _grow(values: np.ndarray, size: int, fill: int = -1) -> np.ndarray:
 
 
 def fold_sent(link_sent: np.ndarray, link: np.ndarray, sent: np.ndarray) -> None:
+    """Lower `link_sent` in place to the earliest `sent` per `link` (-1 = outside).
+
+    Examples
+    --------
+    >>> link_sent = np.full(2, NEVER, dtype=np.int64)
+    >>> fold_sent(link_sent, np.array([1, -1, 1]), np.array([30, 5, 20]))
+    >>> link_sent.tolist() == [NEVER, 20]
+    True
+    """
     inside = link >= 0
     np.minimum.at(link_sent, link[inside], sent[inside])
 
 
 def fold_answers(answer: np.ndarray, company: np.ndarray, at: np.ndarray, seq: np.ndarray,
                   candidates: np.ndarray) -> None:
-    """Make `answer[c]` the latest (at, seq) among its current answer and `candidates`."""
+    """Make ``answer[c]`` the latest (at, seq) among its current answer and `candidates`.
+
+    Parameters
+    ----------
+    answer : array of int64
+        Per company: position of its current answer, -1; updated in place.
+    company, at, seq : array
+        The answers' columns.
+    candidates : array of int
+        Positions of the answers to fold in.
+
+    Examples
+    --------
+    Company 0 answers at 5 (seq 1) and at 5 again (seq 2); company 1 at 9.
+
+    >>> answer = np.full(2, -1, dtype=np.int64)
+    >>> company, at, seq = np.array([0, 0, 1]), np.array([5, 5, 9]), np.array([1, 2, 3])
+    >>> fold_answers(answer, company, at, seq, np.arange(3))
+    >>> answer.tolist()
+    [1, 2]
+    """
     candidates = candidates[company[candidates] >= 0]
     if candidates.size == 0:
         return
@@ -346,3 +304,40 @@ def _scatter_max(size: int, index: np.ndarray, values: np.ndarray) -> np.ndarray
     out = np.full(size, np.iinfo(np.int64).min, dtype=np.int64)
     np.maximum.at(out, index, values)
     return out
+
+
+def is_folded(ledger: RequestLedger) -> bool:
+    """Checker: the ledger's folds for "now" are those of its events.
+
+    Each subgraph link's `link_sent` is the earliest `sent_at` of the forwards over it
+    (`NEVER` if none), and each company's current answer is, of its answers, the one with
+    the latest `at`, ties to the larger `seq` (or -1 when it has none); computed event by
+    event in Python.
+
+    Examples
+    --------
+    >>> from datetime import UTC, datetime
+    >>> from graph_models.engine.network import CompactNetwork
+    >>> from graph_models.models import PolicyRequest
+    >>> net = CompactNetwork.build(dict.fromkeys("fa", "manufacturer"),
+    ...                            [("f", "a", "components")])
+    >>> scope = RequestScope(net, PolicyRequest(id="bcp", topic="business_continuity",
+    ...     title="BCP", issuer_id="f", issued_at=datetime(2026, 1, 1, tzinfo=UTC)))
+    >>> ledger = RequestLedger.of(scope, [("f", "a", 20)], [("a", "accepted", 40, 1)])
+    >>> is_folded(ledger)
+    True
+    >>> ledger.link_sent = np.array([NEVER])
+    >>> is_folded(ledger)
+    False
+    """
+    earliest = [NEVER] * ledger.link_sent.size
+    for link, sent in zip(ledger.cascade_link.tolist(), ledger.cascade_sent.tolist(),
+                          strict=True):
+        if link >= 0:
+            earliest[link] = min(earliest[link], sent)
+    current: dict[int, tuple[int, int, int]] = {}
+    for i, (c, at, seq) in enumerate(zip(ledger.ack_company.tolist(), ledger.ack_at.tolist(),
+                                         ledger.ack_seq.tolist(), strict=True)):
+        current[c] = max(current.get(c, (at, seq, i)), (at, seq, i))
+    expected = [current[c][2] if c in current else -1 for c in range(ledger.answer.size)]
+    return bool(ledger.link_sent.tolist() == earliest and ledger.answer.tolist() == expected)

@@ -1,4 +1,8 @@
-"""Coverage of one policy request over the supplier graph: states, coverage, gaps.
+"""Reference coverage of one request on networkx: states, coverage, gaps (the oracle).
+
+Not what runs: the service runs the array engine (`graph_models.engine`), and the tests
+check that engine against this one on random graphs; this one is in turn checked against
+the brute-force oracle of the tests. Written for clarity over speed.
 
 The supplier graph is an ``nx.DiGraph`` with an edge ``buyer -> supplier`` per supply link
 (edge attribute ``category``) and a node attribute ``kind``; requests travel along the edge

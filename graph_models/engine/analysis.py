@@ -1,46 +1,95 @@
 """One request at one instant on the array engine: states, coverage, gaps, path counts.
 
 `analyse(ledger, as_of)` builds an `ArrayAnalysis` from a `RequestLedger`
-(`graph_models.engine`); given the previous analysis it only re-states the companies whose
-answer changed when that is exact (same forwards, no state turned by the clock since).
+(`graph_models.engine.ledger`); given the previous analysis it only re-states the
+companies whose answer changed when that is exact (same forwards, no state turned by the
+clock since). Its checkers judge an analysis against the definitions of DESIGN.md's
+"Coverage semantics": `is_covered_mask`, `are_path_counts` and
+`graph_models.engine.gaps.is_gap_list`.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from datetime import datetime
 from functools import cached_property
 
 import numpy as np
 
-from graph_models.compact import ComponentDag, ranges, reachable
-from graph_models.engine import (
+from graph_models.engine.components import are_path_sums
+from graph_models.engine.gaps import uncovered_upstream
+from graph_models.engine.ledger import (
     ACCEPTED,
     DAY_US,
     DECLINED,
     NEVER,
-    STATE_CODE,
-    STATES,
     RequestLedger,
     fold_answers,
     fold_sent,
 )
+from graph_models.engine.search import ranges, reachable
 from graph_models.models import NodeState, to_epoch_us
 
-__all__ = ["ArrayAnalysis", "analyse"]
+__all__ = [
+    "STATES",
+    "STATE_CODE",
+    "ArrayAnalysis",
+    "analyse",
+    "are_path_counts",
+    "is_covered_mask",
+]
+
+STATES: tuple[NodeState, ...] = tuple(NodeState)
+STATE_CODE = {state: np.int8(code) for code, state in enumerate(STATES)}
 
 
 def analyse(
     ledger: RequestLedger, as_of: datetime, previous: ArrayAnalysis | None = None
 ) -> ArrayAnalysis:
     """The analysis at `as_of`; from `previous` when only answers changed since and no
-    state turned by the clock in between (a single acknowledgement costs milliseconds)."""
+    state turned by the clock in between (a single acknowledgement costs milliseconds).
+
+    Examples
+    --------
+    f forwarded to a, which accepted; a never forwarded to b.
+
+    >>> from datetime import UTC, datetime, timedelta
+    >>> from graph_models.engine.network import CompactNetwork
+    >>> from graph_models.engine.scope import RequestScope
+    >>> from graph_models.models import PolicyRequest
+    >>> t = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> net = CompactNetwork.build(dict.fromkeys("fab", "manufacturer"),
+    ...                            [("f", "a", "components"), ("a", "b", "components")])
+    >>> scope = RequestScope(net, PolicyRequest(id="bcp", topic="business_continuity",
+    ...     title="BCP", issuer_id="f", issued_at=t))
+    >>> us = to_epoch_us(t)
+    >>> ledger = RequestLedger.of(scope, [("f", "a", us)], [("a", "accepted", us, 1)])
+    >>> a = analyse(ledger, t + timedelta(days=1))
+    >>> [str(a.state_of(c)) for c in range(3)], a.covered.tolist(), a.coverage_ratio
+    (['issuer', 'acknowledged', 'unreached'], [True, True, False], 0.5)
+    >>> a.gaps(), a.path_counts()
+    ([('a', 'b', 2, 1)], (1, 0))
+    >>> is_covered_mask(a), are_path_counts(a)
+    (True, True)
+    """
     if previous is not None and previous.advances_to(ledger, as_of):
         return previous.advanced(ledger, as_of)
     return ArrayAnalysis(ledger, as_of)
 
 
 class ArrayAnalysis:
-    """Everything known about one request at one instant, as arrays over companies."""
+    """Everything known about one request at one instant, as arrays over companies.
+
+    Attributes
+    ----------
+    state : array of int8
+        Per company: code into `STATES`, -1 outside the request.
+    covered : array of bool
+        Per company: a cascade chain from the issuer reaches it over acknowledged
+        companies only (the issuer is covered).
+    forwards : Reach
+        What the forwards visible at `as_of` decide (cascaded links, first reached).
+    """
 
     def __init__(self, ledger: RequestLedger, as_of: datetime) -> None:
         scope = ledger.scope
@@ -68,10 +117,12 @@ class ArrayAnalysis:
 
     @property
     def cascaded(self) -> np.ndarray:
+        """Per subgraph link: forwarded at or before `as_of`."""
         return self.forwards.cascaded
 
     @property
     def first(self) -> np.ndarray:
+        """Per company: when it was first reached (µs), `NEVER` if not."""
         return self.forwards.first
 
     # -- states and coverage ------------------------------------------------------------
@@ -106,7 +157,8 @@ class ArrayAnalysis:
     def _eligible_from(self) -> np.ndarray:
         """Per subgraph link: its buyer is the issuer or acknowledged."""
         src = self.scope.src
-        return (src == self.scope.root) | self.acknowledged[src]
+        eligible: np.ndarray = (src == self.scope.root) | self.acknowledged[src]
+        return eligible
 
     def _covered(self) -> np.ndarray:
         scope = self.scope
@@ -167,14 +219,17 @@ class ArrayAnalysis:
 
     @property
     def coverage_ratio(self) -> float:
+        """Covered companies over the population (1.0 when nobody is to be covered)."""
         population = self.population
         return (int(self.covered.sum()) - 1) / population if population > 0 else 1.0
 
     def state_counts(self) -> dict[str, int]:
+        """Number of companies in each state (every state listed, zeros included)."""
         counts = np.bincount(self.state[self.state >= 0], minlength=len(STATES))
         return {state.value: int(counts[code]) for code, state in enumerate(STATES)}
 
     def tier_table(self) -> list[dict[str, int]]:
+        """Per tier: number of companies and number in each state."""
         inside = self.state >= 0
         tiers, states = self.scope.tier[inside], self.state[inside]
         width = len(STATES)
@@ -186,11 +241,8 @@ class ArrayAnalysis:
             for tier, row in enumerate(table) if row.any()
         ]
 
-    def states_by_id(self) -> dict[str, NodeState]:
-        ids = self.scope.network.ids
-        return {ids[i]: STATES[self.state[i]] for i in np.flatnonzero(self.state >= 0)}
-
     def state_of(self, company: int) -> NodeState | None:
+        """The company's state, None outside the request."""
         code = self.state[company]
         return None if code < 0 else STATES[code]
 
@@ -206,23 +258,11 @@ class ArrayAnalysis:
         """(from_id, to_id, tier, impact), most impactful first, then nearest tier, ids."""
         scope, ids = self.scope, self.scope.network.ids
         heads = scope.dst[self.gap_links]
-        impact = self._uncovered_upstream(np.unique(heads))
+        impact = uncovered_upstream(scope.dag, np.flatnonzero(scope.inside & ~self.covered),
+                                    np.unique(heads))
         rows = [(ids[u], ids[v], int(scope.tier[v]), impact[v])
                 for u, v in zip(scope.src[self.gap_links].tolist(), heads.tolist(), strict=True)]
         return sorted(rows, key=lambda g: (-g[3], g[2], g[0], g[1]))
-
-    def _uncovered_upstream(self, heads: np.ndarray, chunk: int = 2048) -> dict[int, int]:
-        """For each head company: companies upstream of it (itself included) not covered.
-
-        Exact: one bit per uncovered company (`chunk` at a time) pulled up the component
-        DAG from suppliers to buyers, then a popcount per head."""
-        scope, dag = self.scope, self.scope.dag
-        uncovered = np.flatnonzero(scope.inside & ~self.covered)
-        impact = np.zeros(heads.size, dtype=np.int64)
-        for start in range(0, uncovered.size, chunk):
-            bits = _pull_up(dag, dag.comp[uncovered[start : start + chunk]], chunk // 64)
-            impact += np.bitwise_count(bits[dag.comp[heads]]).sum(axis=1, dtype=np.int64)
-        return dict(zip(heads.tolist(), impact.tolist(), strict=True))
 
     # -- path counts ----------------------------------------------------------------------
 
@@ -232,7 +272,8 @@ class ArrayAnalysis:
         scope = self.scope
         bad = scope.inside & ~self.covered
         bad[scope.root] = False
-        return np.bincount(scope.dag.comp[bad], minlength=scope.dag.size) == 0
+        ok: np.ndarray = np.bincount(scope.dag.comp[bad], minlength=scope.dag.size) == 0
+        return ok
 
     def good(self, target: int | None = None) -> np.ndarray:
         """Covered paths from each group to an end, given it is entered by a covered
@@ -282,14 +323,62 @@ class ArrayAnalysis:
         return self._valid_until
 
 
-def _pull_up(dag: ComponentDag, groups: np.ndarray, words: int) -> np.ndarray:
-    """Bit i set on every group that reaches `groups[i]` (itself included)."""
-    bits = np.zeros((dag.size, words), dtype=np.uint64)
-    slot = np.arange(groups.size)
-    np.bitwise_or.at(bits, (groups, slot // 64),
-                     np.left_shift(np.uint64(1), (slot % 64).astype(np.uint64)))
-    for _, edges in dag.levels:  # suppliers first: each level's successors are final
-        heads = dag.edge_src[edges]
-        starts = np.flatnonzero(np.r_[True, heads[1:] != heads[:-1]])
-        bits[heads[starts]] |= np.bitwise_or.reduceat(bits[dag.edge_dst[edges]], starts)
-    return bits
+def is_covered_mask(analysis: ArrayAnalysis) -> bool:
+    """Checker: `analysis.covered` is the covered set of DESIGN.md.
+
+    covered(v): some chain of cascade events issuer -> ... -> v whose every company after
+    the issuer is acknowledged; found by a breadth-first search in Python.
+
+    Examples
+    --------
+    See `analyse`; a mask missing the issuer is refused:
+
+    >>> from types import SimpleNamespace
+    >>> scope = SimpleNamespace(root=0, src=np.array([0]), dst=np.array([1]))
+    >>> fake = SimpleNamespace(scope=scope, cascaded=np.array([True]),
+    ...     acknowledged=np.array([False, True]), covered=np.array([False, True]))
+    >>> is_covered_mask(fake)
+    False
+    """
+    scope, acknowledged = analysis.scope, analysis.acknowledged
+    onward: dict[int, list[int]] = {}
+    for i, (u, v) in enumerate(zip(scope.src.tolist(), scope.dst.tolist(), strict=True)):
+        if analysis.cascaded[i] and acknowledged[v]:
+            onward.setdefault(u, []).append(v)
+    covered, queue = {scope.root}, deque([scope.root])
+    while queue:
+        u = queue.popleft()
+        if u != scope.root and not acknowledged[u]:
+            continue
+        for v in onward.get(u, []):
+            if v not in covered:
+                covered.add(v)
+                queue.append(v)
+    return set(np.flatnonzero(analysis.covered).tolist()) == covered
+
+
+def are_path_counts(analysis: ArrayAnalysis, target: int | None = None) -> bool:
+    """Checker: the path counts solve their recurrences on the component DAG.
+
+    Totals: one at an end group, else the sum over the group's successors. Covered
+    counts: the same over groups whose members are all covered (the issuer aside) and
+    group links with a cascaded link behind them. So the covered count never exceeds the
+    total.
+
+    Examples
+    --------
+    See `analyse`.
+    """
+    scope, dag = analysis.scope, analysis.scope.dag
+    members_ok = [True] * dag.size
+    for v in np.flatnonzero(scope.inside & ~analysis.covered).tolist():
+        members_ok[int(dag.comp[v])] &= v == scope.root
+    if analysis.group_ok.tolist() != members_ok:
+        return False
+    ends, ok = scope.end_groups(target), analysis.group_ok
+    total, good = scope.totals(target), analysis.good(target)
+    step_ok = np.zeros(dag.edge_src.size, dtype=bool)
+    step_ok[dag.link_edge[analysis.cascaded & (dag.link_edge >= 0)]] = True
+    return (are_path_sums(dag, total, ends, np.ones(dag.size, dtype=np.int64))
+            and are_path_sums(dag, good, ends, ok.astype(np.int64), ok, step_ok)
+            and all(int(g) <= int(t) for g, t in zip(good, total, strict=True)))

@@ -1,4 +1,6 @@
-"""Root-to-leaf paths of a request: exact counts and paginated listing, never enumerated.
+"""Reference root-to-leaf paths on networkx: exact counts and paginated listing (oracle).
+
+Not what runs: `graph_models.engine.paths` is checked against this.
 
 Paths live on the DAG of strongly connected components of the request subgraph: a cycle
 (A supplies B and B supplies A) is one group, entered and left once. A path runs from the
@@ -21,8 +23,9 @@ from functools import cached_property
 
 import networkx as nx
 
-from graph_models.coverage import CoverageAnalysis
+from graph_models.engine.paths import UncoveredPath
 from graph_models.models import NodeState
+from graph_models.reference.analysis import CoverageAnalysis
 
 __all__ = ["PathCounts", "PathIndex", "UncoveredPath", "path_counts", "uncovered_paths"]
 
@@ -35,13 +38,6 @@ class PathCounts:
     @property
     def uncovered(self) -> int:
         return self.total - self.covered
-
-
-@dataclass(frozen=True)
-class UncoveredPath:
-    companies: list[str]  # issuer first
-    break_index: int  # position in `companies` where the chain breaks
-    reason: str  # not_cascaded | pending | overdue | declined | expired | unreached
 
 
 class PathIndex:
@@ -89,7 +85,7 @@ class PathIndex:
         return sorted(nxt, key=lambda h: min(self.members(h)))
 
     def _is_end(self, g: int) -> bool:
-        return g == self.end if self.end is not None else self.dag.out_degree(g) == 0
+        return g == self.end if self.end is not None else bool(self.dag.out_degree(g) == 0)
 
     def _count(self) -> tuple[dict[int, int], dict[int, int]]:
         """total[g]: paths from g to an end; good[g]: those covered, given g is entered
@@ -150,7 +146,8 @@ class PathIndex:
         uncovered = [m for m in members if m not in self.analysis.covered]
         via = min(uncovered, key=lambda m: (distance[m], m)) if uncovered else start
         stop = stop if stop in members else via
-        walk = nx.shortest_path(inside, start, via) + nx.shortest_path(inside, via, stop)[1:]
+        walk: list[str] = (nx.shortest_path(inside, start, via)
+                           + nx.shortest_path(inside, via, stop)[1:])
         if len(set(walk)) < len(walk):  # the detour would repeat a company: go straight
             return list(nx.shortest_path(inside, start, stop))
         return walk
@@ -184,7 +181,7 @@ def path_counts(analysis: CoverageAnalysis, target: str | None = None) -> PathCo
     Examples
     --------
     >>> from datetime import datetime, UTC
-    >>> from graph_models.coverage import analyse_coverage, supply_graph
+    >>> from graph_models.reference.analysis import analyse_coverage, supply_graph
     >>> from graph_models.models import PolicyRequest, SupplyLink
     >>> t = datetime(2026, 1, 1, tzinfo=UTC)
     >>> diamond = [("f", "a"), ("f", "b"), ("a", "c"), ("b", "c")]

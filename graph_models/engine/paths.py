@@ -1,28 +1,57 @@
 """Uncovered paths and chains on the array engine, one page at a time.
 
-The rules are those of `graph_models.paths` (the reference): paths run on the component
+The rules are those of `graph_models.reference.paths`: paths run on the component
 DAG from the issuer's group to a leaf group (or the target's group); the k-th uncovered
 path is found from the exact counts, never by enumerating the ones before it; a path is
 turned into companies by preferring cascaded links and, inside a cycle group, passing
 its nearest uncovered company when that keeps the chain simple. Only the handful of groups
-on the page's paths are touched in Python.
+on the page's paths are touched in Python. `is_uncovered_path` and `is_chain_to` check a
+listed path or chain against the definitions.
 """
 
 from __future__ import annotations
 
+from collections import deque
+from dataclasses import dataclass
+
 import networkx as nx
 import numpy as np
 
-from graph_models.analysis import ArrayAnalysis
-from graph_models.compact import csr_graph, distances_from, ranges
+from graph_models.engine.analysis import ArrayAnalysis
+from graph_models.engine.search import csr_graph, distances_from, ranges
 from graph_models.models import NodeState
-from graph_models.paths import UncoveredPath
 
-__all__ = ["ArrayPathIndex", "chain_to", "uncovered_page"]
+__all__ = [
+    "ArrayPathIndex",
+    "UncoveredPath",
+    "chain_to",
+    "is_chain_to",
+    "is_uncovered_path",
+    "uncovered_page",
+]
+
+
+@dataclass(frozen=True)
+class UncoveredPath:
+    """A root-to-leaf (or root-to-target) path that is not covered end to end.
+
+    Examples
+    --------
+    >>> UncoveredPath(["f", "a", "b"], 2, "pending").companies[2]
+    'b'
+    """
+
+    companies: list[str]  # issuer first
+    break_index: int  # position in `companies` where the chain breaks
+    reason: str  # not_cascaded | pending | overdue | declined | expired | unreached
 
 
 class ArrayPathIndex:
-    """Path counts of one analysis toward one kind of end, with the k-th path walk."""
+    """Path counts of one analysis toward one kind of end, with the k-th path walk.
+
+    Groups are those of the request's component DAG; the k-th uncovered path is found
+    from the exact counts below each group, never by enumerating the ones before it.
+    """
 
     def __init__(self, analysis: ArrayAnalysis, target: int | None = None) -> None:
         self.analysis, self.scope, self.target = analysis, analysis.scope, target
@@ -35,11 +64,14 @@ class ArrayPathIndex:
         self._successors: dict[int, list[int]] = {}
 
     def uncovered_count(self) -> int:
+        """Uncovered paths from the issuer to an end."""
         return int(self.total[self.root]) - int(self.good[self.root])
 
     def members(self, group: int) -> list[int]:
+        """Companies of a group."""
         order, starts = self.dag.members
-        return order[starts[group] : starts[group + 1]].tolist()
+        members: list[int] = order[starts[group] : starts[group + 1]].tolist()
+        return members
 
     def _step(self, g: int, h: int) -> int:
         return self.dag.edge_between(g, h)
@@ -55,6 +87,7 @@ class ArrayPathIndex:
         return self._successors[g]
 
     def kth_uncovered_groups(self, k: int) -> list[int]:
+        """The k-th uncovered path (0-based) as a list of groups."""
         ok = self.analysis.group_ok
         g, prefix_ok, groups = self.root, bool(ok[self.root]), [self.root]
         while not self.is_end[g]:
@@ -71,6 +104,7 @@ class ArrayPathIndex:
         return groups
 
     def companies_along(self, groups: list[int]) -> list[int]:
+        """A real chain of links through the groups, preferring cascaded links."""
         chain = [self.scope.root]
         for g, h in zip(groups, groups[1:], strict=False):
             u, v = self._pick_link(chain[-1], g, h)
@@ -119,6 +153,7 @@ class ArrayPathIndex:
         return graph
 
     def break_point(self, chain: list[int]) -> tuple[int, str]:
+        """(position, reason) where `chain` stops being covered."""
         analysis, scope = self.analysis, self.scope
         steps = scope.subgraph_links(np.array(chain[:-1]), np.array(chain[1:]))
         for i in range(1, len(chain)):
@@ -139,7 +174,33 @@ class ArrayPathIndex:
 def uncovered_page(
     analysis: ArrayAnalysis, *, start: int = 0, limit: int = 50, target: int | None = None
 ) -> tuple[list[UncoveredPath], int | None]:
-    """Uncovered paths number `start` .. `start + limit - 1` and the next start (or None)."""
+    """Uncovered paths number `start` .. `start + limit - 1` and the next start (or None).
+
+    Examples
+    --------
+    f forwarded to a and b; a accepted, b did not answer; neither forwarded to c.
+
+    >>> from datetime import UTC, datetime
+    >>> from graph_models.engine import CompactNetwork, RequestLedger, RequestScope, analyse
+    >>> from graph_models.models import PolicyRequest, to_epoch_us
+    >>> t = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> us = to_epoch_us(t)
+    >>> diamond = [("f", "a", "components"), ("f", "b", "components"),
+    ...            ("a", "c", "components"), ("b", "c", "components")]
+    >>> net = CompactNetwork.build(dict.fromkeys("fabc", "manufacturer"), diamond)
+    >>> scope = RequestScope(net, PolicyRequest(id="bcp", topic="business_continuity",
+    ...     title="BCP", issuer_id="f", issued_at=t))
+    >>> ledger = RequestLedger.of(scope, [("f", "a", us), ("f", "b", us)],
+    ...                           [("a", "accepted", us, 1)])
+    >>> a = analyse(ledger, t)
+    >>> page, following = uncovered_page(a, limit=1)
+    >>> page, following
+    ([UncoveredPath(companies=['f', 'a', 'c'], break_index=2, reason='not_cascaded')], 1)
+    >>> uncovered_page(a, start=following)[0][0].reason
+    'pending'
+    >>> is_uncovered_path(a, page[0])
+    True
+    """
     if target is not None and not analysis.scope.inside[target]:
         return [], None
     index = ArrayPathIndex(analysis, target)
@@ -157,7 +218,26 @@ def uncovered_page(
 def chain_to(analysis: ArrayAnalysis, company: int) -> list[str]:
     """A chain from the issuer to `company`: over covered links when it is covered, else a
     shortest one in the request subgraph (or in the whole network when outside it). Among
-    shortest chains, the one with the smallest ids at each step, so every process agrees."""
+    shortest chains, the one with the smallest ids at each step, so every process agrees.
+
+    Examples
+    --------
+    >>> from datetime import UTC, datetime
+    >>> from graph_models.engine import CompactNetwork, RequestLedger, RequestScope, analyse
+    >>> from graph_models.models import PolicyRequest, to_epoch_us
+    >>> t = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> us = to_epoch_us(t)
+    >>> net = CompactNetwork.build(dict.fromkeys("fabc", "manufacturer"),
+    ...     [("f", "a", "components"), ("f", "b", "components"), ("a", "c", "components"),
+    ...      ("b", "c", "components")])
+    >>> scope = RequestScope(net, PolicyRequest(id="bcp", topic="business_continuity",
+    ...     title="BCP", issuer_id="f", issued_at=t))
+    >>> a = analyse(RequestLedger.of(scope, [("f", "b", us)], [("b", "accepted", us, 1)]), t)
+    >>> chain_to(a, net.index["c"]), chain_to(a, net.index["b"])
+    (['f', 'a', 'c'], ['f', 'b'])
+    >>> is_chain_to(a, net.index["c"], ["f", "a", "c"])
+    True
+    """
     scope = analysis.scope
     if analysis.covered[company]:
         mask = (analysis.cascaded & analysis.covered[scope.src] & analysis.covered[scope.dst])
@@ -184,3 +264,83 @@ def _smallest_shortest_chain(
         nxt = dst[(src == here) & on_shortest]
         chain.append(int(nxt[np.argmin(rank[nxt])]))
     return [ids[c] for c in chain]
+
+
+def is_uncovered_path(
+    analysis: ArrayAnalysis, path: UncoveredPath, target: int | None = None
+) -> bool:
+    """Checker: `path` runs issuer -> ... -> a leaf group (or `target`), over request
+    subgraph links, and breaks where it says.
+
+    The break is the first missing cascade or first company not acknowledged along the
+    chain, else (a cycle passed by) the first company whose group holds an uncovered
+    company; `reason` names the state of that company, or ``not_cascaded``.
+
+    Examples
+    --------
+    See `uncovered_page`.
+    """
+    scope, index = analysis.scope, analysis.scope.network.index
+    if any(cid not in index for cid in path.companies):
+        return False
+    chain = [index[cid] for cid in path.companies]
+    links = set(zip(scope.src.tolist(), scope.dst.tolist(), strict=True))
+    if not chain or chain[0] != scope.root or any(
+            step not in links for step in zip(chain, chain[1:], strict=False)):
+        return False
+    last = int(scope.dag.comp[chain[-1]])
+    ends = chain[-1] == target if target is not None else scope.dag.out_degree[last] == 0
+    return bool(ends) and (path.break_index, path.reason) == _first_break(analysis, chain)
+
+
+def _first_break(analysis: ArrayAnalysis, chain: list[int]) -> tuple[int, str] | None:
+    scope, ids = analysis.scope, analysis.scope.network.ids
+    sent = {(int(u), int(v)) for u, v, done in zip(scope.src, scope.dst, analysis.cascaded,
+                                                    strict=True) if done}
+    for i in range(1, len(chain)):
+        state = analysis.state_of(chain[i])
+        if (chain[i - 1], chain[i]) not in sent:
+            return i, "not_cascaded"
+        if state != NodeState.acknowledged:
+            return i, str(state)
+    comp = scope.dag.comp
+    for i, v in enumerate(chain):
+        off = sorted((ids[m], m) for m in range(comp.size) if comp[m] == comp[v]
+                     and scope.inside[m] and not analysis.covered[m])
+        if off:
+            state = analysis.state_of(off[0][1])
+            return i, "not_cascaded" if state == NodeState.acknowledged else str(state)
+    return None
+
+
+def is_chain_to(analysis: ArrayAnalysis, company: int, chain: list[str]) -> bool:
+    """Checker: `chain` is a shortest chain from the issuer to `company` over the links
+    `chain_to` promises: cascaded links between covered companies when `company` is
+    covered, else request-subgraph links, else any link.
+
+    Examples
+    --------
+    See `chain_to`.
+    """
+    scope, ids = analysis.scope, analysis.scope.network.ids
+    if analysis.covered[company]:
+        mask = analysis.cascaded & analysis.covered[scope.src] & analysis.covered[scope.dst]
+        pairs = zip(scope.src[mask].tolist(), scope.dst[mask].tolist(), strict=True)
+    elif scope.inside[company]:
+        pairs = zip(scope.src.tolist(), scope.dst.tolist(), strict=True)
+    else:
+        pairs = zip(scope.network.src.tolist(), scope.network.dst.tolist(), strict=True)
+    links = {(ids[u], ids[v]) for u, v in pairs}
+    onward: dict[str, list[str]] = {}
+    for u, v in links:
+        onward.setdefault(u, []).append(v)
+    distance, queue = {ids[scope.root]: 0}, deque([ids[scope.root]])
+    while queue:
+        u = queue.popleft()
+        for v in onward.get(u, []):
+            if v not in distance:
+                distance[v] = distance[u] + 1
+                queue.append(v)
+    return (chain[:1] == [ids[scope.root]] and chain[-1] == ids[company]
+            and all(step in links for step in zip(chain, chain[1:], strict=False))
+            and len(chain) - 1 == distance.get(ids[company]))
