@@ -1,18 +1,11 @@
-"""API keys: who may do what.
+"""Who is calling, and may they: authentication (before anything reads the body), the
+rate limit, and the route's rule from `POLICY`.
 
-A key reads `csk_<id>_<secret>`: the id is public (it names the key in listings and the
-audit trail), the secret is 192 random bits stored only as its SHA-256 (a slow password
-hash buys nothing for a secret this long). Keys have a role:
-
-- `admin`: everything, including keys, webhooks and the audit trail;
-- `procurement`: reads everything; writes companies, links, requests, cascades, answers;
-- `integration`, bound to one company: records cascades from its company and answers of
-  its company; reads its company, its direct suppliers and the requests addressed to it
-  (a cascade event of the request reached it); anything else it may not know is a 404;
-- `viewer`: gap counts, coverage and metrics only.
-
-Every route names its rule in `POLICY` (keyed by method and path template); a route
-without one is admin-only, and a test checks that none is missing.
+`AuthenticateFirst` (ASGI middleware) settles the caller of every route that needs a key
+before the route parses its body, so a stranger gets 401, never a 422 telling them how
+the payload should look. `authorize` (the app-wide dependency) then applies the rate
+limit and the rule; an integration key's rule looks into the payload only once the
+payload is valid (the route's own model, so both see the same thing).
 """
 
 from __future__ import annotations
@@ -21,7 +14,11 @@ import json
 from typing import Any
 
 from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Match
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.access.keys import (
     Forbidden,
@@ -30,35 +27,82 @@ from service.access.keys import (
     Role,
     Unauthenticated,
     check_key,
+    claimed_key_id,
     split_key,
 )
 from service.access.policy import OPEN, rule_for
 from service.access.rate_limit import RateLimited
-from service.composition.deps import services_of
+from service.composition.deps import services_in, services_of
+from service.http.errors import problem_response
+
+__all__ = ["AuthenticateFirst", "authenticate", "authorize"]
+
+PRINCIPAL, CLAIMED = "principal", "claimed_key_id"
 
 
-async def authenticate(request: Request) -> Principal:
-    header = request.headers.get("authorization", "")
+async def authenticate(scope: Scope) -> Principal:
+    """The principal of the bearer key in `scope`'s headers, or 401. A malformed key is
+    refused before any lookup (nothing of it is cached or fetched)."""
+    header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
     scheme, _, token = header.partition(" ")
     parts = split_key(token.strip()) if scheme.lower() == "bearer" else None
     if parts is None:
         raise Unauthenticated("send an API key as 'Authorization: Bearer <key>'")
-    ring: KeyRing = services_of(request).keys
+    ring: KeyRing = services_in(scope).keys
     known, key = ring.cached(parts[0])
     if not known:
         key = await run_in_threadpool(ring.fetch, parts[0])
     return check_key(key, parts[1])
 
 
+def _template(scope: Scope) -> str | None:
+    """The path template of the API route that will answer `scope`; None when none will,
+    or a route outside the API will (docs, pages: they carry no `authorize`)."""
+    for route in scope["app"].router.routes:
+        match, _ = route.matches(scope)
+        if match == Match.FULL:
+            return route.path if isinstance(route, APIRoute) else None
+    return None
+
+
+def _needs_key(scope: Scope, template: str | None) -> bool:
+    if template is None or rule_for(scope["method"], template) is OPEN:
+        return False
+    return not (template == "/metrics" and services_in(scope).settings.metrics_public)
+
+
+class AuthenticateFirst:
+    """401 before the route reads a byte of the body; the principal (or, refused, the key
+    id it claimed, for the audit trail) is left in the scope's state."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _needs_key(scope, _template(scope)):
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        try:
+            state[PRINCIPAL] = await authenticate(scope)
+        except Unauthenticated as refused:
+            state[CLAIMED] = claimed_key_id(dict(scope["headers"]).get(b"authorization", b""))
+            response = problem_response(401, refused.slug, refused.title, refused.detail)
+            response.headers["WWW-Authenticate"] = "Bearer"
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 async def authorize(request: Request) -> None:
-    """The app-wide dependency: authenticate, rate-limit, apply the route's rule."""
+    """The app-wide dependency: rate-limit, apply the route's rule."""
     route = request.scope.get("route")
     template = getattr(route, "path", request.url.path)
     rule = rule_for(request.method, template)
     settings = services_of(request).settings
     if rule is OPEN or (template == "/metrics" and settings.metrics_public):
         return
-    who = await authenticate(request)
+    who = request.scope.get("state", {}).get(PRINCIPAL) or await authenticate(request.scope)
     request.state.principal = who
     request.state.caller = who.key_id
     wait = services_of(request).rate_limiter.take(who.key_id)
@@ -69,16 +113,25 @@ async def authorize(request: Request) -> None:
     if who.role not in rule.roles:
         raise Forbidden(f"a {who.role} key may not {request.method} {template}")
     if who.role == Role.integration and rule.integration is not None:
-        body = await _json_body(request)
+        body = await _validated_body(request)
+        if body is _INVALID:
+            return  # the route refuses it with the same validation, naming the field
         await run_in_threadpool(rule.integration, services_of(request).store, who,
                                 {**request.query_params, **request.path_params}, body)
 
 
-async def _json_body(request: Request) -> Any:
-    if request.method in {"GET", "HEAD", "DELETE"}:
+_INVALID = object()
+
+
+async def _validated_body(request: Request) -> Any:
+    """The body as the route's model reads it (JSON-able), None without one, `_INVALID`
+    when the route will refuse it: the rule never sees a field the route would refuse."""
+    field = getattr(request.scope.get("route"), "body_field", None)
+    if request.method in {"GET", "HEAD", "DELETE"} or field is None:
         return None
     try:
-        return json.loads(await request.body() or b"null")
-    except ValueError:
-        return None  # the route's own validation names the problem
-
+        raw = json.loads(await request.body() or b"null")
+    except (ValueError, RecursionError):
+        return _INVALID
+    value, errors = field.validate(raw, {}, loc=("body",))
+    return _INVALID if errors else jsonable_encoder(value)

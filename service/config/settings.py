@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     auth_cache_s: float = Field(default=5.0, ge=0)
     metrics_public: bool = False  # /metrics without a key (a scraper inside the network)
     max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # An answer's evidence (a reference and a note, not the document), as compact JSON.
+    max_evidence_bytes: int = Field(default=64 * 1024, ge=256)
     max_batch_items: int = Field(default=10_000, ge=1, le=10_000)
     rate_limit_per_minute: int = Field(default=6000, ge=1)
     # Webhooks: how often the dispatcher looks for due deliveries and coverage changes,
