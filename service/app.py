@@ -103,7 +103,8 @@ def _services(settings: Settings, store: CascadeStore, metrics: Metrics) -> Serv
     dispatcher = Dispatcher(store, coverage_service, poll_s=settings.webhook_poll_s,
                             retry_base_s=settings.webhook_retry_base_s,
                             max_attempts=settings.webhook_max_attempts,
-                            timeout_s=settings.webhook_timeout_s)
+                            timeout_s=settings.webhook_timeout_s,
+                            allow_private=settings.allow_private_webhooks)
     return Services(settings=settings, store=store, metrics=metrics,
                     keys=KeyRing(store, ttl=settings.auth_cache_s),
                     rate_limiter=RateLimiter(settings.rate_limit_per_minute),

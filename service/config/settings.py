@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     webhook_retry_base_s: float = Field(default=10.0, gt=0)
     webhook_max_attempts: int = Field(default=8, ge=1)
     webhook_timeout_s: float = Field(default=5.0, gt=0)
+    # Webhooks to loopback, private, link-local ... addresses: refused unless allowed
+    # (a receiver on this machine while developing; the tests' listeners).
+    allow_private_webhooks: bool = False
     # On SIGTERM requests in flight may finish for this long before the rest are cut off
     # (each write is one transaction, so a cut one leaves nothing half-written).
     shutdown_grace_s: int = Field(default=30, ge=1)
