@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -10,6 +11,29 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 __all__ = ["Settings"]
 
 DEFAULT_STORE = "sqlite:///cascade.db"
+NEO4J_SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
+
+
+def check_store_url(url: str) -> None:
+    """Refuse a store URL that cannot mean what its writer meant, naming the fix.
+
+    >>> check_store_url("sqlite://typo.db")
+    Traceback (most recent call last):
+    ...
+    ValueError: store: 'sqlite://typo.db' names a host, not a file: write sqlite:///typo.db (relative) or sqlite:////abs/path.db
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in ("sqlite", *NEO4J_SCHEMES):
+        raise ValueError(f"store: unsupported URL {url!r}: use sqlite:///PATH or "
+                         "neo4j://HOST:PORT (bolt://, neo4j+s:// ...)")
+    if scheme == "sqlite":
+        if not rest.startswith("/"):
+            raise ValueError(f"store: {url!r} names a host, not a file: write "
+                             f"sqlite:///{rest} (relative) or sqlite:////abs/path.db")
+        if not rest.removeprefix("/"):
+            raise ValueError("store: sqlite:/// needs a file path, e.g. sqlite:///cascade.db")
+    elif not urlsplit(url).hostname:
+        raise ValueError(f"store: {url!r} names no host, e.g. {scheme}://127.0.0.1:7687")
 
 
 class Settings(BaseSettings):
@@ -71,9 +95,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_store(self) -> Settings:
-        scheme = self.store.split("://", 1)[0]
-        if scheme not in {"sqlite", "neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"}:
-            raise ValueError(f"store: unsupported URL scheme {scheme!r}")
+        check_store_url(self.store)
         if self.store_kind == "neo4j" and self.environment == "production":
             if not self.neo4j_user or not self.neo4j_password:
                 raise ValueError("neo4j_user and neo4j_password are required in production")
