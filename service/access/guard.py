@@ -15,11 +15,11 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.routing import APIRoute
+from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
-from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from graph_models.models import Identifier
 from service.access.keys import (
     Forbidden,
     KeyRing,
@@ -30,10 +30,10 @@ from service.access.keys import (
     claimed_key_id,
     split_key,
 )
-from service.access.policy import OPEN, rule_for
+from service.access.policy import OPEN, POLICY, rule_for
 from service.access.rate_limit import RateLimited
 from service.composition.deps import services_in, services_of
-from service.http.errors import problem_response
+from service.http.errors import InvalidField, problem_response
 
 __all__ = ["AuthenticateFirst", "authenticate", "authorize"]
 
@@ -55,20 +55,18 @@ async def authenticate(scope: Scope) -> Principal:
     return check_key(key, parts[1])
 
 
-def _template(scope: Scope) -> str | None:
-    """The path template of the API route that will answer `scope`; None when none will,
-    or a route outside the API will (docs, pages: they carry no `authorize`)."""
-    for route in scope["app"].router.routes:
-        match, _ = route.matches(scope)
-        if match == Match.FULL:
-            return route.path if isinstance(route, APIRoute) else None
-    return None
+def _needs_key(scope: Scope) -> bool:
+    """Whether `scope` is for the API (every path under /v1/, and /metrics) and not open.
+    Told from the path alone, before routing: an unknown API path or method gets 401 too,
+    so a stranger learns nothing of which exist. Docs and pages are not the API."""
+    path = scope["path"]
+    if path == "/metrics":
+        return not services_in(scope).settings.metrics_public
+    return path.startswith(API_PREFIX) and (scope["method"], path) not in OPEN_ROUTES
 
 
-def _needs_key(scope: Scope, template: str | None) -> bool:
-    if template is None or rule_for(scope["method"], template) is OPEN:
-        return False
-    return not (template == "/metrics" and services_in(scope).settings.metrics_public)
+API_PREFIX = "/v1/"
+OPEN_ROUTES = frozenset(key for key, rule in POLICY.items() if rule is OPEN)
 
 
 class AuthenticateFirst:
@@ -79,7 +77,7 @@ class AuthenticateFirst:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not _needs_key(scope, _template(scope)):
+        if scope["type"] != "http" or not _needs_key(scope):
             await self.app(scope, receive, send)
             return
         state = scope.setdefault("state", {})
@@ -112,6 +110,7 @@ async def authorize(request: Request) -> None:
         raise error
     if who.role not in rule.roles:
         raise Forbidden(f"a {who.role} key may not {request.method} {template}")
+    _check_path_ids(request.path_params)
     if who.role == Role.integration and rule.integration is not None:
         body = await _validated_body(request)
         if body is _INVALID:
@@ -121,6 +120,18 @@ async def authorize(request: Request) -> None:
 
 
 _INVALID = object()
+_IDENTIFIER: TypeAdapter[str] = TypeAdapter(Identifier)
+
+
+def _check_path_ids(params: dict[str, Any]) -> None:
+    """An id in the path follows the rule of ids in bodies (422 naming it), so a forged
+    one never reaches a log line or a lookup."""
+    for name, value in params.items():
+        try:
+            _IDENTIFIER.validate_python(value)
+        except ValidationError as exc:
+            raise InvalidField(str(exc.errors()[0]["msg"]).removeprefix("Value error, "),
+                               field=name) from None
 
 
 async def _validated_body(request: Request) -> Any:

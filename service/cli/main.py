@@ -68,7 +68,8 @@ def serve(
     os.environ["CASCADE_STORE"] = settings.store
     os.environ["CASCADE_DEMO"] = "false"
     uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers,
-                timeout_graceful_shutdown=settings.shutdown_grace_s)
+                timeout_graceful_shutdown=settings.shutdown_grace_s,
+                server_header=False)  # no banner naming the server and its version
 
 
 keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)

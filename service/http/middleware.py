@@ -80,9 +80,10 @@ def _replaying(messages: list[Message], receive: Receive) -> Receive:
 
 
 class SecurityHeaders:
-    """`X-Content-Type-Options: nosniff` on every answer, and on the JSON API (an answer
-    that set no policy of its own: the pages and /docs set theirs) a Content-Security-
-    Policy that allows nothing, so no answer can be framed or run as a page."""
+    """`X-Content-Type-Options: nosniff` on every answer, and on the API's answers (all
+    but HTML, which the pages and /docs serve with a policy of their own) a Content-
+    Security-Policy that allows nothing, so no answer can be framed or run as a page. A
+    policy a route set itself is kept."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -96,7 +97,8 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers["X-Content-Type-Options"] = "nosniff"
-                if "content-security-policy" not in headers:
+                page = headers.get("content-type", "").startswith("text/html")
+                if not page and "content-security-policy" not in headers:
                     headers["Content-Security-Policy"] = API_POLICY
             await send(message)
 

@@ -151,7 +151,7 @@ def fingerprint_of(body: bytes) -> str:
     do not make a retry look like a different request."""
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"))
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to canonicalise
         return hashlib.sha256(body).hexdigest()
     return hashlib.sha256(canonical.encode()).hexdigest()
 
