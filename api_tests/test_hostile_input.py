@@ -27,8 +27,8 @@ from loaders.tabular import FileError
 from service.access.keys import Role
 from service.cli import main as cli
 from service.coverage.exports import follow_up, gaps_csv
-from service.http.middleware import API_POLICY
 from service.coverage.service import CoverageService
+from service.http.middleware import API_POLICY
 from service.integrations.webhooks import Dispatcher, event
 from service.store.port import CascadeStore, Webhook
 

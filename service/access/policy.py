@@ -102,7 +102,8 @@ def speaks_for(company_field: str, *, forwards: bool = False) -> IntegrationChec
                 )
         # a batch's items are still raw here: one whose ids are not text is refused by
         # the batch itself (per item), so only text ids are looked up
-        for request_id in sorted({_text(item, "request_id") for _, item in rows} - {None}):
+        request_ids = {r for _, item in rows if (r := _text(item, "request_id")) is not None}
+        for request_id in sorted(request_ids):
             addressed(store, who, {"request_id": request_id}, None)
         if forwards:
             to_ids = {to_id for _, item in rows if (to_id := _text(item, "to_id")) is not None}

@@ -18,7 +18,6 @@ from rich.table import Table
 from graph_models.models import NodeState
 from service.cli import shell
 from service.cli.files import export_app, load_app
-from service.config.settings import Settings
 from service.coverage.schemas import CoverageRead
 from service.store.port import CascadeStore
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -21,8 +22,6 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-
-from pydantic import ValidationError
 
 from service.config.settings import Settings
 from service.store import build_store
