@@ -158,6 +158,7 @@ EXTENT = {"Declaration": (1000, 64), "Smelter List": (10_000, 64), "Revision": (
 PART_LIMIT = 24 * 1024 * 1024  # uncompressed bytes of one archive part
 SHARED_STRINGS_LIMIT = 8 * 1024 * 1024  # held in memory whole by the reader
 MAX_PARTS = 2000
+MAX_CELLS = 100_000  # cells (with a value or only a format) read of one sheet: bounds time
 
 
 def check_archive(data: bytes, *, part_limit: int = PART_LIMIT) -> None:
@@ -181,12 +182,17 @@ def _grid(name: str, sheet: Any) -> list[list[Any]]:
     `FileError` naming the sheet for a value beyond its `EXTENT`."""
     rows, columns = EXTENT[name]
     grid: list[list[Any]] = []
+    seen = 0
     book = sheet.parent
     with sheet._get_source() as source:  # openpyxl's own streaming reader, unpadded
         parser = WorkSheetParser(source, sheet._shared_strings, data_only=book.data_only,
                                  epoch=book.epoch, date_formats=book._date_formats,
                                  timedelta_formats=book._timedelta_formats)
         for row, cells in parser.parse():
+            seen += len(cells)
+            if seen > MAX_CELLS:
+                raise FileError(f"{name}: more than {MAX_CELLS} cells, far more than the "
+                                "template holds", field=name)
             for cell in cells:
                 if cell["value"] is None:
                     continue  # formatting alone reaches far in real templates
