@@ -228,6 +228,7 @@ def test_limits_answer_413_422_and_429(limited: TestClient) -> None:
 def test_keys_cli_creates_lists_and_revokes(tmp_path: Path) -> None:
     runner = CliRunner()
     url = f"sqlite:///{tmp_path / 'keys.db'}"
+    assert runner.invoke(cli, ["init-schema", "--store", url]).exit_code == 0
     created = runner.invoke(cli, ["keys", "create", "--role", "viewer", "--name", "wall",
                                   "--store", url])
     assert created.exit_code == 0, created.output

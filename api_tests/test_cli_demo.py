@@ -73,6 +73,7 @@ def test_init_schema_and_coverage_commands(tmp_path: Path) -> None:
 
 def test_coverage_command_reports_unknown_request(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert runner.invoke(app, ["init-schema", "--store", url]).exit_code == 0
     result = runner.invoke(app, ["coverage", "no-such-request", "--store", url])
     assert result.exit_code == 1
     assert "no request 'no-such-request'" in result.output

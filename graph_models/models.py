@@ -7,6 +7,7 @@ refused, offsets are normalised.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -20,6 +21,7 @@ __all__ = [
     "CascadeEvent",
     "Company",
     "CompanyKind",
+    "Identifier",
     "NodeState",
     "PolicyRequest",
     "SupplyLink",
@@ -74,7 +76,37 @@ def _refuse_numbers(value: Any) -> Any:
 
 UtcDateTime = Annotated[datetime, BeforeValidator(_refuse_numbers),
                         AfterValidator(_require_aware_utc)]
-CompanyId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^/\s][^/]*$")]
+
+
+def _plain_identifier(value: str) -> str:
+    # Control and format characters forge log lines and make look-alike ids (a
+    # zero-width space, a bidi override); edge spaces make "A1" and "A1 " two companies.
+    odd = next((c for c in value if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co",
+                                                                 "Zl", "Zp")), None)
+    if odd is not None:
+        raise ValueError(f"an id may not hold control or format characters "
+                         f"(found U+{ord(odd):04X})")
+    if value != value.strip():  # str.strip knows every Unicode space
+        raise ValueError("an id may not start or end with white space")
+    return value
+
+
+Identifier = Annotated[str, Field(min_length=1, max_length=200),
+                       AfterValidator(_plain_identifier)]
+"""Any id that comes in (company, request, key, webhook): 1-200 characters, no control
+or format characters, no white space at either end. 422 names the field that holds it.
+
+>>> from pydantic import TypeAdapter
+>>> TypeAdapter(Identifier).validate_python("ACME-01")
+'ACME-01'
+>>> from pydantic import ValidationError
+>>> try:
+...     TypeAdapter(Identifier).validate_python("new\\nline")
+... except ValidationError as exc:
+...     print(exc.errors()[0]["msg"])
+Value error, an id may not hold control or format characters (found U+000A)
+"""
+CompanyId = Annotated[Identifier, Field(pattern=r"^[^/\s][^/]*$")]
 
 
 class CompanyKind(StrEnum):
@@ -154,7 +186,7 @@ class Applicability(DomainModel):
 class PolicyRequest(DomainModel):
     """One policy request issued by a root company and cascaded upstream."""
 
-    id: str = Field(min_length=1, max_length=200, pattern=r"^[^/\s]+$")
+    id: Annotated[Identifier, Field(pattern=r"^[^/\s]+$")]
     topic: str = Field(min_length=1, max_length=100)
     title: str = Field(min_length=1, max_length=500)
     version: str = "1"
@@ -164,7 +196,7 @@ class PolicyRequest(DomainModel):
     valid_days: int | None = Field(default=None, ge=1, le=36500)
     mandatory: bool = True
     applies_to: Applicability = Field(default_factory=Applicability)
-    supersedes: str | None = None
+    supersedes: Identifier | None = None
     catalog_id: str | None = None
     description: str | None = None
 
@@ -176,7 +208,7 @@ class PolicyRequest(DomainModel):
 class CascadeEvent(DomainModel):
     """`from_id` forwarded request `request_id` to its supplier `to_id` at `sent_at`."""
 
-    request_id: str
+    request_id: Identifier
     from_id: CompanyId
     to_id: CompanyId
     sent_at: UtcDateTime
@@ -192,7 +224,7 @@ class Acknowledgement(DomainModel):
     `seq` is the store's recording order (ties on `at` go to the later recorded).
     """
 
-    request_id: str
+    request_id: Identifier
     company_id: CompanyId
     status: AckStatus
     at: UtcDateTime

@@ -22,6 +22,12 @@ between template versions do not matter):
 - *Smelter List*: a header row within rows 1-10 naming the columns (Smelter
   Identification Number Input Column, Metal, Smelter Look-up, Smelter Name, Smelter
   Country, Smelter Identification), one smelter per row below it.
+
+Bounded whatever the file holds: before anything is decompressed every archive part's
+uncompressed size is checked (`PART_LIMIT`, shared strings `SHARED_STRINGS_LIMIT`);
+sheets are read cell by cell (the declared `<dimension>` is never trusted), only the
+cells of the template's extent (`EXTENT`) are kept, and a sheet with a value beyond it is
+refused naming the sheet, so memory stays near the template's size.
 """
 
 from __future__ import annotations
@@ -35,7 +41,9 @@ from datetime import date, datetime
 from typing import Any
 
 import openpyxl
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet._reader import WorkSheetParser
 
 from loaders.tabular import FileError
 
@@ -119,8 +127,8 @@ class Declaration:
 class _Sheet:
     """A sheet's cells as (cached value, typed input) grids; `value` prefers the cached."""
 
-    def __init__(self, cached: Any, typed: Any) -> None:
-        self.cached, self.typed = _grid(cached), _grid(typed)
+    def __init__(self, name: str, cached: Any, typed: Any) -> None:
+        self.cached, self.typed = _grid(name, cached), _grid(name, typed)
 
     @property
     def rows(self) -> int:
@@ -144,9 +152,65 @@ class _Sheet:
         return None if found is None else str(found)
 
 
-def _grid(sheet: Any) -> list[list[Any]]:
-    sheet.reset_dimensions()  # saved dimensions can be wrong: read every row there is
-    return [list(r) for r in sheet.iter_rows(values_only=True)]
+# (rows, columns) a sheet of the templates fills, with room to spare (hidden helper
+# columns, long smelter lists); a value beyond is refused
+EXTENT = {"Declaration": (1000, 64), "Smelter List": (10_000, 64), "Revision": (500, 32)}
+PART_LIMIT = 24 * 1024 * 1024  # uncompressed bytes of one archive part
+SHARED_STRINGS_LIMIT = 8 * 1024 * 1024  # held in memory whole by the reader
+MAX_PARTS = 2000
+MAX_CELLS = 100_000  # cells (with a value or only a format) read of one sheet: bounds time
+
+
+def check_archive(data: bytes, *, part_limit: int = PART_LIMIT) -> None:
+    """Refuse a workbook whose parts would decompress beyond the limits (read from the
+    zip directory: nothing is decompressed)."""
+    try:
+        parts = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise FileError(f"not an .xlsx workbook ({exc})") from None
+    if len(parts) > MAX_PARTS:
+        raise FileError(f"the workbook has {len(parts)} parts, at most {MAX_PARTS} are read")
+    for part in parts:
+        limit = SHARED_STRINGS_LIMIT if "sharedstrings" in part.filename.lower() else part_limit
+        if part.file_size > limit:
+            raise FileError(f"the workbook part {part.filename!r} is {part.file_size} bytes "
+                            f"uncompressed, at most {limit} are read")
+
+
+def _grid(name: str, sheet: Any) -> list[list[Any]]:
+    """The sheet's values as rows (1-based rows, 0-based columns), streamed cell by cell;
+    `FileError` naming the sheet for a value beyond its `EXTENT`."""
+    rows, columns = EXTENT[name]
+    grid: list[list[Any]] = []
+    seen = 0
+    book = sheet.parent
+    with sheet._get_source() as source:  # openpyxl's own streaming reader, unpadded
+        parser = WorkSheetParser(source, sheet._shared_strings, data_only=book.data_only,
+                                 epoch=book.epoch, date_formats=book._date_formats,
+                                 timedelta_formats=book._timedelta_formats)
+        for row, cells in parser.parse():
+            seen += len(cells)
+            if seen > MAX_CELLS:
+                raise FileError(f"{name}: more than {MAX_CELLS} cells, far more than the "
+                                "template holds", field=name)
+            for cell in cells:
+                if cell["value"] is None:
+                    continue  # formatting alone reaches far in real templates
+                if row > rows or cell["column"] > columns:
+                    where = f"{get_column_letter(min(cell['column'], 16384))}{row}"
+                    raise FileError(f"{name}: a value at {where}, beyond the template's "
+                                    f"{get_column_letter(columns)}{rows}; is this a "
+                                    "CMRT or EMRT sheet?", field=name)
+                _put(grid, row, cell["column"], cell["value"])
+    return grid
+
+
+def _put(grid: list[list[Any]], row: int, column: int, value: Any) -> None:
+    while len(grid) < row:
+        grid.append([])
+    cells = grid[row - 1]
+    cells.extend([None] * (column - len(cells)))
+    cells[column - 1] = value
 
 
 def _cell(grid: list[list[Any]], row: int, column: int) -> Any:
@@ -174,14 +238,17 @@ READ_SHEETS = ("Declaration", "Smelter List", "Revision")
 
 def _sheets(data: bytes) -> dict[str, _Sheet]:
     """The sheets the importer reads, each with its cached values and its typed inputs."""
+    check_archive(data)
     try:
         cached = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=True)
         typed = openpyxl.load_workbook(io.BytesIO(data), data_only=False, read_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise FileError(f"not an .xlsx workbook ({exc})") from None
     try:
-        return {name: _Sheet(cached[name], typed[name])
+        return {name: _Sheet(name, cached[name], typed[name])
                 for name in READ_SHEETS if name in typed.sheetnames}
+    except FileError:
+        raise
     except (KeyError, ValueError, SyntaxError) as exc:  # a damaged sheet
         raise FileError(f"the workbook cannot be read ({exc})") from None
     finally:

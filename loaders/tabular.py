@@ -143,6 +143,8 @@ def _json(data: bytes) -> Any:
         return json.loads(_text(data))
     except json.JSONDecodeError as exc:
         raise FileError(f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    except RecursionError:  # the decoder's stack, not ours: a file nested thousands deep
+        raise FileError("JSON nested too deeply (a data file is a few levels deep)") from None
 
 
 def _read_csv(kind: str, text: str) -> list[SourceRow]:

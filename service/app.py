@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 
 from service.access import routes as access
 from service.access.audit import AuditWrites
-from service.access.guard import authorize
+from service.access.guard import AuthenticateFirst, authorize
 from service.access.keys import KeyRing
 from service.access.rate_limit import RateLimiter
 from service.composition.container import Services
@@ -21,7 +21,7 @@ from service.coverage.freshness import WritesMarkTheSnapshotDirty
 from service.coverage.snapshot import CoverageSnapshot
 from service.coverage.warmup import Warmup
 from service.http.errors import install_problem_handlers
-from service.http.middleware import LimitBodySize
+from service.http.middleware import HeadAsGet, LimitBodySize, SecurityHeaders
 from service.http.openapi import ERRORS_ACCESS
 from service.ingest import routes as ingest
 from service.integrations import health
@@ -82,10 +82,15 @@ def create_app(settings: Settings | None = None, store: CascadeStore | None = No
         dependencies=[Depends(authorize)],
     )
     install_problem_handlers(app)
+    # innermost first: a write is authenticated before its body is read, and the audit
+    # trail sees the 401s; HEAD becomes GET before anything looks at the method
     app.add_middleware(WritesMarkTheSnapshotDirty)
+    app.add_middleware(AuthenticateFirst)
     app.add_middleware(AuditWrites)
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
     app.add_middleware(HttpMetrics, metrics=metrics)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(SecurityHeaders)
     # batches first: /v1/companies/batch must not be taken for a company id
     # exports before coverage: /v1/requests/{id}/gaps.csv is a file, not a gaps page
     app.include_router(health.router)
@@ -103,7 +108,8 @@ def _services(settings: Settings, store: CascadeStore, metrics: Metrics) -> Serv
     dispatcher = Dispatcher(store, dashboard, poll_s=settings.webhook_poll_s,
                             retry_base_s=settings.webhook_retry_base_s,
                             max_attempts=settings.webhook_max_attempts,
-                            timeout_s=settings.webhook_timeout_s)
+                            timeout_s=settings.webhook_timeout_s,
+                            allow_private=settings.allow_private_webhooks)
     return Services(settings=settings, store=store, metrics=metrics,
                     keys=KeyRing(store, ttl=settings.auth_cache_s),
                     rate_limiter=RateLimiter(settings.rate_limit_per_minute),

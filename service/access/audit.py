@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,9 +18,17 @@ __all__ = ["AuditWrites"]
 logger = logging.getLogger(__name__)
 
 
+def _caller(state: dict[str, Any]) -> str | None:
+    """The key id of the caller; of a write refused 401, the id its key claimed (bounded,
+    '' when it sent none); None for a route that needs no key."""
+    principal = state.get("principal")
+    return principal.key_id if principal is not None else state.get("claimed_key_id")
+
+
 class AuditWrites:
     """Every write an API key makes is recorded: key id, when, method, path, status
-    (refused ones too: an audit trail shows attempts). Plain ASGI, nothing on reads."""
+    (refused ones too, 401 included: an audit trail shows attempts). Plain ASGI, nothing
+    on reads."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -39,13 +48,13 @@ class AuditWrites:
         try:
             await self.app(scope, receive, remember_status)
         finally:
-            principal = scope.get("state", {}).get("principal")
-            if principal is not None:
+            key_id = _caller(scope.get("state", {}))
+            if key_id is not None:
                 entry = AuditEntry(
                     at_us=to_epoch_us(utc_now()),
-                    key_id=principal.key_id,
+                    key_id=key_id,
                     method=scope["method"],
-                    path=scope["path"],
+                    path=scope["path"][:1000],  # a 401 stranger chooses it
                     status=status,
                 )
                 try:

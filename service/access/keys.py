@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -30,6 +31,11 @@ from service.http.errors import ServiceError
 from service.store.port import ApiKey, CascadeStore
 
 KEY_PREFIX = "csk"
+# What issue_key writes: 12 hex digits of id, 32 url-safe characters of secret. Anything
+# else is refused before a lookup, so a stranger's guesses cost no store read or memory.
+KEY_FORMAT = re.compile(r"csk_([0-9a-f]{12})_([A-Za-z0-9_-]{32})")
+CLAIMED_ID_CHARS = 64  # of a refused key's id, kept in the audit trail
+CACHE_MAX_KEYS = 10_000  # each entry a 12-character id and one ApiKey: ~2 MB at most
 
 
 class Role(StrEnum):
@@ -85,11 +91,23 @@ def issue_key(
 
 
 def split_key(text: str) -> tuple[str, str] | None:
-    prefix, _, rest = text.partition("_")
-    key_id, _, secret = rest.partition("_")
-    if prefix != KEY_PREFIX or not key_id or not secret:
-        return None
-    return key_id, secret
+    """(id, secret) of a well-formed key, None for anything else.
+
+    >>> split_key("csk_0123456789ab_" + "s" * 32)[0]
+    '0123456789ab'
+    >>> split_key("csk_" + "x" * 60000 + "_secret") is None
+    True
+    """
+    found = KEY_FORMAT.fullmatch(text)
+    return None if found is None else (found.group(1), found.group(2))
+
+
+def claimed_key_id(authorization: bytes) -> str:
+    """The key id a refused Authorization header claimed, cut to `CLAIMED_ID_CHARS`
+    printable characters ('' when it names none)."""
+    token = authorization.decode("latin-1").partition(" ")[2].strip()
+    claimed = token.split("_")[1] if token.count("_") >= 2 else ""
+    return "".join(c for c in claimed[:CLAIMED_ID_CHARS] if c.isprintable())
 
 
 @dataclass
@@ -110,8 +128,10 @@ class KeyRing:
 
     def fetch(self, key_id: str) -> ApiKey | None:
         key = self.store.get_api_key(key_id)
-        if len(self._seen) > 10_000:
-            self._seen.clear()  # guessed ids must not grow memory without bound
+        if len(self._seen) >= CACHE_MAX_KEYS:
+            # ids are well-formed (12 characters) by now, so entries are small; a flood of
+            # guesses empties the cache rather than growing it
+            self._seen.clear()
         self._seen[key_id] = (time.monotonic(), key)
         return key
 

@@ -68,6 +68,11 @@ def _items(body: Any) -> tuple[list[Any], str]:
     return [body], "{name}"
 
 
+def _text(item: dict[str, Any], name: str) -> str | None:
+    value = item.get(name)
+    return value if isinstance(value, str) else None
+
+
 def speaks_for(company_field: str, *, forwards: bool = False) -> IntegrationCheck:
     """The payload (every batch item) must speak for the key's company in
     `company_field`, about a request addressed to it, and a cascade (`forwards`) must go
@@ -82,10 +87,13 @@ def speaks_for(company_field: str, *, forwards: bool = False) -> IntegrationChec
                     f"an integration key may only send {company_field} = its own company",
                     field=naming.format(index=index, name=company_field),
                 )
-        for request_id in {item.get("request_id") for _, item in rows} - {None}:
+        # a batch's items are still raw here: one whose ids are not text is refused by
+        # the batch itself (per item), so only text ids are looked up
+        request_ids = {r for _, item in rows if (r := _text(item, "request_id")) is not None}
+        for request_id in sorted(request_ids):
             addressed(store, who, {"request_id": request_id}, None)
         if forwards:
-            to_ids = {str(item["to_id"]) for _, item in rows if item.get("to_id") is not None}
+            to_ids = {to_id for _, item in rows if (to_id := _text(item, "to_id")) is not None}
             known = store.existing_links([(who.own, to_id) for to_id in to_ids])
             for to_id in sorted(to_ids - {supplier for _, supplier in known}):
                 raise _hidden(f"supplier {to_id!r}")

@@ -38,7 +38,10 @@ class KeyRead(Payload):
 
 
 class KeyCreated(KeyRead):
-    key: str = Field(description="the key itself: shown once, never stored")
+    key: str | None = Field(description="the key itself: shown once, never stored (null "
+                            "in the replay of a retried request)")
+    secret_withheld: bool = Field(default=False, description="true in a replay: the key "
+                                  "was created by the first request and is not shown again")
 
 
 class AuditRead(Payload):
@@ -84,11 +87,14 @@ def create_key(store: StoreDep, body: KeyCreate) -> KeyCreated:
     return KeyCreated(**key_read(key).model_dump(), key=text)
 
 
-@router.post("/v1/keys", status_code=201, response_model=KeyCreated, responses=ERRORS_WRITE)
+@router.post("/v1/keys", status_code=201, response_model=KeyCreated, responses=ERRORS_WRITE,
+             description="Issue an API key; `key` is shown in this answer only (the "
+             "service keeps its SHA-256). A retry with the same `Idempotency-Key` is "
+             "answered 201 with the same key id and `key: null`, `secret_withheld: true`: "
+             "the key itself is never stored, so revoke that key id and issue a new one "
+             "if its text was lost.")
 def post_key(body: KeyCreate, store: StoreDep, once: IdempotencyDep) -> Response:
-    # The stored replay holds the new key itself for 24 h (the idempotency record): fine,
-    # as only the admin key that created it (the record's scope) can read it back.
-    return once.respond(lambda: (201, create_key(store, body)))
+    return once.respond(lambda: (201, create_key(store, body)), secrets_in=("key",))
 
 
 @router.get("/v1/keys", response_model=list[KeyRead])

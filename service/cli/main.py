@@ -18,7 +18,6 @@ from rich.table import Table
 from graph_models.models import NodeState
 from service.cli import shell
 from service.cli.files import export_app, load_app
-from service.config.settings import Settings
 from service.coverage.schemas import CoverageRead
 from service.store.port import CascadeStore
 
@@ -48,14 +47,17 @@ def serve(
     """Run the REST service."""
     import uvicorn
 
-    settings = shell.settings_for(store, demo=demo or Settings().demo)
-    opened = shell.open_store(settings)  # fail fast with a clear message, not a traceback
+    settings = shell.settings_for(store)
+    if demo:
+        settings = settings.model_copy(update={"demo": True})
+    shell.port_free_or_exit(host, port)  # before a key is issued or anything printed
+    # fail fast with a clear message, not a traceback; only the demo creates its store
+    opened = shell.open_store(settings, create=settings.demo)
     if settings.demo:  # once, here: several workers must not race to load it
         from loaders.demo import load_demo_if_empty
-        from service.access.keys import Role, issue_key
 
         load_demo_if_empty(opened)
-        _, admin_key = issue_key(opened, role=Role.admin, name="demo admin (cascade serve)")
+        admin_key = shell.demo_admin_key(opened)
         shell.console.print("demo admin key (send as 'Authorization: Bearer <key>'):")
         shell.console.print(admin_key, soft_wrap=True, highlight=False)
     opened.close()
@@ -65,7 +67,8 @@ def serve(
     os.environ["CASCADE_STORE"] = settings.store
     os.environ["CASCADE_DEMO"] = "false"
     uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers,
-                timeout_graceful_shutdown=settings.shutdown_grace_s)
+                timeout_graceful_shutdown=settings.shutdown_grace_s,
+                server_header=False)  # no banner naming the server and its version
 
 
 keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
@@ -144,7 +147,7 @@ def keys_revoke(key_id: str, store: shell.StoreOption = None) -> None:
 def init_schema(store: shell.StoreOption = None) -> None:
     """Create tables / constraints (idempotent)."""
     settings = shell.settings_for(store)
-    shell.open_store(settings).close()
+    shell.open_store(settings, create=True).close()
     shell.console.print(f"schema ready on {settings.store}")
 
 
@@ -226,7 +229,7 @@ def _open_target(url: str | None, out: Path | None, replace: bool) -> CascadeSto
             shell.refuse(f"{out} exists; pass --replace to overwrite it")
         return None
     settings = shell.settings_for(url)
-    active = shell.open_store(settings)
+    active = shell.open_store(settings, create=True)  # it fills a new store (README)
     if active.list_companies(limit=1) and not replace:
         active.close()
         shell.refuse(f"the store {settings.store} already holds companies; "

@@ -4,10 +4,15 @@ refusing with one line."""
 from __future__ import annotations
 
 import getpass
+import logging
 import os
+import socket
+import sqlite3
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -35,8 +40,16 @@ StoreOption = Annotated[
 
 
 def settings_for(store: str | None, **overrides: object) -> Settings:
+    """The settings (environment, then `--store`), or exit 2 with one line per problem."""
     values = {"store": store} if store else {}
-    return Settings(**values, **overrides)  # type: ignore[arg-type]
+    try:
+        return Settings(**values, **overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = "".join(f"{p}: " for p in error["loc"])
+            message = str(error["msg"]).removeprefix("Value error, ")
+            console.print(f"[red]configuration: {where}{message}[/red]", soft_wrap=True)
+        raise typer.Exit(code=2) from None
 
 
 def audit(store: CascadeStore, command: str, status: int) -> None:
@@ -55,16 +68,53 @@ def login() -> str:
         return str(os.getuid())
 
 
-def open_store(settings: Settings) -> CascadeStore:
-    """Connect (with the adapter's short retry) and make sure the schema exists, or exit
-    with one clear line."""
+def open_store(settings: Settings, *, create: bool = False) -> CascadeStore:
+    """Connect (with the adapter's short retry) and make sure the schema exists, or exit 2
+    with one clear line. Without `create` a SQLite file must exist already: a mistyped
+    path must not become a new, empty store that answers "no such request"."""
+    if settings.store_kind == "sqlite":
+        _sqlite_file(settings, create=create)
+    quiet_driver()
     try:
         store = build_store(settings)
         store.init_schema()
         return store
     except StoreUnavailable as exc:
-        console.print(f"[red]cannot reach the store {settings.store}: {exc}[/red]")
-        raise typer.Exit(code=2) from None
+        refuse_config(f"cannot reach the store {settings.store}: {_first_line(exc)}")
+    except (sqlite3.Error, OSError, ValueError) as exc:
+        refuse_config(f"cannot open the store {settings.store}: {_first_line(exc)}")
+    except Exception as exc:  # the driver's own (auth, configuration): one line, no trace
+        if type(exc).__module__.split(".")[0] != "neo4j":
+            raise
+        refuse_config(f"cannot open the store {settings.store}: {_first_line(exc)}")
+
+
+def _sqlite_file(settings: Settings, *, create: bool) -> None:
+    path = Path(settings.sqlite_path)
+    if settings.sqlite_path == ":memory:" or path.is_file():
+        return
+    if not create:
+        refuse_config(f"no store at {settings.store} ({path.resolve()} does not exist): "
+                      "create it with `cascade init-schema --store URL`, or start with "
+                      "`cascade serve --demo`")
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def quiet_driver() -> None:
+    """The Neo4j driver logs every retry of an unreachable server; the shell prints one
+    line instead."""
+    for name in ("neo4j", "service.store"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]
+
+
+def refuse_config(message: str) -> NoReturn:
+    console.print(f"[red]{message}[/red]", soft_wrap=True)
+    raise typer.Exit(code=2)
 
 
 def progress() -> Progress:
@@ -76,3 +126,32 @@ def refuse(message: str) -> NoReturn:
     console.print(f"[red]{message}[/red]", soft_wrap=True)
     raise typer.Exit(code=1)
 
+
+
+def port_free_or_exit(host: str, port: int) -> None:
+    """Exit 2 with one line when `host:port` cannot be listened on (checked before a
+    demo key is issued: a start that then fails must leave nothing behind)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            refuse_config(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
+DEMO_KEY_NAME = "demo admin (cascade serve)"
+
+
+def demo_admin_key(store: CascadeStore) -> str:
+    """A new demo admin key; the earlier ones are revoked, so at most one is active."""
+    from graph_models.models import to_epoch_us, utc_now
+    from service.access.keys import Role, issue_key
+
+    now = to_epoch_us(utc_now())
+    for key in store.list_api_keys():
+        if key.name == DEMO_KEY_NAME and key.revoked_at_us is None:
+            store.revoke_api_key(key.id, at_us=now)
+    _, text = issue_key(store, role=Role.admin, name=DEMO_KEY_NAME)
+    audit(store, "serve --demo (new demo admin key)", 201)
+    return text

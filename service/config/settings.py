@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -10,6 +11,29 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 __all__ = ["Settings"]
 
 DEFAULT_STORE = "sqlite:///cascade.db"
+NEO4J_SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
+
+
+def check_store_url(url: str) -> None:
+    """Refuse a store URL that cannot mean what its writer meant, naming the fix.
+
+    >>> check_store_url("sqlite://typo.db")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: store: 'sqlite://typo.db' names a host, not a file: write sqlite:///typo.db ...
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in ("sqlite", *NEO4J_SCHEMES):
+        raise ValueError(f"store: unsupported URL {url!r}: use sqlite:///PATH or "
+                         "neo4j://HOST:PORT (bolt://, neo4j+s:// ...)")
+    if scheme == "sqlite":
+        if not rest.startswith("/"):
+            raise ValueError(f"store: {url!r} names a host, not a file: write "
+                             f"sqlite:///{rest} (relative) or sqlite:////abs/path.db")
+        if not rest.removeprefix("/"):
+            raise ValueError("store: sqlite:/// needs a file path, e.g. sqlite:///cascade.db")
+    elif not urlsplit(url).hostname:
+        raise ValueError(f"store: {url!r} names no host, e.g. {scheme}://127.0.0.1:7687")
 
 
 class Settings(BaseSettings):
@@ -41,6 +65,8 @@ class Settings(BaseSettings):
     auth_cache_s: float = Field(default=5.0, ge=0)
     metrics_public: bool = False  # /metrics without a key (a scraper inside the network)
     max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # An answer's evidence (a reference and a note, not the document), as compact JSON.
+    max_evidence_bytes: int = Field(default=64 * 1024, ge=256)
     max_batch_items: int = Field(default=10_000, ge=1, le=10_000)
     rate_limit_per_minute: int = Field(default=6000, ge=1)
     # Webhooks: how often the dispatcher looks for due deliveries and coverage changes,
@@ -49,6 +75,9 @@ class Settings(BaseSettings):
     webhook_retry_base_s: float = Field(default=10.0, gt=0)
     webhook_max_attempts: int = Field(default=8, ge=1)
     webhook_timeout_s: float = Field(default=5.0, gt=0)
+    # Webhooks to loopback, private, link-local ... addresses: refused unless allowed
+    # (a receiver on this machine while developing; the tests' listeners).
+    allow_private_webhooks: bool = False
     # On SIGTERM requests in flight may finish for this long before the rest are cut off
     # (each write is one transaction, so a cut one leaves nothing half-written).
     shutdown_grace_s: int = Field(default=30, ge=1)
@@ -65,9 +94,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_store(self) -> Settings:
-        scheme = self.store.split("://", 1)[0]
-        if scheme not in {"sqlite", "neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"}:
-            raise ValueError(f"store: unsupported URL scheme {scheme!r}")
+        check_store_url(self.store)
         if self.store_kind == "neo4j" and self.environment == "production":
             if not self.neo4j_user or not self.neo4j_password:
                 raise ValueError("neo4j_user and neo4j_password are required in production")

@@ -11,7 +11,11 @@ companies) as CSV or as an Excel workbook.
 
 Contact fields are the `contact_name`, `contact_email` and `contact_phone` entries of a
 company's identifiers (the company loaders fill them from columns of those names).
-Timestamps are UTC. Text that a spreadsheet would run as a formula is written as text.
+Contact fields are filled only for a reader allowed to read the companies
+(`contacts_visible`): a viewer key, which `GET /v1/companies/{id}` refuses, gets them
+empty. Timestamps are UTC. Text that a spreadsheet would run as a formula is written as
+text (OWASP's CSV injection rule: a cell starting with = + - @ TAB CR or LF, also after
+leading spaces and in full-width forms, gets a leading apostrophe).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from service.coverage.schemas import GapRead
 from service.coverage.snapshot import CoverageSnapshot
 from service.store.port import CascadeStore
 
-__all__ = ["FollowUp", "follow_up", "gaps_csv", "gaps_xlsx"]
+__all__ = ["FollowUp", "contacts_visible", "follow_up", "gaps_csv", "gaps_xlsx"]
 
 CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone")
 GAP_COLUMNS = ("request_id", "responsible_id", "responsible_name", "responsible_country",
@@ -42,8 +46,10 @@ GAP_COLUMNS = ("request_id", "responsible_id", "responsible_name", "responsible_
                "missing_supplier_country", "tier", "impact")
 LATE_COLUMNS = ("request_id", "company_id", "name", "country", "state", "tier",
                 "first_reached_at", "due_at", "answered_at", *CONTACT_FIELDS)
-# text a spreadsheet would run as a formula; a phone number (+81 3 ...) is left alone
-FORMULA = re.compile(r"^(?:[=@]|[+-](?![\d\s().\-/]*$))")
+# text a spreadsheet would run as a formula (OWASP: = + - @ TAB CR, and LF; spreadsheets
+# skip leading spaces and read full-width signs too); a phone number (+81 3 ...) is left
+FORMULA = re.compile(r"^(?:[\t\r\n]|\s*[=@\uff1d\uff20]|\s*[+\-\uff0b\uff0d](?![\d ().\-/]*$))")
+CONTACT_READERS = frozenset({"admin", "procurement"})  # the roles that may read a company
 BY_ONE = 200  # up to this many companies are read one by one, beyond it page by page
 
 
@@ -56,16 +62,27 @@ class FollowUp:
     late: list[tuple[Any, ...]]  # LATE_COLUMNS: overdue and declined companies
 
 
+def contacts_visible(request: Any) -> bool:
+    """Whether the caller of `request` may read companies' contact fields (its key's
+    role may read `GET /v1/companies/{id}`)."""
+    principal = getattr(request.state, "principal", None)
+    return principal is not None and str(principal.role) in CONTACT_READERS
+
+
 def follow_up(
-    *, coverage: CoverageSnapshot, store: CascadeStore, request_id: str, as_of: datetime | None
+    *, coverage: CoverageSnapshot, store: CascadeStore, request_id: str, as_of: datetime | None,
+    contacts: bool = True,
 ) -> FollowUp:
-    """The gaps and the overdue and declined companies of a request at `as_of` (now)."""
+    """The gaps and the overdue and declined companies of a request at `as_of` (now);
+    contact fields empty unless `contacts` (see `contacts_visible`)."""
     reading = coverage.read(request_id, as_of)
     analysis = reading.analysis
     gaps = [GapRead(from_id=u, to_id=v, tier=t, impact=i) for u, v, t, i in coverage.gaps(reading)]
     late = _late_companies(analysis)
     wanted = {g.from_id for g in gaps} | {g.to_id for g in gaps} | {c for c, *_ in late}
     companies = _companies(store, wanted)
+    if not contacts:
+        companies = {cid: c.model_copy(update={"identifiers": {}}) for cid, c in companies.items()}
     gap_rows = [(request_id, *_who(companies, g.from_id), *_contact(companies, g.from_id),
                  g.to_id, *_who(companies, g.to_id)[1:], g.tier, g.impact) for g in gaps]
     late_rows = [(request_id, cid, *_who(companies, cid)[1:], *rest,
@@ -161,7 +178,7 @@ def _fill(sheet: Any, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> No
         sheet.append([_xlsx_value(v) for v in row])
     for cells in sheet.iter_rows(min_row=2):
         for cell in cells:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
+            if isinstance(cell.value, str) and FORMULA.match(cell.value):
                 cell.data_type = "s"  # text, never a formula
             elif isinstance(cell.value, datetime):
                 cell.number_format = "yyyy-mm-dd hh:mm"

@@ -43,12 +43,13 @@ def _attachment(body: bytes, media_type: str, filename: str) -> Response:
 @exports_router.get("/v1/requests/{request_id}/gaps.csv", response_class=Response,
             responses={200: {"content": {"text/csv": {}}, "description": "One row per gap"}})
 def gaps_csv(
-    request_id: str, service: CoverageDep, store: StoreDep, as_of: AsOfQuery = None
+    request_id: str, service: CoverageDep, store: StoreDep, request: Request,
+    as_of: AsOfQuery = None,
 ) -> Response:
     """One row per gap: the responsible company and its contact, the missing supplier,
     tier, impact."""
     report = exports.follow_up(coverage=service, store=store, request_id=request_id,
-                               as_of=as_of)
+                               as_of=as_of, contacts=exports.contacts_visible(request))
     return _attachment(exports.gaps_csv(report), CSV, f"{request_id}-gaps.csv")
 
 
@@ -56,11 +57,12 @@ def gaps_csv(
             responses={200: {"content": {XLSX: {}},
                              "description": "Sheets 'Gaps' and 'Overdue and declined'"}})
 def gaps_xlsx(
-    request_id: str, service: CoverageDep, store: StoreDep, as_of: AsOfQuery = None
+    request_id: str, service: CoverageDep, store: StoreDep, request: Request,
+    as_of: AsOfQuery = None,
 ) -> Response:
     """The gaps, and the overdue and declined companies on their own sheet."""
     report = exports.follow_up(coverage=service, store=store, request_id=request_id,
-                               as_of=as_of)
+                               as_of=as_of, contacts=exports.contacts_visible(request))
     return _attachment(exports.gaps_xlsx(report), XLSX, f"{request_id}-gaps.xlsx")
 
 

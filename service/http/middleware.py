@@ -1,16 +1,19 @@
-"""Middleware that knows nothing of the domains: the body size limit."""
+"""Middleware that knows nothing of the domains: the body size limit, security headers,
+HEAD answered as GET."""
 
 from __future__ import annotations
 
 from collections import deque
 
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.http.errors import problem_response
 
-__all__ = ["SAFE_METHODS", "LimitBodySize"]
+__all__ = ["API_POLICY", "SAFE_METHODS", "HeadAsGet", "LimitBodySize", "SecurityHeaders"]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
 
 class LimitBodySize:
@@ -74,3 +77,49 @@ def _replaying(messages: list[Message], receive: Receive) -> Receive:
         return pending.popleft() if pending else await receive()
 
     return replayed
+
+
+class SecurityHeaders:
+    """`X-Content-Type-Options: nosniff` on every answer, and on the API's answers (all
+    but HTML, which the pages and /docs serve with a policy of their own) a Content-
+    Security-Policy that allows nothing, so no answer can be framed or run as a page. A
+    policy a route set itself is kept."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["X-Content-Type-Options"] = "nosniff"
+                page = headers.get("content-type", "").startswith("text/html")
+                if not page and "content-security-policy" not in headers:
+                    headers["Content-Security-Policy"] = API_POLICY
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class HeadAsGet:
+    """HEAD is answered wherever GET is: the GET runs (same rules, same headers, same
+    Content-Length) and its body is dropped."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)

@@ -9,6 +9,9 @@ Idempotency-Key HTTP Header Field".
 - Keys are scoped to the caller and the route, and kept `idempotency_ttl_s` (24 h).
 - Only a request that had an effect is remembered: one refused (4xx) or failed releases
   its claim, so the client may fix the cause and retry with the same key.
+- A secret in a response (a new API key, a webhook signing secret) is never stored: the
+  record keeps the response with the secret's field null and `secret_withheld: true`, so
+  a replay says what was created (and which key or webhook to revoke) without the secret.
 """
 
 from __future__ import annotations
@@ -59,7 +62,9 @@ class IdempotentWrite:
     fingerprint: str
     posted_by: str | None = None  # the API key id of the caller
 
-    def respond(self, effect: Effect) -> Response:
+    def respond(self, effect: Effect, *, secrets_in: tuple[str, ...] = ()) -> Response:
+        """Run `effect` once per key; `secrets_in` names the response fields that hold a
+        secret, answered this once and never stored."""
         if self.key is None:  # still one unit: the write and the events it enqueues
             return self.store.atomic(lambda: _render(*effect()))
         token = secrets.token_hex(16)
@@ -80,7 +85,7 @@ class IdempotentWrite:
         if stored is not None:
             return self._replay(stored.fingerprint, stored.status, stored.body, stored.content_type)
         try:
-            return self.store.atomic(lambda: self._run_and_record(effect, token))
+            return self.store.atomic(lambda: self._run_and_record(effect, token, secrets_in))
         except ClaimLost:
             # Our lease ran out (a slow store) and a retry took the key over: our effect
             # is rolled back and the retry's stands; asking again gets its response.
@@ -97,17 +102,19 @@ class IdempotentWrite:
         except StoreError:
             pass  # the lease runs out instead; the original error is what the client needs
 
-    def _run_and_record(self, effect: Effect, token: str) -> Response:
+    def _run_and_record(self, effect: Effect, token: str, secrets_in: tuple[str, ...]) -> Response:
         assert self.key is not None
-        response = _render(*effect())
+        status, payload = effect()
+        response = _render(status, payload)
+        kept = _render(status, _withheld(payload, secrets_in)) if secrets_in else response
         expires = utc_now() + timedelta(seconds=self.settings.idempotency_ttl_s)
         self.store.complete_idempotency_key(
             self.scope,
             self.key,
             token=token,
-            status=response.status_code,
-            body=bytes(response.body),
-            content_type=response.media_type or "application/json",
+            status=kept.status_code,
+            body=bytes(kept.body),
+            content_type=kept.media_type or "application/json",
             expires_at_us=to_epoch_us(expires),
         )
         return response
@@ -129,6 +136,12 @@ class IdempotentWrite:
         )
 
 
+def _withheld(payload: Any, fields: tuple[str, ...]) -> Any:
+    """The payload as stored for replays: each secret field null, and said so."""
+    encoded = jsonable_encoder(payload)
+    return {**encoded, **dict.fromkeys(fields), "secret_withheld": True}
+
+
 def _render(status: int, payload: Any) -> JSONResponse:
     return JSONResponse(jsonable_encoder(payload), status_code=status)
 
@@ -138,7 +151,7 @@ def fingerprint_of(body: bytes) -> str:
     do not make a retry look like a different request."""
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"))
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to canonicalise
         return hashlib.sha256(body).hexdigest()
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -29,6 +29,19 @@ from service.store.port import CascadeStore
 __all__ = ["CONTENT_TYPE", "HttpMetrics", "Metrics"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# Label values come from closed sets only: a stranger's made-up method or path must not
+# add a time series (each one is a line of /metrics, forever).
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_label(method: str) -> str:
+    return method if method in KNOWN_METHODS else "other"
+
+
+def route_label(scope: Scope) -> str:
+    """The template of the route that answered (a closed set), else `unmatched`."""
+    path = getattr(scope.get("route"), "path", None)
+    return path if isinstance(path, str) else "unmatched"
 
 
 class CoverageCollector(Collector):
@@ -115,7 +128,7 @@ class HttpMetrics:
         try:
             await self.app(scope, receive, remember)
         finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
-            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
-            self.metrics.latency.labels(scope["method"], route).observe(
+            route, method = route_label(scope), method_label(scope["method"])
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.latency.labels(method, route).observe(
                 time.perf_counter() - start)

@@ -13,9 +13,10 @@ from pydantic import AnyHttpUrl, Field
 
 from graph_models.models import from_epoch_us, to_epoch_us, utc_now
 from service.composition.deps import StoreDep
-from service.http.errors import NotFound
+from service.http.errors import InvalidField, NotFound
 from service.http.openapi import ERRORS_READ, ERRORS_WRITE
 from service.http.schemas import Payload
+from service.integrations.destinations import RefusedDestination, check_url
 from service.integrations.idempotency import IdempotencyDep
 from service.store.port import Delivery, Webhook
 
@@ -38,7 +39,10 @@ class WebhookRead(Payload):
 
 
 class WebhookCreated(WebhookRead):
-    secret: str = Field(description="signs every delivery (X-Cascade-Signature); shown once")
+    secret: str | None = Field(description="signs every delivery (X-Cascade-Signature); "
+                               "shown once (null in the replay of a retried request)")
+    secret_withheld: bool = Field(default=False, description="true in a replay: the "
+                                  "secret is not stored for replays and not shown again")
 
 
 class AttemptRead(Payload):
@@ -78,8 +82,18 @@ def delivery_read(delivery: Delivery) -> DeliveryRead:
 
 
 @router.post("/v1/webhooks", status_code=201, response_model=WebhookCreated,
-             responses=ERRORS_WRITE)
+             responses=ERRORS_WRITE,
+             description="Register a webhook; its signing `secret` is shown in this answer "
+             "only. A retry with the same `Idempotency-Key` is answered 201 with the same "
+             "webhook and `secret: null`, `secret_withheld: true` (the secret is never "
+             "stored for replays): delete and register again if it was lost. Destinations "
+             "must be public addresses (see `allow_private_webhooks`).")
 def register(body: WebhookCreate, store: StoreDep, once: IdempotencyDep) -> Response:
+    try:
+        check_url(str(body.url), allow_private=once.settings.allow_private_webhooks)
+    except RefusedDestination as refused:
+        raise InvalidField(str(refused), field="url") from None
+
     def effect() -> tuple[int, WebhookCreated]:
         hook = Webhook(id=f"wh_{secrets.token_hex(6)}", url=str(body.url),
                        events=tuple(dict.fromkeys(body.events)),
@@ -88,9 +102,7 @@ def register(body: WebhookCreate, store: StoreDep, once: IdempotencyDep) -> Resp
         store.add_webhook(hook)
         return 201, WebhookCreated(**webhook_read(hook).model_dump(), secret=hook.secret)
 
-    # The stored replay holds the signing secret for 24 h (the idempotency record): fine,
-    # as only the admin key that registered the webhook (the record's scope) can read it back.
-    return once.respond(effect)
+    return once.respond(effect, secrets_in=("secret",))
 
 
 @router.get("/v1/webhooks", response_model=list[WebhookRead])

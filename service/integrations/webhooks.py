@@ -31,6 +31,7 @@ import httpx
 from graph_models.models import to_epoch_us, utc_now
 from service.coverage.dashboard import GapCountsDashboard
 from service.coverage.figures import RequestFigures, request_figures
+from service.integrations.destinations import RefusedDestination, resolve_checked
 from service.store.port import CascadeStore, Delivery, DeliveryAttempt, Webhook, WebhookEvent
 
 __all__ = ["EVENT_TYPES", "Dispatcher", "event", "signature"]
@@ -104,6 +105,7 @@ class Dispatcher:
     retry_base_s: float = 10.0
     max_attempts: int = 8
     timeout_s: float = 5.0
+    allow_private: bool = False  # deliveries to loopback / private addresses (development)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _seen: dict[str, RequestFigures] = field(default_factory=dict)
@@ -156,7 +158,13 @@ class Dispatcher:
         start = time.perf_counter()
         status, error = None, None
         try:
-            status = http.post(hook.url, content=delivery.payload, headers=headers).status_code
+            target = resolve_checked(hook.url, allow_private=self.allow_private)
+            status = http.post(target.url, content=delivery.payload,
+                               headers={**headers, "Host": target.host},
+                               extensions={"sni_hostname": target.host.rsplit(":", 1)[0]}
+                               ).status_code
+        except RefusedDestination as exc:
+            error = f"destination refused: {exc}"[:300]
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:300]
         attempt = DeliveryAttempt(at_us=to_epoch_us(utc_now()), status_code=status, error=error,

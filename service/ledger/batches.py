@@ -11,7 +11,13 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from graph_models.models import Acknowledgement, CascadeEvent, Company, SupplyLink, utc_now
 from service.integrations.webhooks import acknowledgements_recorded
-from service.ledger.schemas import AcknowledgementCreate, BatchResult, CascadeCreate
+from service.ledger.schemas import (
+    DEFAULT_MAX_EVIDENCE_BYTES,
+    AcknowledgementCreate,
+    BatchResult,
+    CascadeCreate,
+    evidence_size,
+)
 from service.store.port import CascadeStore, WriteOutcome
 
 __all__ = [
@@ -193,15 +199,19 @@ def check_acknowledgements(
     items: Sequence[Any],
     posted_by: str | None = None,
     pending: Pending = NOTHING_PENDING,
+    max_evidence_bytes: int = DEFAULT_MAX_EVIDENCE_BYTES,
 ) -> Checked[Acknowledgement]:
-    """Validate answers: known request and company."""
+    """Validate answers: known request and company, evidence within its cap."""
     results = _empty_results(len(items))
     parsed = _parse(items, AcknowledgementCreate, results)
     requests = _known_requests(store, {a.request_id for _, a in parsed}, pending)
     known = _known_companies(store, {a.company_id for _, a in parsed}, pending)
     valid = []
     for index, body in parsed:
-        if body.request_id not in requests:
+        if evidence_size(body.evidence) > max_evidence_bytes:
+            _refuse(results, index, f"evidence over {max_evidence_bytes} bytes as JSON",
+                    "evidence")
+        elif body.request_id not in requests:
             _refuse(results, index, f"unknown request {body.request_id!r}", "request_id")
         elif body.company_id not in known:
             _refuse(results, index, f"unknown company {body.company_id!r}", "company_id")
@@ -222,8 +232,10 @@ def add_acknowledgements(store: CascadeStore, acks: list[Acknowledgement]) -> li
 
 
 def write_acknowledgements(
-    *, store: CascadeStore, items: Sequence[Any], posted_by: str | None = None
+    *, store: CascadeStore, items: Sequence[Any], posted_by: str | None = None,
+    max_evidence_bytes: int = DEFAULT_MAX_EVIDENCE_BYTES,
 ) -> list[BatchResult]:
-    checked = check_acknowledgements(store=store, items=items, posted_by=posted_by)
+    checked = check_acknowledgements(store=store, items=items, posted_by=posted_by,
+                                     max_evidence_bytes=max_evidence_bytes)
     _write(lambda acks: add_acknowledgements(store, acks), checked.valid, checked.results)
     return checked.results

@@ -61,7 +61,8 @@ def record_acknowledgement(
 ) -> Response:
     def effect() -> tuple[int, AcknowledgementRead]:
         ack, created = events.record_acknowledgement(
-            store=store, body=body, posted_by=once.posted_by
+            store=store, body=body, posted_by=once.posted_by,
+            max_evidence_bytes=once.settings.max_evidence_bytes,
         )
         return (201 if created else 200), ack
 
@@ -104,7 +105,8 @@ def acknowledgements_batch(body: BatchCreate, store: StoreDep, once: Idempotency
     return once.respond(
         lambda: (
             200,
-            _results(batches.write_acknowledgements, store, body, once, posted_by=once.posted_by),
+            _results(batches.write_acknowledgements, store, body, once, posted_by=once.posted_by,
+                     max_evidence_bytes=once.settings.max_evidence_bytes),
         )
     )
 
@@ -114,7 +116,7 @@ def _results(
     store: CascadeStore,
     body: BatchCreate,
     once: IdempotentWrite,
-    **extra: str | None,
+    **extra: str | int | None,
 ) -> BatchRead:
     limit = once.settings.max_batch_items
     if len(body.items) > limit:

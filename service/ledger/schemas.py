@@ -3,6 +3,7 @@ shape is the same; unknown fields are refused everywhere."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pydantic import Field
@@ -11,6 +12,7 @@ from graph_models.models import (
     Acknowledgement,
     AckStatus,
     CascadeEvent,
+    Identifier,
     UtcDateTime,
 )
 from service.http.schemas import Payload
@@ -20,18 +22,30 @@ AcknowledgementRead = Acknowledgement
 
 
 class CascadeCreate(Payload):
-    request_id: str
-    from_id: str
-    to_id: str
+    request_id: Identifier
+    from_id: Identifier
+    to_id: Identifier
     sent_at: UtcDateTime | None = None
 
 
 class AcknowledgementCreate(Payload):
-    request_id: str
-    company_id: str
+    request_id: Identifier
+    company_id: Identifier
     status: AckStatus
     at: UtcDateTime | None = None
-    evidence: dict[str, Any] | None = None
+    evidence: dict[str, Any] | None = Field(
+        default=None, description="document reference, template version, note; at most "
+        "`max_evidence_bytes` (64 KiB by default) as compact JSON")
+
+
+DEFAULT_MAX_EVIDENCE_BYTES = 64 * 1024
+
+
+def evidence_size(evidence: dict[str, Any] | None) -> int:
+    """Bytes of `evidence` as compact UTF-8 JSON, the form it is stored in."""
+    if evidence is None:
+        return 0
+    return len(json.dumps(evidence, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 MAX_BATCH = 10_000

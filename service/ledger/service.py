@@ -5,11 +5,27 @@ from __future__ import annotations
 from graph_models.models import Acknowledgement, CascadeEvent, utc_now
 from service.http.errors import InvalidField
 from service.integrations.webhooks import acknowledgements_recorded
-from service.ledger.schemas import AcknowledgementCreate, CascadeCreate
+from service.ledger.schemas import (
+    DEFAULT_MAX_EVIDENCE_BYTES,
+    AcknowledgementCreate,
+    CascadeCreate,
+    evidence_size,
+)
 from service.registry.service import require_companies
 from service.store.port import CascadeStore, WriteOutcome
 
-__all__ = ["list_acknowledgements", "list_cascades", "record_acknowledgement", "record_cascade"]
+__all__ = ["check_evidence", "list_acknowledgements", "list_cascades", "record_acknowledgement",
+           "record_cascade"]
+
+
+def check_evidence(body: AcknowledgementCreate, max_bytes: int) -> None:
+    """Evidence is a reference and a note, not the document: one answer must not grow the
+    store (and every page listing it) by megabytes."""
+    size = evidence_size(body.evidence)
+    if size > max_bytes:
+        raise InvalidField(f"evidence is {size} bytes as JSON, at most {max_bytes} are kept: "
+                           "store the document elsewhere and send its reference",
+                           field="evidence")
 
 
 def _require_request(store: CascadeStore, request_id: str) -> None:
@@ -41,9 +57,11 @@ def record_cascade(*, store: CascadeStore, body: CascadeCreate) -> tuple[Cascade
 
 
 def record_acknowledgement(
-    *, store: CascadeStore, body: AcknowledgementCreate, posted_by: str | None = None
+    *, store: CascadeStore, body: AcknowledgementCreate, posted_by: str | None = None,
+    max_evidence_bytes: int = DEFAULT_MAX_EVIDENCE_BYTES,
 ) -> tuple[Acknowledgement, bool]:
     """Append an answer; an identical repeat returns the stored one and False."""
+    check_evidence(body, max_evidence_bytes)
     _require_request(store, body.request_id)
     require_companies(store, {"company_id": body.company_id})
     ack = Acknowledgement(

@@ -3,12 +3,15 @@ shape is the same; unknown fields are refused everywhere."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field, StrictBool, StrictInt
 
 from graph_models.models import (
     Applicability,
     Company,
     CompanyKind,
+    Identifier,
     PolicyRequest,
     SupplyLink,
     UtcDateTime,
@@ -56,13 +59,13 @@ class RequestCreate(Payload):
     """A request written out in full, or `catalog_id` + `issuer_id` to issue one from the
     built-in catalog (any other field sent overrides the catalog default)."""
 
-    id: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^/\s]+$")
+    id: Annotated[Identifier, Field(pattern=r"^[^/\s]+$")] | None = None
     catalog_id: str | None = None
     topic: str | None = Field(default=None, min_length=1, max_length=100)
     title: str | None = Field(default=None, min_length=1, max_length=500)
     description: str | None = None
     version: str | None = None
-    issuer_id: str
+    issuer_id: Identifier
     issued_at: UtcDateTime | None = None
     # strict: `"valid_days": true` would otherwise be taken for 1 day
     due_days: StrictInt | None = Field(default=None, ge=0, le=3650)
