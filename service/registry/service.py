@@ -79,8 +79,6 @@ def require_companies(store: CascadeStore, fields: dict[str, str]) -> None:
 
 def add_link(*, store: CascadeStore, link: SupplyLink) -> tuple[SupplyLink, bool]:
     """Record a supply link; returns it and whether it was new."""
-    if link.buyer_id == link.supplier_id:
-        raise InvalidField("a company cannot supply itself", field="supplier_id")
     require_companies(store, {"buyer_id": link.buyer_id, "supplier_id": link.supplier_id})
     (outcome,) = store.add_links([link])
     return link, outcome == WriteOutcome.created
