@@ -73,7 +73,7 @@ class Neo4jSnapshots:
     """The port's `load_snapshot`: a mixin of `Neo4jStore`."""
 
     def load_snapshot(self: ColdReads, request_ids: Sequence[str]) -> Snapshot:
-        """See `CascadeStore.load_snapshot` and this module: the network read in two
+        """See `ChangeLog.load_snapshot` and this module: the network read in two
         transactions at once, the events in the background (`Snapshot.events` waits for
         them), all as integers: links by node id, events by company key."""
         wanted = list(dict.fromkeys(request_ids))

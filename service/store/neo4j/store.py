@@ -25,7 +25,8 @@ Graph shape (all Cypher lives in `service.store.neo4j.queries`):
   request id (``cascade_cold_read``, ``ack_cold_read``), as a relationship index holds
   link categories (``link_category``): the read takes every value from an index, not
   from records, and no string per event or link travels. Derived values, set when an
-  event is written and by `init_schema` (and on read) for events an older version wrote.
+  event is written and by `init_schema` (migration steps 3 and 4) for what an older
+  version wrote; the cold read reads by id where an older worker left them out.
 - ``(:StoreRevision {id: 'main', value, ack_seq, log_from})``: the store revision, the
   last acknowledgement seq handed out, and the revision the change log starts at.
 - The change log: companies, links, requests, cascade events and answers carry an indexed

@@ -8,7 +8,6 @@ __all__ = [
     "BUMP_REVISION",
     "LOCK_REVISION",
     "READ_KEYED_REVISION",
-    "READ_LOG",
     "READ_REVISION",
     "SET_ACK_SEQ",
     "SET_COMPANY_KEY",
@@ -34,13 +33,6 @@ MATCH (r:StoreRevision {id: 'main'})
 RETURN r.value AS value, coalesce(r.company_key, 0) AS company_key
 """
 """The current store revision and the last company key handed out (no row: both 0)."""
-
-READ_LOG = """
-MATCH (r:StoreRevision {id: 'main'})
-RETURN r.value AS value, r.log_from AS log_from
-"""
-"""The revision and where the change log starts (no row on an empty database: both 0;
-a null `log_from`: a database of an older version not upgraded by `init_schema` yet)."""
 
 BUMP_REVISION = """
 MATCH (r:StoreRevision {id: 'main'})
