@@ -163,7 +163,7 @@ def test_init_schema_again_keeps_data_and_revision(store: CascadeStore) -> None:
 def test_clear_all_empties_the_store_and_resets_the_revision(store: CascadeStore) -> None:
     seed_chain(store)
     seed_events(store)
-    store.clear_all()  # type: ignore[attr-defined]  # test helper on both adapters, not port
+    store.clear_all()
     assert store.revision() == 0
     assert store.load_network().kinds == {}
     assert store.list_requests() == [] and store.list_acknowledgements() == []
@@ -677,9 +677,9 @@ def test_load_network_has_every_company_kind_every_link_and_the_revision(
 def test_request_events_hold_everything_of_one_request_only(
     store: CascadeStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import service.store.neo4j_tx
+    import service.store.neo4j.changelog
 
-    monkeypatch.setattr(service.store.neo4j_tx, "EVENTS_PAGE", 7)  # Neo4j reads in pages
+    monkeypatch.setattr(service.store.neo4j.changelog, "EVENTS_PAGE", 7)  # Neo4j reads in pages
     suppliers = [Company(id=f"sup-{n:04d}", name=f"Supplier {n}") for n in range(1100)]
     store.upsert_companies([FOCAL, *suppliers])
     store.create_request(policy())
@@ -1102,6 +1102,7 @@ def old_database(store: CascadeStore, store_kind: str, tmp_path: Path) -> Cascad
             "MATCH (n) WHERE n.revision IS NOT NULL REMOVE n.revision",
             "MATCH ()-[l:SUPPLIED_BY]->() REMOVE l.revision",
             "MATCH (r:StoreRevision) REMOVE r.log_from",
+            "MATCH (v:SchemaVersion) DELETE v",  # the old version recorded none
         ):
             session.run(statement).consume()
     assert store.changes_since(0) is None  # not upgraded yet: the log cannot answer

@@ -106,6 +106,7 @@ def written_before_the_keys(path: Path) -> SqliteStore:
     store.delete_company("gone-tier3")
     store.close()
     with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE schema_version")  # the old version recorded none
         conn.execute("DROP TABLE company_keys")
         for table, column in [("companies", "key"), ("links", "buyer_key"),
                               ("links", "supplier_key"), ("cascades", "from_key"),
@@ -195,7 +196,8 @@ def test_an_id_with_a_slash_written_by_hand_is_read_too(tmp_path: Path) -> None:
 
 
 WITHOUT_EVENT_KEYS = ("MATCH (e:Cascade) REMOVE e.from_key, e.to_key, e.sent_us",
-                      "MATCH (a:Acknowledgement) REMOVE a.company_key, a.at_us")
+                      "MATCH (a:Acknowledgement) REMOVE a.company_key, a.at_us",
+                      "MATCH (v:SchemaVersion) DELETE v")  # the old version recorded none
 COLD_READ_INDEXES = ("link_category", "cascade_cold_read", "ack_cold_read")
 
 
@@ -274,7 +276,7 @@ def test_a_key_fill_hit_by_a_deadlock_is_run_again_and_completes(
     store runs it again instead of failing to start."""
     from neo4j.exceptions import Neo4jError
 
-    from service.store import neo4j_queries as cypher
+    from service.store.neo4j import queries as cypher
 
     store = neo4j_store
     seed_chain(store)
@@ -323,7 +325,7 @@ def test_a_transient_error_in_the_two_transaction_read_falls_back_to_one(
 ) -> None:
     from neo4j.exceptions import SessionExpired
 
-    from service.store import neo4j_snapshot
+    from service.store.neo4j import snapshot as neo4j_snapshot
 
     failures = []
 
@@ -340,7 +342,7 @@ def test_a_transient_error_in_the_two_transaction_read_falls_back_to_one(
 def test_an_error_reading_the_events_is_raised_where_they_are_used(
     seeded_neo4j: CascadeStore, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from service.store import neo4j_snapshot
+    from service.store.neo4j import snapshot as neo4j_snapshot
 
     def events_refused(tx: object, *args: object) -> None:
         raise RuntimeError("events refused")
@@ -357,7 +359,7 @@ def test_events_read_over_many_key_pages_are_all_there(
 ) -> None:
     """Each page's query is sent before the previous page is converted: with pages of two
     company keys, every request's events still come whole and to the right request."""
-    from service.store import neo4j_snapshot
+    from service.store.neo4j import snapshot as neo4j_snapshot
 
     seeded_neo4j.create_request(policy("reach-2026", topic="reach", title="REACH information"))
     seeded_neo4j.add_cascades([cascade("focal-jp", "acme-tier1", 2, "reach-2026")])

@@ -12,7 +12,16 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 __all__ = [
     "AckStatus",
@@ -151,11 +160,30 @@ class Company(DomainModel):
 
 
 class SupplyLink(DomainModel):
-    """`supplier_id` supplies `buyer_id`; requests travel from buyer to supplier."""
+    """`supplier_id` supplies `buyer_id`; requests travel from buyer to supplier. A company
+    never supplies itself: the one place this rule lives (the API, batches and loaders all
+    build a `SupplyLink`, so each reports it on `supplier_id`).
+
+    Examples
+    --------
+    >>> SupplyLink(buyer_id="focal-jp", supplier_id="focal-jp")
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for SupplyLink
+    supplier_id
+      a company cannot supply itself [type=self_link, input_value='focal-jp', input_type=str]
+    """
 
     buyer_id: CompanyId
     supplier_id: CompanyId
     category: str = Field(default="components", min_length=1, max_length=100)
+
+    @field_validator("supplier_id")
+    @classmethod
+    def _not_the_buyer(cls, supplier_id: str, info: ValidationInfo) -> str:
+        if supplier_id == info.data.get("buyer_id"):
+            raise PydanticCustomError("self_link", "a company cannot supply itself")
+        return supplier_id
 
     @property
     def key(self) -> tuple[str, str]:

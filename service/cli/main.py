@@ -7,7 +7,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import (
@@ -210,10 +210,6 @@ def catalog() -> None:
     shell.console.print(table)
 
 
-@runtime_checkable
-class _Clearable(Protocol):
-    def clear_all(self) -> None: ...
-
 
 
 
@@ -234,9 +230,6 @@ def _open_target(url: str | None, out: Path | None, replace: bool) -> CascadeSto
         active.close()
         shell.refuse(f"the store {settings.store} already holds companies; "
                 "pass --replace to clear it first")
-    if replace and not isinstance(active, _Clearable):
-        active.close()
-        shell.refuse(f"the store {settings.store} cannot be cleared")
     return active
 
 
@@ -276,7 +269,7 @@ def _write(bar: Progress, net: SyntheticNetwork, store: CascadeStore | None, out
         with out.open("w", encoding="utf-8") as file:
             dump_network_json(net, file, progress=tick)
     elif store is not None:
-        if replace and isinstance(store, _Clearable):
+        if replace:
             store.clear_all()
         write_network(store, net, progress=tick)
         shell.audit(store, f"generate {len(net.companies)} companies, {len(net.links)} links"

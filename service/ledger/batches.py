@@ -124,15 +124,14 @@ def _known_companies(store: CascadeStore, ids: set[str], pending: Pending) -> se
 def check_links(
     *, store: CascadeStore, items: Sequence[Any], pending: Pending = NOTHING_PENDING
 ) -> Checked[SupplyLink]:
-    """Validate links: no self-link, both companies known (stored or pending)."""
+    """Validate links: both companies known (stored or pending); a self-link is refused
+    when it is parsed (`SupplyLink`)."""
     results = _empty_results(len(items))
     parsed = _parse(items, SupplyLink, results)
     known = _known_companies(store, {c for _, lk in parsed for c in lk.key}, pending)
     valid = []
     for index, link in parsed:
-        if link.buyer_id == link.supplier_id:
-            _refuse(results, index, "a company cannot supply itself", "supplier_id")
-        elif (missing := _first_unknown(link, ("buyer_id", "supplier_id"), known)):
+        if (missing := _first_unknown(link, ("buyer_id", "supplier_id"), known)):
             _refuse(results, index, f"unknown company {getattr(link, missing)!r}", missing)
         else:
             valid.append((index, link))

@@ -6,10 +6,17 @@ from graph_models.models import Company, SupplyLink
 from service.http.errors import Conflict, InvalidField, NotFound
 from service.http.pagination import decode_cursor, encode_cursor
 from service.registry.schemas import CompanyPage, CompanyPut, CompanyUpdate, LinkPage
-from service.store.port import AlreadyExists, CascadeStore, InUse, WriteOutcome
+from service.store.port import (
+    AlreadyExists,
+    CompanyStore,
+    GraphStore,
+    InUse,
+    LinkStore,
+    WriteOutcome,
+)
 
 
-def create_company(*, store: CascadeStore, company: Company) -> Company:
+def create_company(*, store: CompanyStore, company: Company) -> Company:
     try:
         store.create_company(company)
     except AlreadyExists as exc:
@@ -17,21 +24,21 @@ def create_company(*, store: CascadeStore, company: Company) -> Company:
     return company
 
 
-def put_company(*, store: CascadeStore, company_id: str, body: CompanyPut) -> tuple[Company, bool]:
+def put_company(*, store: CompanyStore, company_id: str, body: CompanyPut) -> tuple[Company, bool]:
     """Create or replace; returns the company and whether it was created."""
     company = Company(id=company_id, **body.model_dump())
     (outcome,) = store.upsert_companies([company])
     return company, outcome == WriteOutcome.created
 
 
-def get_company(*, store: CascadeStore, company_id: str) -> Company:
+def get_company(*, store: CompanyStore, company_id: str) -> Company:
     company = store.get_company(company_id)
     if company is None:
         raise NotFound(f"no company {company_id!r}")
     return company
 
 
-def patch_company(*, store: CascadeStore, company_id: str, body: CompanyUpdate) -> Company:
+def patch_company(*, store: CompanyStore, company_id: str, body: CompanyUpdate) -> Company:
     current = get_company(store=store, company_id=company_id)
     changes = body.model_dump(exclude_unset=True)
     for field in ("name", "kind", "identifiers", "tags"):
@@ -42,7 +49,7 @@ def patch_company(*, store: CascadeStore, company_id: str, body: CompanyUpdate) 
     return updated
 
 
-def delete_company(*, store: CascadeStore, company_id: str, force: bool) -> None:
+def delete_company(*, store: CompanyStore, company_id: str, force: bool) -> None:
     try:
         deleted = store.delete_company(company_id, force=force)
     except InUse as exc:
@@ -53,7 +60,7 @@ def delete_company(*, store: CascadeStore, company_id: str, force: bool) -> None
 
 def list_companies(
     *,
-    store: CascadeStore,
+    store: CompanyStore,
     kind: str | None,
     country: str | None,
     q: str | None,
@@ -69,7 +76,7 @@ def list_companies(
     return CompanyPage(items=items, next_cursor=encode_cursor(items[-1].id) if more else None)
 
 
-def require_companies(store: CascadeStore, fields: dict[str, str]) -> None:
+def require_companies(store: CompanyStore, fields: dict[str, str]) -> None:
     """Refuse (422, naming the field) references to companies that do not exist."""
     known = store.existing_company_ids(set(fields.values()))
     for field, company_id in fields.items():
@@ -77,10 +84,8 @@ def require_companies(store: CascadeStore, fields: dict[str, str]) -> None:
             raise InvalidField(f"unknown company {company_id!r}", field=field)
 
 
-def add_link(*, store: CascadeStore, link: SupplyLink) -> tuple[SupplyLink, bool]:
+def add_link(*, store: GraphStore, link: SupplyLink) -> tuple[SupplyLink, bool]:
     """Record a supply link; returns it and whether it was new."""
-    if link.buyer_id == link.supplier_id:
-        raise InvalidField("a company cannot supply itself", field="supplier_id")
     require_companies(store, {"buyer_id": link.buyer_id, "supplier_id": link.supplier_id})
     (outcome,) = store.add_links([link])
     return link, outcome == WriteOutcome.created
@@ -88,7 +93,7 @@ def add_link(*, store: CascadeStore, link: SupplyLink) -> tuple[SupplyLink, bool
 
 def list_links(
     *,
-    store: CascadeStore,
+    store: LinkStore,
     buyer_id: str | None,
     supplier_id: str | None,
     limit: int,
@@ -110,6 +115,6 @@ def list_links(
     return LinkPage(items=items, next_cursor=next_cursor)
 
 
-def delete_link(*, store: CascadeStore, buyer_id: str, supplier_id: str) -> None:
+def delete_link(*, store: LinkStore, buyer_id: str, supplier_id: str) -> None:
     if not store.delete_link(buyer_id, supplier_id):
         raise NotFound(f"no link {buyer_id!r} -> {supplier_id!r}")

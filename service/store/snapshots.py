@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from service.store.port import (
+from service.store.records import (
     ACK_STATUSES,
     Network,
     RequestEvents,
@@ -17,8 +17,9 @@ from service.store.port import (
     SnapshotEvents,
 )
 
-__all__ = ["IdColumns", "events_at_positions", "keyed_events", "position_table", "positions",
-           "snapshot_of", "snapshot_of_columns", "snapshot_of_positions", "status_codes"]
+__all__ = ["IdColumns", "events_at_positions", "events_by_id", "keyed_events", "position_table",
+           "positions", "snapshot_of", "snapshot_of_columns", "snapshot_of_positions",
+           "status_codes"]
 
 IdColumns = tuple[Sequence[Any], ...]
 """Columns of ids and values, e.g. (from ids, to ids, sent_at µs) of cascade events."""
@@ -134,6 +135,13 @@ def _coded(table: dict[str, int], names: Sequence[str]) -> np.ndarray:
         return np.array(itemgetter(*names)(table), dtype=np.int64)
     get = table.get
     return np.fromiter((get(name, -1) for name in names), dtype=np.int64, count=len(names))
+
+
+def events_by_id(index: dict[str, int], events: RequestEvents) -> SnapshotEvents:
+    """The `SnapshotEvents` of events read as tuples of ids, over the companies at the
+    positions `index` gives (events naming another company are left out)."""
+    return _event_columns(index, _transposed(events.cascades, 3),
+                          _transposed(events.acknowledgements, 4))
 
 
 def _event_columns(index: dict[str, int], cascades: IdColumns, acks: IdColumns

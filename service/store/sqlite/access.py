@@ -1,4 +1,4 @@
-"""API keys and the audit trail on SQLite: a mixin of `SqliteStore` (see the port)."""
+"""API keys and the audit trail on SQLite: a part of `SqliteStore` (see the ports)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import sqlite3
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from service.store.port import ApiKey, AuditEntry
+from service.store.records import ApiKey, AuditEntry
 
 __all__ = ["ACCESS_TABLES", "CLEAR_ACCESS", "SqliteAccess"]
 

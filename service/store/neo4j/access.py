@@ -1,18 +1,14 @@
-"""API keys and the audit trail on Neo4j: a mixin of `Neo4jStore` (see the port)."""
+"""API keys and the audit trail on Neo4j: a part of `Neo4jStore` (see the ports)."""
 
 from __future__ import annotations
 
 import dataclasses
 
-from service.store import neo4j_queries as cypher
-from service.store.neo4j_tx import Transactions, row_dicts
-from service.store.port import ApiKey, AuditEntry
+from service.store.neo4j import queries as cypher
+from service.store.neo4j.tx import Transactions, row_dicts
+from service.store.records import ApiKey, AuditEntry
 
 __all__ = ["Neo4jAccess"]
-
-
-
-
 
 
 class Neo4jAccess:

@@ -8,9 +8,10 @@ SQLite aggregates in a single step, during which sqlite3 releases the GIL, so th
 and the events are read on two connections at once. (One text per column: SQLite's
 default limit of 10^9 bytes per value bounds this at about a hundred million links.)
 
-`fill_company_keys` is the upgrade of a database written before the keys existed (and the
-repair of rows a worker of that older version wrote since): it only adds keys, it changes
-no data and no revision.
+`fill_company_keys` is migration step 3, the upgrade of a database written before the keys
+existed: it only adds keys, it changes no data and no revision. Rows a worker of that older
+version writes after the upgrade carry no keys: the read raises `MissingKeys` and the store
+reads by id instead (`changelog.snapshot_by_id`), writing nothing.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from concurrent.futures import Future
 
 import numpy as np
 
-from service.store.port import ACK_STATUSES, Snapshot
+from service.store.records import ACK_STATUSES, Snapshot
 from service.store.snapshots import keyed_events, position_table
-from service.store.sqlite_schema import epoch_us_sql
+from service.store.sqlite.codecs import epoch_us_sql
 
 __all__ = ["KEY_COLUMNS", "MissingKeys", "fill_company_keys", "missing_key_columns",
            "read_events", "read_network", "snapshot"]
@@ -89,7 +90,7 @@ ACKS = integer_columns(f"acknowledgements {_REQUEST}", "company_key",
 
 
 class MissingKeys(Exception):
-    """Rows without company keys (written by an older version): fill them, read again."""
+    """Rows without company keys (written by an older version): read by id instead."""
 
 
 def missing_key_columns(conn: sqlite3.Connection) -> list[tuple[str, str]]:

@@ -1,4 +1,4 @@
-"""Webhooks and their delivery outbox on SQLite: a mixin of `SqliteStore` (see the port)."""
+"""Webhooks and their delivery outbox on SQLite: a part of `SqliteStore` (see the ports)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager
 from dataclasses import asdict
 from typing import Any, Protocol
 
-from service.store.port import Delivery, DeliveryAttempt, Webhook, WebhookEvent
+from service.store.records import Delivery, DeliveryAttempt, Webhook, WebhookEvent
 
 __all__ = ["CLEAR_WEBHOOKS", "SqliteWebhooks", "WEBHOOK_TABLES"]
 

@@ -1,4 +1,4 @@
-"""Idempotency keys on Neo4j: a mixin of `Neo4jStore` (see the port for the contract).
+"""Idempotency keys on Neo4j: a part of `Neo4jStore` (see `ports.IdempotencyStore`).
 
 A record is one `:IdempotencyKey` node whose `id` is the scope and key joined by a NUL
 (neither may contain one: they come from HTTP headers and paths). The claim locks the node
@@ -12,8 +12,9 @@ from typing import Any, Protocol, TypeVar
 
 from neo4j import ManagedTransaction
 
-from service.store import neo4j_queries as cypher
-from service.store.port import ClaimLost, IdempotencyRecord
+from service.store.errors import ClaimLost
+from service.store.neo4j import queries as cypher
+from service.store.records import IdempotencyRecord
 
 __all__ = ["Neo4jIdempotency"]
 

@@ -1,4 +1,4 @@
-"""Idempotency keys on SQLite: a mixin of `SqliteStore` (see the port for the contract).
+"""Idempotency keys on SQLite: a part of `SqliteStore` (see `ports.IdempotencyStore`).
 
 One row per (scope, key). In flight: `status` NULL, `claim` the claiming request's token,
 `expires_at` the end of its lease. Finished: the stored response, `claim` NULL, `expires_at`
@@ -11,7 +11,8 @@ import sqlite3
 from contextlib import AbstractContextManager
 from typing import Protocol
 
-from service.store.port import ClaimLost, IdempotencyRecord
+from service.store.errors import ClaimLost
+from service.store.records import IdempotencyRecord
 
 __all__ = ["IDEMPOTENCY_TABLES", "SqliteIdempotency"]
 

@@ -31,21 +31,23 @@ import numpy as np
 from neo4j import Record, Result, Session
 from neo4j.exceptions import DriverError, Neo4jError
 
-from service.store import neo4j_queries as cypher
-from service.store.neo4j_tx import (
+from service.store.neo4j import queries as cypher
+from service.store.neo4j.changelog import (
     NetworkColumns,
-    ReadTransaction,
-    Transactions,
     company_columns,
     link_columns,
+    load_network_tx,
     network_columns_tx,
-    read_revision,
+    request_events_tx,
 )
-from service.store.port import Snapshot, SnapshotEvents
+from service.store.neo4j.tx import ReadTransaction, Transactions, read_revision
+from service.store.records import RequestEvents, Snapshot, SnapshotEvents
 from service.store.snapshots import (
     events_at_positions,
+    events_by_id,
     position_table,
     positions,
+    snapshot_of,
     snapshot_of_positions,
     status_codes,
 )
@@ -65,25 +67,29 @@ class ColdReads(Transactions, Protocol):
     _snapshot_pool: Executor  # two workers: the links, then the events
 
     def _read_session(self) -> Session: ...
-    def _key_companies(self) -> None: ...
-    def _key_events(self) -> None: ...
 
 
 class Neo4jSnapshots:
     """The port's `load_snapshot`: a mixin of `Neo4jStore`."""
 
     def load_snapshot(self: ColdReads, request_ids: Sequence[str]) -> Snapshot:
-        """See `CascadeStore.load_snapshot` and this module: the network read in two
+        """See `ChangeLog.load_snapshot` and this module: the network read in two
         transactions at once, the events in the background (`Snapshot.events` waits for
         them), all as integers: links by node id, events by company key."""
         wanted = list(dict.fromkeys(request_ids))
-        while (read := _network_and_events(self, wanted)) is None:
-            self._key_companies()  # companies an older version wrote: key them, read again
+        if (read := _network_and_events(self, wanted)) is None:
+            return _snapshot_by_id(self, wanted)  # a company an older worker wrote: no key
         (revision, nodes, _, ids, kinds, (buyers, suppliers, names)), events = read
         node = position_table(nodes)
         return snapshot_of_positions(
             ids, kinds, positions(node, buyers), positions(node, suppliers), names,
             revision, PendingEvents(events))
+
+
+def _snapshot_by_id(store: ColdReads, wanted: list[str]) -> Snapshot:
+    """The snapshot read by company id (slower, but it needs no keys); reads only."""
+    network = store._read(load_network_tx)
+    return snapshot_of(network, {rid: store._read(request_events_tx, rid) for rid in wanted})
 
 
 def _network_and_events(store: ColdReads, wanted: list[str]
@@ -101,25 +107,28 @@ def _network_and_events(store: ColdReads, wanted: list[str]
     if (network := store._read(network_columns_tx)) is None:
         return None
     events: Future[Events] = Future()
-    events.set_result(_keyed_events(store, wanted, network[2]))
+    events.set_result(_keyed_events(store, wanted, network[2], network[3]))
     return network, events
 
 
-def _keyed_events(store: ColdReads, request_ids: Sequence[str], keys: Sequence[int]) -> Events:
-    """The events of `request_ids` over the companies with these keys, in order."""
-    table = position_table(keys)
-    events, complete = store._read(keyed_events_tx, request_ids, table)
-    if not complete and getattr(store._unit, "tx", None) is None:
-        store._key_events()  # events an older version wrote: key them, read again
-        events, _ = store._read(keyed_events_tx, request_ids, table)
+def _keyed_events(store: ColdReads, request_ids: Sequence[str], keys: Sequence[int],
+                  ids: Sequence[str]) -> Events:
+    """The events of `request_ids` over the companies with these keys (and ids), in order;
+    by id where some lack their keys (written by an older worker after the upgrade)."""
+    events, complete = store._read(keyed_events_tx, request_ids, position_table(keys))
+    if not complete:
+        index = {cid: i for i, cid in enumerate(ids)}
+        by_id: dict[str, RequestEvents] = {
+            rid: store._read(request_events_tx, rid) for rid in request_ids}
+        return {rid: events_by_id(index, found) for rid, found in by_id.items()}
     return {rid: events_at_positions(cascades, acks) for rid, (cascades, acks) in events.items()}
 
 
 def network_at_once(open_session: Callable[[], Session], pool: Executor,
-                    read_events: Callable[[list[int]], _T]
+                    read_events: Callable[[list[int], list[str]], _T]
                     ) -> tuple[NetworkColumns, Future[_T]] | None:
     """What `network_columns_tx` reads, with the links read on another session (in
-    `pool`) while this thread reads the companies; then `read_events(company keys)`
+    `pool`) while this thread reads the companies; then `read_events(keys, ids)`
     started in `pool` while the links are still read (the order that keeps both cores
     busy). None while a company has no key. Unmanaged transactions: the caller falls
     back to `network_columns_tx` on a transient error."""
@@ -132,7 +141,7 @@ def network_at_once(open_session: Callable[[], Session], pool: Executor,
         links = pool.submit(link_columns, links_tx)
         try:
             nodes, keys, ids, kinds = company_columns(companies_tx)
-            events = None if -1 in keys else pool.submit(read_events, keys)
+            events = None if -1 in keys else pool.submit(read_events, keys, ids)
         finally:
             wait([links])  # its transaction is not closed under it
         if events is None:
@@ -180,7 +189,7 @@ def keyed_events_tx(tx: ReadTransaction, request_ids: Sequence[str], table: np.n
     """The events of each request as integer columns with companies as their positions in
     `table` (see `snapshots.events_at_positions`, statuses as codes), and whether every
     event had its keys and time (False: some were written without, see
-    FILL_CASCADE_KEYS). Companies keyed after the read starts are not read."""
+    `migrations.key_events`). Companies keyed after the read starts are not read."""
     record = tx.run(cypher.READ_KEYED_REVISION).single()
     last_key = 0 if record is None else int(record["company_key"])
     starts = range(0, last_key + 1, KEYS_PAGE)  # key 0: names no company

@@ -14,8 +14,9 @@ from graph_models.models import (
     CascadeEvent,
     Company,
     PolicyRequest,
+    from_epoch_us,
+    to_epoch_us,
 )
-from service.store.port import from_epoch_us, to_epoch_us
 
 BATCH = 1000  # rows per UNWIND
 ACK_BATCH = 10_000  # answers per query: columns of them (a tenth of the round trips)

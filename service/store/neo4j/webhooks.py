@@ -1,4 +1,4 @@
-"""Webhooks and their delivery outbox on Neo4j: a mixin of `Neo4jStore` (see the port)."""
+"""Webhooks and their delivery outbox on Neo4j: a part of `Neo4jStore` (see the ports)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,11 @@ from typing import Any
 
 from neo4j import ManagedTransaction
 
-from service.store import neo4j_queries as cypher
-from service.store.neo4j_tx import Transactions, row_dicts
-from service.store.port import Delivery, DeliveryAttempt, Webhook, WebhookEvent
+from service.store.neo4j import queries as cypher
+from service.store.neo4j.tx import Transactions, row_dicts
+from service.store.records import Delivery, DeliveryAttempt, Webhook, WebhookEvent
 
 __all__ = ["Neo4jWebhooks"]
-
-
-
-
 
 
 def _hook(row: dict[str, Any]) -> Webhook:

@@ -1,0 +1,166 @@
+"""The revision and the coverage engine's reads on Neo4j: a part of `Neo4jStore` (see
+`ports.ChangeLog`; the integer cold read is in `snapshot`). Reads only: nothing here
+writes. Cypher: `queries.snapshot` and `queries.changelog`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neo4j import ManagedTransaction
+
+from service.store.changes import assemble_changes
+from service.store.neo4j import queries as cypher
+from service.store.neo4j.codecs import cascade_key_prefix
+from service.store.neo4j.tx import ReadTransaction, Transactions, read_revision
+from service.store.records import AckRow, CascadeRow, ChangeSet, Network, RequestEvents
+from service.store.snapshots import IdColumns
+
+__all__ = ["EVENTS_PAGE", "LINKS_PAGE", "Neo4jChangeLog", "NetworkColumns", "company_columns",
+           "link_columns", "network_columns_tx", "request_events_tx"]
+
+LINKS_PAGE = 1_000_000  # links per read of the network (~70 MB of server memory)
+EVENTS_PAGE = 100_000  # cascade events or answers per page of `request_events`
+
+
+def load_network_tx(tx: ManagedTransaction) -> Network:
+    """The network ordered by (buyer, supplier) (companies need no key: links come by
+    node id)."""
+    revision = read_revision(tx)  # first: what is read after is as new or newer
+    nodes, _, ids, kinds = company_columns(tx)
+    buyers, suppliers, categories = link_columns(tx)
+    of_node = dict(zip(nodes, ids, strict=True))
+    links = [(of_node[b], of_node[s], category)
+             for b, s, category in zip(buyers, suppliers, categories, strict=True)
+             if b in of_node and s in of_node]  # else: a company written after `revision`
+    links.sort()
+    return Network(kinds=dict(zip(ids, kinds, strict=True)), links=links, revision=revision)
+
+
+def company_columns(tx: ReadTransaction
+                    ) -> tuple[list[int], list[int], list[str], list[str]]:
+    """(node ids, keys, ids, kinds) of every company; a key is -1 where a company has none
+    yet. Node ids hold within this transaction only, which is all the links read needs:
+    Neo4j frees a deleted node's id for reuse only once every transaction open at the
+    deletion has closed."""
+    record = tx.run(cypher.NETWORK_KINDS).single(strict=True)
+    return record["nodes"], record["keys"], record["ids"], record["kinds"]
+
+
+def link_columns(tx: ReadTransaction) -> tuple[list[Any], ...]:
+    """(buyer node ids, supplier node ids, categories) of every link, in no particular
+    order, read LINKS_PAGE at a time by ranges of relationship ids: parallel lists joined,
+    without a tuple per link."""
+    pages = -(-int(tx.run(cypher.LINK_COUNT).single(strict=True)["links"]) // LINKS_PAGE)
+    step = 2**62  # one page holds them all
+    if pages > 1:
+        step = int(tx.run(cypher.LAST_LINK_ID).single(strict=True)["last"]) // pages + 1
+    buyers: list[int] = []
+    suppliers: list[int] = []
+    names: list[str] = []
+    for start in range(0, max(pages, 1) * step, step):
+        page = tx.run(cypher.NETWORK_LINKS, {"from": start, "to": start + step}
+                      ).single(strict=True)
+        for name, of_buyers, of_suppliers in zip(page["categories"], page["buyers"],
+                                                 page["suppliers"], strict=True):
+            buyers += of_buyers
+            suppliers += of_suppliers
+            names += [name] * len(of_buyers)
+    return buyers, suppliers, names
+
+
+NetworkColumns = tuple[int, list[int], list[int], list[str], list[str], tuple[list[Any], ...]]
+
+
+def network_columns_tx(tx: ManagedTransaction) -> NetworkColumns | None:
+    """(revision, company node ids, keys, ids, kinds, (buyer node ids, supplier node ids,
+    categories)); None while a company has no key (one an older worker wrote after the
+    upgrade): the caller reads by id instead."""
+    # Neo4j reads are read-committed, not a snapshot: read the revision first, so data
+    # changed while we read can only be newer than the revision it is cached under.
+    revision = read_revision(tx)
+    nodes, keys, ids, kinds = company_columns(tx)
+    if -1 in keys:
+        return None
+    return revision, nodes, keys, ids, kinds, link_columns(tx)
+
+
+def request_events_tx(tx: ManagedTransaction, request_id: str) -> RequestEvents:
+    """Read in pages: a million events in one record exceeds the transaction memory."""
+    return RequestEvents(
+        cascades=_request_cascades(tx, request_id), acknowledgements=_request_acks(tx, request_id)
+    )
+
+
+def _request_cascades(tx: ManagedTransaction, request_id: str) -> list[CascadeRow]:
+    rows: list[CascadeRow] = list(zip(*_cascade_columns(tx, request_id), strict=True))
+    rows.sort(key=lambda row: (row[2], row[0], row[1]))  # sending order
+    return rows
+
+
+def _cascade_columns(tx: ManagedTransaction, request_id: str) -> IdColumns:
+    """(from ids, to ids, sent_at µs) of a request's cascade events, in key order."""
+    prefix = cascade_key_prefix(request_id)
+    columns: tuple[list[Any], ...] = ([], [], [])
+    after = prefix
+    while True:
+        page = tx.run(cypher.REQUEST_CASCADE_ROWS, prefix=prefix, after=after,
+                      page=EVENTS_PAGE).single(strict=True)
+        for column, name in zip(columns, ("from_ids", "to_ids", "sent_ats"), strict=True):
+            column += page[name]
+        if len(page["from_ids"]) < EVENTS_PAGE:
+            return columns
+        after = page["last_key"]
+
+
+def _request_acks(tx: ManagedTransaction, request_id: str) -> list[AckRow]:
+    return list(zip(*_ack_columns(tx, request_id), strict=True))
+
+
+def _ack_columns(tx: ManagedTransaction, request_id: str) -> IdColumns:
+    """(company ids, statuses, at µs, seq) of a request's answers, in recording order."""
+    columns: tuple[list[Any], ...] = ([], [], [], [])
+    after = -1
+    while True:
+        page = tx.run(cypher.REQUEST_ACK_ROWS, request_id=request_id, after=after,
+                      page=EVENTS_PAGE).single(strict=True)
+        for column, name in zip(columns, ("company_ids", "statuses", "ats", "seqs"),
+                                strict=True):
+            column += page[name]
+        if len(page["seqs"]) < EVENTS_PAGE:
+            return columns
+        after = page["seqs"][-1]
+
+
+def changes_since_tx(tx: ManagedTransaction, since: int, limit: int) -> ChangeSet | None:
+    # The revision is read first (read-committed): rows of a later write may show up too;
+    # the caller applies them idempotently and sees them again next time.
+    record = tx.run(cypher.CHANGES_SINCE, since=since, limit=limit + 1).single(strict=True)
+    current, log_from = int(record["value"]), record["log_from"]
+    if log_from is None or not log_from <= since <= current:
+        return None
+    changed = [record[f"rows{i}"] for i in range(len(cypher.CHANGE_LOG))]
+    if sum(len(rows) for rows in changed) > limit:
+        return None
+    return assemble_changes(current, *changed)
+
+
+class Neo4jChangeLog:
+    """The port's revision, network, events and change-log reads."""
+
+    def revision(self: Transactions) -> int:
+        return self._read(read_revision)
+
+    # -- reads for the coverage engine ----------------------------------------------------
+
+    def load_network(self: Transactions) -> Network:
+        """Companies' kinds, every link and the revision, from one read transaction."""
+        return self._read(load_network_tx)
+
+    def request_events(self: Transactions, request_id: str) -> RequestEvents:
+        """All cascade events (in sending order) and answers (in recording order)."""
+        return self._read(request_events_tx, request_id)
+
+    def changes_since(self: Transactions, revision: int, *, limit: int = 50_000
+                      ) -> ChangeSet | None:
+        """See `ChangeLog.changes_since` (read-committed: may include later writes)."""
+        return self._read(changes_since_tx, revision, limit)

@@ -1,0 +1,124 @@
+"""The Neo4j store's migration steps (see `service.store.migrations`), run by
+`Neo4jStore.init_schema`; the version is the `(:SchemaVersion {id: 'main', version})` node.
+
+1. constraints and indexes (`CREATE ... IF NOT EXISTS`), waited for until online;
+2. change log: seed the revision node; a database written before the log starts it now;
+3. company keys: every company without its integer key gets one (batches of KEYS_BATCH);
+4. event keys: cascade events and answers get their companies' keys and their times as
+   epoch µs (the cold read's index values), in batches the server commits.
+
+Steps 3 and 4 also fill what older workers wrote before the upgrade; rows such a worker
+writes afterwards are read by id by the cold read (reads never write).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
+from neo4j import ManagedTransaction, Session
+from neo4j.exceptions import DriverError, Neo4jError
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_random
+
+from service.store.migrations import Step, pending
+from service.store.neo4j import queries as cypher
+from service.store.neo4j.tx import lock_revision, read_records
+
+__all__ = ["KEYS_BATCH", "STEPS", "Migrating", "schema_version", "upgrade"]
+
+KEYS_BATCH = 50_000  # companies keyed per transaction by `key_companies_tx`
+_T = TypeVar("_T")
+
+
+class Migrating(Protocol):
+    """What the steps need of `Neo4jStore`: sessions, transactions and its retry time."""
+
+    _retry_time: float
+
+    def _session(self) -> Session: ...
+    def _write(self, work: Callable[..., _T], *args: Any) -> _T: ...
+    def _read(self, work: Callable[..., _T], *args: Any) -> _T: ...
+
+
+def _is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, Neo4jError | DriverError) and exc.is_retryable()
+
+
+def create_constraints(store: Migrating) -> None:
+    with store._session() as session:
+        for statement in (*cypher.SCHEMA, *cypher.IDEMPOTENCY_SCHEMA, *cypher.ACCESS_SCHEMA,
+                          *cypher.WEBHOOK_SCHEMA):
+            session.run(statement).consume()  # schema changes need their own transaction
+        session.run(cypher.AWAIT_INDEXES, seconds=300).consume()
+
+
+def start_log(tx: ManagedTransaction) -> None:
+    """Seed the revision node; an older database's change log starts now."""
+    lock_revision(tx)
+    tx.run(cypher.START_LOG).consume()
+
+
+def key_companies_tx(tx: ManagedTransaction) -> int:
+    """Give up to KEYS_BATCH companies without a key theirs; how many (no revision bump:
+    keys are not data)."""
+    last = int(lock_revision(tx)["company_key"])
+    keyed = int(tx.run(cypher.COMPANY_KEYS, after=last, batch=KEYS_BATCH).single(strict=True)[0])
+    if keyed:
+        tx.run(cypher.SET_COMPANY_KEY, last_key=last + keyed).consume()
+    return keyed
+
+
+def start_change_log(store: Migrating) -> None:
+    store._write(start_log)
+
+
+def key_companies(store: Migrating) -> None:
+    """Give every company without a key one, a batch per transaction."""
+    unkeyed = store._read(read_records, cypher.UNKEYED_COMPANIES, {})[0]["unkeyed"]
+    while unkeyed and store._write(key_companies_tx) == KEYS_BATCH:
+        pass
+
+
+def key_events(store: Migrating) -> None:
+    """Give cascade events and answers without them their companies' keys and their times
+    as epoch µs; each query commits in batches of its own."""
+    with store._session() as session:
+        for query in (cypher.FILL_CASCADE_KEYS, cypher.FILL_ACK_KEYS):
+            # Not a managed transaction (it commits its own batches), so the driver
+            # does not retry it: a batch that hit a transient error (two workers
+            # starting at once deadlocking on the same events) is run again here.
+            # Only what is still unkeyed matches, so a retry redoes nothing.
+            for attempt in Retrying(retry=retry_if_exception(_is_transient),
+                                    stop=stop_after_delay(store._retry_time),
+                                    wait=wait_random(0.05, 0.5), reraise=True):
+                with attempt:
+                    session.run(query).consume()
+
+
+STEPS: tuple[Step[Migrating], ...] = (
+    Step(1, "constraints and indexes", create_constraints),
+    Step(2, "change log", start_change_log),
+    Step(3, "company keys", key_companies),
+    Step(4, "event keys", key_events),
+)
+
+
+def schema_version(store: Migrating) -> int:
+    """The last step this database ran; 0 for one without a version node."""
+    records = store._read(read_records, cypher.READ_SCHEMA_VERSION, {})
+    return int(records[0]["version"]) if records else 0
+
+
+def _record(tx: ManagedTransaction, version: int) -> None:
+    tx.run(cypher.SET_SCHEMA_VERSION, version=version).consume()
+
+
+def upgrade(store: Migrating, *, until: int | None = None) -> list[int]:
+    """Run the steps after the database's version (up to `until`), recording each; the
+    numbers of the steps run."""
+    ran = []
+    for step in pending(STEPS, schema_version(store), until=until):
+        step.run(store)
+        store._write(_record, step.number)
+        ran.append(step.number)
+    return ran

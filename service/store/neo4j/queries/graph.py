@@ -1,0 +1,170 @@
+"""The supplier graph: companies and supply links (`neo4j.graph`)."""
+
+from __future__ import annotations
+
+__all__ = [
+    "COMPANY_LINK_KEYS",
+    "COMPANY_REFERENCES",
+    "CREATE_COMPANY",
+    "DELETE_COMPANY",
+    "DELETE_COMPANY_ACKS",
+    "DELETE_COMPANY_CASCADES",
+    "DELETE_LINK",
+    "EXISTING_COMPANY_IDS",
+    "EXISTING_LINKS",
+    "GET_COMPANIES",
+    "LIST_COMPANIES",
+    "LIST_LINKS",
+    "LIST_LINKS_OF_BUYER",
+    "LIST_LINKS_OF_SUPPLIER",
+    "UPSERT_COMPANIES",
+    "UPSERT_LINKS",
+]
+
+_COMPANY_FIELDS = """
+c.id AS id, c.name AS name, c.country AS country, c.kind AS kind,
+c.identifiers_json AS identifiers_json, c.tags AS tags
+"""
+
+GET_COMPANIES = f"""
+UNWIND $ids AS id
+MATCH (c:Company {{id: id}})
+RETURN {_COMPANY_FIELDS}
+"""
+"""The companies among `$ids` that exist, with all their properties."""
+
+EXISTING_COMPANY_IDS = """
+UNWIND $ids AS id
+MATCH (c:Company {id: id})
+RETURN c.id AS id
+"""
+"""The ids among `$ids` that name an existing company."""
+
+CREATE_COMPANY = """
+CREATE (c:Company {id: $row.id, key: $key})
+SET c.name = $row.name, c.country = $row.country, c.kind = $row.kind,
+    c.identifiers_json = $row.identifiers_json, c.tags = $row.tags, c.revision = $revision
+"""
+"""Create one company with the next company `$key` (the caller checked that the id is
+free, under the revision lock)."""
+
+UPSERT_COMPANIES = """
+UNWIND $rows AS row
+MERGE (c:Company {id: row.id})
+ON CREATE SET c.key = row.key
+SET c.name = row.name, c.country = row.country, c.kind = row.kind,
+    c.identifiers_json = row.identifiers_json, c.tags = row.tags, c.revision = $revision
+RETURN count(c) AS written
+"""
+"""Create or overwrite companies by id (a null country removes the property); a new one
+gets its row's `key`, the next company key (handed out under the revision lock)."""
+
+LIST_COMPANIES = f"""
+MATCH (c:Company)
+WHERE c.id > $after
+  AND ($kind IS NULL OR c.kind = $kind)
+  AND ($country IS NULL OR c.country = $country)
+  AND ($q IS NULL OR toLower(c.id) CONTAINS $q OR toLower(c.name) CONTAINS $q)
+RETURN {_COMPANY_FIELDS}
+ORDER BY c.id
+LIMIT $limit
+"""
+"""A page of companies ordered by id after `$after` ('' = from the start), filtered by kind,
+country and a lower-cased substring `$q` of id or name (null = no filter)."""
+
+COMPANY_REFERENCES = """
+MATCH (c:Company {id: $id})
+RETURN
+  EXISTS { (c)-[:SUPPLIED_BY]-() } AS links,
+  EXISTS { MATCH (e:Cascade) WHERE e.from_id = $id } AS cascades_out,
+  EXISTS { MATCH (e:Cascade) WHERE e.to_id = $id } AS cascades_in,
+  EXISTS { MATCH (a:Acknowledgement) WHERE a.company_id = $id } AS acks,
+  EXISTS { MATCH (r:Request) WHERE r.issuer_id = $id } AS issued
+"""
+"""What references company `$id`: links, cascade events, acknowledgements, issued
+requests (each a flag; no row when the company does not exist)."""
+
+DELETE_COMPANY_CASCADES = """
+MATCH (e:Cascade) WHERE e.from_id = $id OR e.to_id = $id
+WITH e, e.request_id AS request_id
+DELETE e
+RETURN collect(DISTINCT request_id) AS request_ids
+"""
+"""Force-delete: remove the cascade events sent by or to company `$id`; the requests
+they belonged to."""
+
+DELETE_COMPANY_ACKS = """
+MATCH (a:Acknowledgement) WHERE a.company_id = $id
+WITH a, a.request_id AS request_id
+DELETE a
+RETURN collect(DISTINCT request_id) AS request_ids
+"""
+"""Force-delete: remove the answers of company `$id`; the requests they answered."""
+
+COMPANY_LINK_KEYS = """
+MATCH (:Company {id: $id})-[l:SUPPLIED_BY]-()
+RETURN collect([startNode(l).id, endNode(l).id]) AS pairs
+"""
+"""The [buyer, supplier] pairs of every link of company `$id` (before a force delete)."""
+
+DELETE_COMPANY = """
+MATCH (c:Company {id: $id})
+DETACH DELETE c
+RETURN count(*) AS deleted
+"""
+"""Delete company `$id` with its supply links."""
+
+
+EXISTING_LINKS = """
+UNWIND $pairs AS pair
+MATCH (b:Company {id: pair[0]})-[l:SUPPLIED_BY]->(s:Company {id: pair[1]})
+RETURN b.id AS buyer_id, s.id AS supplier_id, l.category AS category
+"""
+"""The links among `$pairs` ([buyer, supplier] lists) that exist, with their category."""
+
+UPSERT_LINKS = """
+UNWIND $rows AS row
+MATCH (b:Company {id: row.buyer_id})
+MATCH (s:Company {id: row.supplier_id})
+MERGE (b)-[l:SUPPLIED_BY]->(s)
+SET l.category = row.category, l.revision = $revision
+RETURN count(l) AS written
+"""
+"""Create or re-categorise links buyer -[:SUPPLIED_BY]-> supplier between existing
+companies; returns how many rows found both ends."""
+
+_LINK_PAGE = """
+RETURN b.id AS buyer_id, s.id AS supplier_id, l.category AS category
+ORDER BY buyer_id, supplier_id
+LIMIT $limit
+"""
+
+LIST_LINKS = f"""
+MATCH (b:Company)
+WHERE b.id >= $after_buyer
+MATCH (b)-[l:SUPPLIED_BY]->(s:Company)
+WHERE b.id > $after_buyer OR s.id > $after_supplier
+{_LINK_PAGE}"""
+"""A page of all links ordered by (buyer, supplier) after the pair
+(`$after_buyer`, `$after_supplier`) ('' and '' = from the start)."""
+
+LIST_LINKS_OF_BUYER = f"""
+MATCH (b:Company {{id: $buyer_id}})-[l:SUPPLIED_BY]->(s:Company)
+WHERE ($supplier_id IS NULL OR s.id = $supplier_id)
+  AND (b.id > $after_buyer OR (b.id = $after_buyer AND s.id > $after_supplier))
+{_LINK_PAGE}"""
+"""A page of the links of buyer `$buyer_id` (optionally to one supplier), keyset after the
+pair (`$after_buyer`, `$after_supplier`)."""
+
+LIST_LINKS_OF_SUPPLIER = f"""
+MATCH (b:Company)-[l:SUPPLIED_BY]->(s:Company {{id: $supplier_id}})
+WHERE b.id > $after_buyer OR (b.id = $after_buyer AND s.id > $after_supplier)
+{_LINK_PAGE}"""
+"""A page of the links into supplier `$supplier_id`, keyset after the pair."""
+
+DELETE_LINK = """
+MATCH (:Company {id: $buyer_id})-[l:SUPPLIED_BY]->(:Company {id: $supplier_id})
+DELETE l
+RETURN count(*) AS deleted
+"""
+"""Delete the link buyer -> supplier; returns 1 if it existed, else 0."""

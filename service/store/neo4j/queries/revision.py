@@ -1,0 +1,63 @@
+"""The store revision node: the write lock every writer takes, the counters it holds (revision,
+last answer seq, last company key), and the tombstones of the change log."""
+
+from __future__ import annotations
+
+__all__ = [
+    "ADD_TOMBSTONES",
+    "BUMP_REVISION",
+    "LOCK_REVISION",
+    "READ_KEYED_REVISION",
+    "READ_REVISION",
+    "SET_ACK_SEQ",
+    "SET_COMPANY_KEY",
+]
+
+LOCK_REVISION = """
+MERGE (r:StoreRevision {id: 'main'})
+ON CREATE SET r.value = 0, r.ack_seq = 0, r.log_from = 0
+SET r.locked = true
+RETURN r.value AS value, r.ack_seq AS ack_seq, coalesce(r.company_key, 0) AS company_key
+"""
+"""Take the write lock on the revision node until commit, then read it (with the last
+company key handed out). Every write transaction runs this first, so writers are
+serialised and revision/seq/key order is commit order. The SET writes a constant on
+purpose: `SET r.value = r.value` would read the value before waiting for the lock and
+write a stale one back (a lost update)."""
+
+READ_REVISION = "MATCH (r:StoreRevision {id: 'main'}) RETURN r.value AS value"
+"""The current store revision (no row on an empty database: revision 0)."""
+
+READ_KEYED_REVISION = """
+MATCH (r:StoreRevision {id: 'main'})
+RETURN r.value AS value, coalesce(r.company_key, 0) AS company_key
+"""
+"""The current store revision and the last company key handed out (no row: both 0)."""
+
+BUMP_REVISION = """
+MATCH (r:StoreRevision {id: 'main'})
+SET r.value = r.value + 1
+RETURN r.value AS value
+"""
+"""Advance the revision by one; run in the transaction of a write that changed data."""
+
+SET_ACK_SEQ = """
+MATCH (r:StoreRevision {id: 'main'})
+SET r.ack_seq = $last_seq
+"""
+"""Record the last acknowledgement seq handed out (read under the lock by LOCK_REVISION)."""
+
+SET_COMPANY_KEY = """
+MATCH (r:StoreRevision {id: 'main'})
+SET r.company_key = $last_key
+"""
+"""Record the last company key handed out (read under the lock by LOCK_REVISION)."""
+
+ADD_TOMBSTONES = """
+UNWIND $rows AS row
+MERGE (t:Tombstone {id: row.id})
+SET t.entity = row.entity, t.key = row.key, t.key2 = row.key2, t.revision = $revision
+"""
+"""Record deletions at `$revision`: one node per deleted key (`id`: JSON of [entity, key,
+key2]) holding the latest deletion. Entities: 'company' (key = id), 'link' (key = buyer,
+key2 = supplier), 'events' (key = a request that lost cascade events or answers)."""

@@ -1,0 +1,100 @@
+"""Write planning both adapters share: which item of a batch is created, updated or
+unchanged, and which answers are new, with the seq each gets. An adapter reads what it
+holds of a batch's keys (under its write lock), asks the plan, and writes only what the
+plan says changed; so the rules of a retry live here once, not in each adapter.
+
+Examples
+--------
+>>> outcomes, changed = plan_writes({"acme": "smelter"},
+...                                 [("acme", "smelter"), ("beta", "other"), ("acme", "other")])
+>>> [str(o) for o in outcomes], changed
+(['unchanged', 'created', 'updated'], {'beta': 'other', 'acme': 'other'})
+>>> plan_writes({}, [("k", 1), ("k", 2)], replace=False)[0]
+[<WriteOutcome.created: 'created'>, <WriteOutcome.unchanged: 'unchanged'>]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from graph_models.models import Acknowledgement
+from service.store.records import WriteOutcome
+
+__all__ = ["AnswerIdentity", "AnswerPlan", "plan_answers", "plan_writes"]
+
+_K = TypeVar("_K", bound=Hashable)
+_V = TypeVar("_V")
+
+AnswerIdentity = tuple[str, str, str, datetime]
+"""(request, company, status, at): what makes two answers the same one (a retry)."""
+
+
+def plan_writes(
+    stored: Mapping[_K, _V], items: Iterable[tuple[_K, _V]], *, replace: bool = True
+) -> tuple[list[WriteOutcome], dict[_K, _V]]:
+    """Apply `items` (key, value) in order onto what is `stored`: the outcome of each and
+    the values to write, by key.
+
+    `replace=True` (companies, links): a different value for a held key is `updated`, the
+    last one wins; `replace=False` (cascade events): a held key is `unchanged` whatever the
+    value says, the first one wins.
+    """
+    held = dict(stored)
+    outcomes: list[WriteOutcome] = []
+    changed: dict[_K, _V] = {}
+    for key, value in items:
+        old = held.get(key)
+        if old == value or (key in held and not replace):
+            outcomes.append(WriteOutcome.unchanged)
+            continue
+        outcomes.append(WriteOutcome.updated if key in held else WriteOutcome.created)
+        held[key] = changed[key] = value
+    return outcomes, changed
+
+
+@dataclass(frozen=True)
+class AnswerPlan:
+    """What `plan_answers` decided: per asked answer its outcome and the answer to hand
+    back, the new answers to write (with their seqs, in seq order), and the last seq."""
+
+    results: list[tuple[WriteOutcome, Acknowledgement]]
+    fresh: list[Acknowledgement]
+    last_seq: int
+
+
+def plan_answers(
+    acks: Sequence[Acknowledgement],
+    stored: Mapping[AnswerIdentity, Acknowledgement],
+    *,
+    last_seq: int,
+    recorded_at: datetime,
+) -> AnswerPlan:
+    """Number the new answers among `acks` after `last_seq`, in batch order; an answer
+    whose identity is `stored` (or came earlier in the batch) is a retry: `unchanged`, and
+    the stored answer is handed back, so a retry never double-counts.
+
+    Examples
+    --------
+    >>> from datetime import UTC
+    >>> at = datetime(2026, 1, 5, tzinfo=UTC)
+    >>> ack = Acknowledgement(request_id="r1", company_id="acme", status="accepted", at=at)
+    >>> plan = plan_answers([ack, ack], {}, last_seq=7, recorded_at=at)
+    >>> [(str(o), a.seq) for o, a in plan.results], plan.last_seq, len(plan.fresh)
+    ([('created', 8), ('unchanged', 8)], 8, 1)
+    """
+    known = dict(stored)
+    results: list[tuple[WriteOutcome, Acknowledgement]] = []
+    fresh: list[Acknowledgement] = []
+    for ack in acks:
+        if (held := known.get(ack.identity)) is not None:
+            results.append((WriteOutcome.unchanged, held))
+            continue
+        last_seq += 1
+        new = ack.model_copy(update={"seq": last_seq, "recorded_at": recorded_at})
+        known[ack.identity] = new
+        fresh.append(new)
+        results.append((WriteOutcome.created, new))
+    return AnswerPlan(results=results, fresh=fresh, last_seq=last_seq)

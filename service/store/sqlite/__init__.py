@@ -1,0 +1,5 @@
+"""The embedded SQLite adapter: `SqliteStore` implements every role port."""
+
+from service.store.sqlite.store import SqliteStore
+
+__all__ = ["SqliteStore"]
