@@ -174,6 +174,9 @@ def test_unreadable_files_are_refused_whole(client: TestClient) -> None:
 
 
 def load(*args: str) -> tuple[int, str]:
+    store = args[args.index("--store") + 1]
+    created = runner.invoke(app, ["init-schema", "--store", store])  # load needs a store
+    assert created.exit_code == 0, created.output
     result = runner.invoke(app, ["load", *args], env={"COLUMNS": "200"})
     return result.exit_code, result.output
 

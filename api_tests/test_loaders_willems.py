@@ -72,6 +72,7 @@ def test_the_xml_files_give_the_same_chain_as_the_csv_files(tmp_path: Path) -> N
 def test_cli_loads_all_38_chains(tmp_path: Path) -> None:
     stats = json.loads((DATA / "STATS.json").read_text())
     url = f"sqlite:///{tmp_path / 'w.db'}"
+    assert runner.invoke(app, ["init-schema", "--store", url]).exit_code == 0
     result = runner.invoke(app, ["load", "willems", str(DATA), "--store", url],
                            env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
