@@ -28,7 +28,8 @@ from service.app import create_app
 from service.config.settings import Settings
 from service.store.port import CascadeStore
 
-REPORTS = Path(os.environ.get("CASCADE_TEST_REPORTS", Path(__file__).parent.parent / "test-reports"))
+REPORTS = Path(os.environ.get("CASCADE_TEST_REPORTS",
+                              Path(__file__).parent.parent / "test-reports"))
 CHROMIUM = os.environ.get("CASCADE_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CASCADE_CHROMEDRIVER", "/usr/bin/chromedriver")
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
@@ -92,7 +93,8 @@ def live(request: pytest.FixtureRequest,
 def require_browser() -> None:
     missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not shutil.which(p)]
     if missing:
-        message = f"browser tests need {' and '.join(missing)} (apt-get install chromium chromium-driver)"
+        message = (f"browser tests need {' and '.join(missing)} "
+                   "(apt-get install chromium chromium-driver)")
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)
@@ -118,3 +120,38 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield driver
     finally:
         driver.quit()
+
+
+# -- what a person does and sees ------------------------------------------------------------
+
+def open_page(driver: Any, live: LiveService, path: str) -> None:
+    """Load a page and wait until its script has drawn it (body[data-ready])."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get("about:blank")  # a fragment-only change would not load the page again
+    driver.get(live.url + path)
+    WebDriverWait(driver, 60).until(
+        lambda d: d.execute_script("return document.body.dataset.ready === 'true'"))
+
+
+def screenshot(driver: Any, live: LiveService, name: str) -> Path:
+    """Saved under test-reports/screenshots/ (gitignored), one per page and store."""
+    folder = REPORTS / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{live.kind}-{name}.png"
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1280, min(max(int(height), 800), 6000))
+    driver.save_screenshot(str(target))
+    driver.set_window_size(1280, 1000)
+    return target
+
+
+def serious_accessibility_violations(driver: Any) -> list[str]:
+    """axe-core's serious and critical findings on the page (injected by the test only)."""
+    driver.execute_script(AXE.read_text(encoding="utf-8"))
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document).then(done, (e) => done({error: String(e)}));")
+    assert "error" not in result, result
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+            for v in result["violations"] if v["impact"] in {"serious", "critical"}]

@@ -40,4 +40,12 @@ async function start() {
   }
 }
 
+// A #key= link opened in a tab already showing a page changes only the fragment.
+window.addEventListener("hashchange", () => {
+  if (window.location.hash.startsWith("#key=")) {
+    takeKeyFromFragment();
+    window.location.reload();
+  }
+});
+
 start();

@@ -128,7 +128,7 @@ function tierMap(nodes, links, forwards, requestId) {
     s("text", { x: 20 + tier * COLUMN - 10, y: 14, class: "bar-label" }, `tier ${tier}`));
   return h("figure", { class: "tier-map" },
     s("svg", { id: "tier-map", width: (deepest + 1) * COLUMN, height: tallest * ROW + 40,
-               role: "img", "aria-label": `tier map of ${nodes.size} companies` },
+               role: "group", "aria-label": `tier map of ${nodes.size} companies` },
       headings, s("g", {}, edges), s("g", {}, dots)),
     h("figcaption", {}, "Solid lines: forwarded. Dashed: never forwarded. ",
       "Select a company to draw its neighbourhood."));
