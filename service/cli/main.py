@@ -58,6 +58,8 @@ def serve(
         _, admin_key = issue_key(opened, role=Role.admin, name="demo admin (cascade serve)")
         shell.console.print("demo admin key (send as 'Authorization: Bearer <key>'):")
         shell.console.print(admin_key, soft_wrap=True, highlight=False)
+        shell.console.print(f"dashboard (signs this tab in): http://{host}:{port}/ui/#key={admin_key}",
+                            soft_wrap=True, highlight=False)
     opened.close()
     shell.console.print(f"cascade service on http://{host}:{port} (store {settings.store}); "
                   f"API docs at http://{host}:{port}/docs")

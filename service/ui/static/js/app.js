@@ -31,6 +31,7 @@ async function start() {
   } catch (error) {
     if (error instanceof Problem && error.status === 401) {
       forgetKey();  // refused or expired: ask again, saying why
+      signOut.hidden = true;
       (await import("./signin.js")).show(error);
       return;
     }
