@@ -32,6 +32,7 @@ from service.ledger import routes as ledger
 from service.registry import routes as registry
 from service.store import build_store
 from service.store.port import CascadeStore
+from service.ui.routes import mount_ui
 
 __all__ = ["create_app"]
 
@@ -79,6 +80,8 @@ def create_app(settings: Settings | None = None, store: CascadeStore | None = No
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served offline by service.ui
+        redoc_url=None,
         dependencies=[Depends(authorize)],
     )
     install_problem_handlers(app)
@@ -99,6 +102,7 @@ def create_app(settings: Settings | None = None, store: CascadeStore | None = No
                    coverage.exports_router, coverage.router, access.router,
                    integrations.router):
         app.include_router(router, responses=ERRORS_ACCESS)
+    mount_ui(app)
     return app
 
 

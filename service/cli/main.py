@@ -60,6 +60,8 @@ def serve(
         admin_key = shell.demo_admin_key(opened)
         shell.console.print("demo admin key (send as 'Authorization: Bearer <key>'):")
         shell.console.print(admin_key, soft_wrap=True, highlight=False)
+        shell.console.print(f"dashboard (signs this tab in): http://{host}:{port}/ui/#key={admin_key}",
+                            soft_wrap=True, highlight=False)
     opened.close()
     shell.console.print(f"cascade service on http://{host}:{port} (store {settings.store}); "
                   f"API docs at http://{host}:{port}/docs")
