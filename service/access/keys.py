@@ -27,7 +27,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from graph_models.models import to_epoch_us, utc_now
-from service.http.errors import ServiceError
+from service.http.errors import InvalidField, ServiceError
 from service.store.port import ApiKey, CascadeStore
 
 KEY_PREFIX = "csk"
@@ -73,13 +73,19 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+class KeyScopeInvalid(InvalidField, ValueError):
+    """The one rule of a key's scope: an integration key speaks for one company, every
+    other role for none."""
+
+
 def issue_key(
     store: CascadeStore, *, role: Role, company_id: str | None = None, name: str = "",
     expires_days: float | None = None,
 ) -> tuple[ApiKey, str]:
     """Create and store a key; returns it and the full key text (shown once)."""
     if (role == Role.integration) != (company_id is not None):
-        raise ValueError("an integration key needs a company; other roles take none")
+        raise KeyScopeInvalid("an integration key needs company_id; other roles take none",
+                              field="company_id")
     key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(24)
     now = utc_now()
     expires = None if expires_days is None else to_epoch_us(now + timedelta(days=expires_days))
