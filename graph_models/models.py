@@ -11,7 +11,15 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "AckStatus",
@@ -21,7 +29,9 @@ __all__ = [
     "Company",
     "CompanyKind",
     "NodeState",
+    "Impact",
     "PolicyRequest",
+    "Site",
     "SupplyLink",
     "UtcDateTime",
     "from_epoch_us",
@@ -109,6 +119,44 @@ class DomainModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Site(DomainModel):
+    """A place where a company works: a country (ISO 3166-1 alpha-2), optionally a region
+    of it (ISO 3166-2, e.g. `JP-13`) and coordinates in degrees (`lat` and `lon` together).
+
+    Examples
+    --------
+    >>> Site(id="kawasaki", name="Kawasaki plant", country="JP", region="JP-14",
+    ...      lat=35.53, lon=139.70).region
+    'JP-14'
+    """
+
+    id: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=300)
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    region: str | None = Field(default=None, pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
+    lat: float | None = Field(default=None, ge=-90.0, le=90.0)
+    lon: float | None = Field(default=None, ge=-180.0, le=180.0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Site:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon come together (both or neither)")
+        if self.region is not None and not self.region.startswith(f"{self.country}-"):
+            raise ValueError(f"region {self.region} is not in country {self.country}")
+        return self
+
+    @property
+    def located(self) -> bool:
+        return self.lat is not None
+
+
+def _distinct_site_ids(sites: list[Site]) -> list[Site]:
+    ids = [site.id for site in sites]
+    if len(set(ids)) < len(ids):
+        raise ValueError("site ids must be distinct within a company")
+    return sites
+
+
 class Company(DomainModel):
     id: CompanyId
     name: str = Field(min_length=1, max_length=300)
@@ -116,6 +164,9 @@ class Company(DomainModel):
     kind: CompanyKind = CompanyKind.manufacturer
     identifiers: dict[str, str] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
+    # Where it works; none: located by `country` alone.
+    sites: Annotated[list[Site], AfterValidator(_distinct_site_ids)] = Field(
+        default_factory=list, max_length=1000)
 
 
 class SupplyLink(DomainModel):
@@ -131,10 +182,15 @@ class SupplyLink(DomainModel):
 
 
 class Applicability(DomainModel):
-    """Which links a request travels over: link categories and supplier kinds (None = all)."""
+    """Which links a request travels over: link categories and supplier kinds (None = all).
+
+    `companies`, when set, also limits it to links into those companies (an incident
+    survey's exposed cone); `applies` leaves that to whoever knows the supplier's id.
+    """
 
     categories: list[str] | None = None
     kinds: list[CompanyKind] | None = None
+    companies: list[str] | None = None
 
     def applies(self, category: str, supplier_kind: str) -> bool:
         """Whether a link of `category` to a supplier of `supplier_kind` carries the request.
@@ -160,7 +216,8 @@ class PolicyRequest(DomainModel):
     version: str = "1"
     issuer_id: CompanyId
     issued_at: UtcDateTime
-    due_days: int = Field(default=30, ge=0, le=3650)
+    # Fractional only for a report due in hours (an incident survey): days * 24 hours.
+    due_days: int | float = Field(default=30, ge=0, le=3650)
     valid_days: int | None = Field(default=None, ge=1, le=36500)
     mandatory: bool = True
     applies_to: Applicability = Field(default_factory=Applicability)
@@ -186,6 +243,15 @@ class CascadeEvent(DomainModel):
         return (self.request_id, self.from_id, self.to_id)
 
 
+class Impact(StrEnum):
+    """A supplier's own assessment of an incident's effect on it (`evidence.impact`)."""
+
+    none = "none"
+    partial = "partial"
+    severe = "severe"
+    unknown = "unknown"
+
+
 class Acknowledgement(DomainModel):
     """One answer of a company to a request; history is append-only.
 
@@ -200,6 +266,13 @@ class Acknowledgement(DomainModel):
     seq: int = 0
     recorded_at: datetime | None = None
     posted_by: str | None = None
+
+    @field_validator("evidence")
+    @classmethod
+    def _known_impact(cls, evidence: dict[str, Any] | None) -> dict[str, Any] | None:
+        if evidence is not None and "impact" in evidence:
+            Impact(evidence["impact"])  # ValueError names the allowed values
+        return evidence
 
     @property
     def identity(self) -> tuple[str, str, str, datetime]:
