@@ -10,6 +10,7 @@ from graph_models.models import (
     Company,
     CompanyKind,
     PolicyRequest,
+    Site,
     SupplyLink,
     UtcDateTime,
 )
@@ -30,6 +31,7 @@ class CompanyPut(Payload):
     kind: CompanyKind = CompanyKind.manufacturer
     identifiers: dict[str, str] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
+    sites: list[Site] = Field(default_factory=list)
 
 
 class CompanyUpdate(Payload):
@@ -40,6 +42,7 @@ class CompanyUpdate(Payload):
     kind: CompanyKind | None = None
     identifiers: dict[str, str] | None = None
     tags: list[str] | None = None
+    sites: list[Site] | None = None
 
 
 class CompanyPage(Payload):

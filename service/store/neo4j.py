@@ -87,6 +87,8 @@ from service.store.neo4j_codecs import (
     request_from,
 )
 from service.store.neo4j_idempotency import Neo4jIdempotency
+from service.store.neo4j_incident_queries import INCIDENT_SCHEMA
+from service.store.neo4j_incidents import Neo4jIncidents
 from service.store.neo4j_snapshot import Neo4jSnapshots
 from service.store.neo4j_tx import (
     KEYS_BATCH,
@@ -170,7 +172,7 @@ def _memory_refusal_as_too_large() -> Iterator[None]:
         raise
 
 
-class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks, Neo4jSnapshots):
+class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks, Neo4jSnapshots, Neo4jIncidents):
     """`CascadeStore` on a Neo4j database; see the module docstring for the graph shape."""
 
     def __init__(
@@ -282,7 +284,7 @@ class Neo4jStore(Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks, Neo4jSnapshots):
         a database of an older version starts its change log here."""
         with _unavailable_as_store_error(), self._session() as session:
             for statement in (*cypher.SCHEMA, *cypher.IDEMPOTENCY_SCHEMA, *cypher.ACCESS_SCHEMA,
-                              *cypher.WEBHOOK_SCHEMA):
+                              *cypher.WEBHOOK_SCHEMA, *INCIDENT_SCHEMA):
                 session.run(statement).consume()  # schema changes need their own transaction
             session.run(cypher.AWAIT_INDEXES, seconds=300).consume()
             session.execute_write(start_log)

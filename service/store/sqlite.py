@@ -69,6 +69,7 @@ from service.store.sqlite_idempotency import (
     IDEMPOTENCY_TABLES,
     SqliteIdempotency,
 )
+from service.store.sqlite_incidents import CLEAR_INCIDENTS, INCIDENT_TABLES, SqliteIncidents
 from service.store.sqlite_snapshot import (
     MissingKeys,
     fill_company_keys,
@@ -200,7 +201,7 @@ def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
     return any(row[1] == column for row in conn.execute(f"PRAGMA table_info({table})"))
 
 
-class SqliteStore(SqliteIdempotency, SqliteAccess, SqliteWebhooks):
+class SqliteStore(SqliteIdempotency, SqliteAccess, SqliteWebhooks, SqliteIncidents):
     """`CascadeStore` on one SQLite file (or ":memory:"); see the module docstring."""
 
     def __init__(self, path: str) -> None:
@@ -257,9 +258,12 @@ class SqliteStore(SqliteIdempotency, SqliteAccess, SqliteWebhooks):
     def init_schema(self) -> None:
         """Create what is missing, upgrading an older database in place (idempotent)."""
         with self._write() as conn:
-            for statement in (*schema.TABLES, *IDEMPOTENCY_TABLES, *ACCESS_TABLES, *WEBHOOK_TABLES):
+            for statement in (*schema.TABLES, *IDEMPOTENCY_TABLES, *ACCESS_TABLES, *WEBHOOK_TABLES,
+                              *INCIDENT_TABLES):
                 conn.execute(statement)
             _migrate(conn)
+            if not _has_column(conn, "companies", "sites"):  # a database before sites
+                conn.execute("ALTER TABLE companies ADD COLUMN sites TEXT NOT NULL DEFAULT '[]'")
             if missing_key_columns(conn):
                 fill_company_keys(conn)
             for statement in schema.INDEXES:
@@ -285,7 +289,8 @@ class SqliteStore(SqliteIdempotency, SqliteAccess, SqliteWebhooks):
     def clear_all(self) -> None:
         """Delete every record and reset the revision (tests start from an empty store)."""
         with self._write() as conn:
-            for statement in (*schema.CLEAR_ALL, CLEAR_IDEMPOTENCY, *CLEAR_ACCESS, *CLEAR_WEBHOOKS):
+            for statement in (*schema.CLEAR_ALL, CLEAR_IDEMPOTENCY, *CLEAR_ACCESS, *CLEAR_WEBHOOKS,
+                              *CLEAR_INCIDENTS):
                 conn.execute(statement)
 
     # -- companies ----------------------------------------------------------------------

@@ -211,7 +211,7 @@ INDEXES = (
     ),
 )
 
-COMPANY_COLUMNS = "id, name, country, kind, identifiers, tags"
+COMPANY_COLUMNS = "id, name, country, kind, identifiers, tags, sites"
 REQUEST_COLUMNS = (
     "id, topic, title, version, issuer_id, issued_at, due_days, valid_days, mandatory, "
     "applies_to, supersedes, catalog_id, description"
@@ -226,10 +226,10 @@ _KEY_OF = "(SELECT key FROM company_keys WHERE id = ?{})".format
 ADD_COMPANY_KEY = "INSERT OR IGNORE INTO company_keys (id) VALUES (?)"  # before the upsert
 UPSERT_COMPANY = (
     f"INSERT INTO companies ({COMPANY_COLUMNS}, revision, key) "
-    f"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, {_KEY_OF(1)}) "
+    f"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, {_KEY_OF(1)}) "
     "ON CONFLICT (id) DO UPDATE SET name = excluded.name, country = excluded.country, "
     "kind = excluded.kind, identifiers = excluded.identifiers, tags = excluded.tags, "
-    "revision = excluded.revision"
+    "sites = excluded.sites, revision = excluded.revision"
 )
 UPSERT_LINK = (
     f"INSERT INTO links ({LINK_COLUMNS}, revision, buyer_key, supplier_key) "
@@ -385,11 +385,12 @@ def company_row(company: Company) -> tuple[Any, ...]:
         str(company.kind),
         _json(company.identifiers),
         _json(company.tags),
+        _json([site.model_dump(mode="json", exclude_none=True) for site in company.sites]),
     )
 
 
 def company_from_row(row: tuple[Any, ...]) -> Company:
-    cid, name, country, kind, identifiers, tags = row
+    cid, name, country, kind, identifiers, tags, sites = row
     return Company(
         id=cid,
         name=name,
@@ -397,6 +398,7 @@ def company_from_row(row: tuple[Any, ...]) -> Company:
         kind=kind,
         identifiers=json.loads(identifiers),
         tags=json.loads(tags),
+        sites=json.loads(sites),
     )
 
 
