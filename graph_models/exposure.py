@@ -33,13 +33,14 @@ from graph_models.compact import (
     csr_graph,
     distances_from,
     ranges,
+    reachable,
     stable_order,
     starts,
 )
 from graph_models.engine import RequestScope
 from graph_models.models import Applicability, PolicyRequest
 
-__all__ = ["Exposure", "ExposureBase", "exposure_of"]
+__all__ = ["ConeScope", "Exposure", "ExposureBase", "exposure_of", "request_scope"]
 
 _FOLLOW_ALL = datetime(1970, 1, 1, tzinfo=UTC)
 _SUPPLIERS_PER_PASS = 1024  # bits pulled through the DAG at once (16 uint64 words)
@@ -197,6 +198,39 @@ class Exposure:
             nxt = nxt[back[nxt]]
             chain.append(int(nxt[np.argmin(rank[nxt])]))
         return chain
+
+
+class ConeScope(RequestScope):
+    """A request whose applicability lists companies (an incident survey's exposed cone):
+    only links into listed companies carry it; every other company the issuer reaches is
+    `not_applicable`.
+
+    Examples
+    --------
+    >>> net = CompactNetwork.build(dict.fromkeys("Rabc", "other"),
+    ...                            [("R", "a", "x"), ("R", "b", "x"), ("a", "c", "x")])
+    >>> survey = PolicyRequest(id="s", topic="incident_report", title="t", issuer_id="R",
+    ...     issued_at=_FOLLOW_ALL, applies_to=Applicability(companies=["R", "a", "c"]))
+    >>> sorted(net.ids[i] for i in request_scope(net, survey).inside.nonzero()[0])
+    ['R', 'a', 'c']
+    """
+
+    def __init__(self, network: CompactNetwork, request: PolicyRequest) -> None:
+        super().__init__(network, request)
+        listed = np.zeros(self.network.size, dtype=bool)
+        found = self.network.indexes(request.applies_to.companies or [])
+        listed[found[found >= 0]] = True
+        keep = listed[self.dst]
+        self.inside = reachable(self.network.size, self.src[keep], self.dst[keep], self.root)
+        keep &= self.inside[self.src]
+        self.link, self.src, self.dst = self.link[keep], self.src[keep], self.dst[keep]
+
+
+def request_scope(network: CompactNetwork, request: PolicyRequest) -> RequestScope:
+    """The engine's scope of `request`, limited to the listed companies when it lists some."""
+    if request.applies_to.companies is not None:
+        return ConeScope(network, request)
+    return RequestScope(network, request)
 
 
 def _weighted_bit_counts(bits: np.ndarray, weight: np.ndarray, rows: int = 4096) -> np.ndarray:

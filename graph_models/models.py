@@ -17,7 +17,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    field_validator,
     model_validator,
 )
 
@@ -28,6 +27,7 @@ __all__ = [
     "CascadeEvent",
     "Company",
     "CompanyKind",
+    "Evidence",
     "NodeState",
     "Impact",
     "PolicyRequest",
@@ -35,6 +35,7 @@ __all__ = [
     "SupplyLink",
     "UtcDateTime",
     "from_epoch_us",
+    "known_impact",
     "to_epoch_us",
     "utc_now",
 ]
@@ -252,6 +253,20 @@ class Impact(StrEnum):
     unknown = "unknown"
 
 
+def known_impact(evidence: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Evidence whose `impact`, if any, is an `Impact` value (else ValueError)."""
+    if evidence is not None and "impact" in evidence:
+        try:
+            Impact(evidence["impact"])
+        except ValueError:
+            allowed = ", ".join(impact.value for impact in Impact)
+            raise ValueError(f"impact must be one of {allowed}") from None
+    return evidence
+
+
+Evidence = Annotated[dict[str, Any] | None, AfterValidator(known_impact)]
+
+
 class Acknowledgement(DomainModel):
     """One answer of a company to a request; history is append-only.
 
@@ -262,17 +277,11 @@ class Acknowledgement(DomainModel):
     company_id: CompanyId
     status: AckStatus
     at: UtcDateTime
-    evidence: dict[str, Any] | None = None
+    evidence: Evidence = None
     seq: int = 0
     recorded_at: datetime | None = None
     posted_by: str | None = None
 
-    @field_validator("evidence")
-    @classmethod
-    def _known_impact(cls, evidence: dict[str, Any] | None) -> dict[str, Any] | None:
-        if evidence is not None and "impact" in evidence:
-            Impact(evidence["impact"])  # ValueError names the allowed values
-        return evidence
 
     @property
     def identity(self) -> tuple[str, str, str, datetime]:

@@ -9,6 +9,7 @@ from service.access.rate_limit import RateLimiter
 from service.config.settings import Settings
 from service.coverage.dashboard import GapCountsDashboard
 from service.coverage.snapshot import CoverageSnapshot
+from service.incidents.atlas import IncidentAtlas
 from service.integrations.metrics import Metrics
 from service.integrations.webhooks import Dispatcher
 from service.store.port import CascadeStore
@@ -28,3 +29,4 @@ class Services:
     coverage: CoverageSnapshot
     dashboard: GapCountsDashboard
     webhooks: Dispatcher
+    incidents: IncidentAtlas

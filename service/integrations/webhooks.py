@@ -35,7 +35,8 @@ from service.store.port import CascadeStore, Delivery, DeliveryAttempt, Webhook,
 
 __all__ = ["EVENT_TYPES", "Dispatcher", "event", "signature"]
 
-EVENT_TYPES = ("coverage.changed", "acknowledgement.recorded", "request.overdue")
+EVENT_TYPES = ("coverage.changed", "acknowledgement.recorded", "request.overdue",
+               "incident.created")
 SECOND_US = 1_000_000
 MAX_DELAY_S = 3600.0
 

@@ -11,6 +11,7 @@ from graph_models.models import (
     Acknowledgement,
     AckStatus,
     CascadeEvent,
+    Evidence,
     UtcDateTime,
 )
 from service.http.schemas import Payload
@@ -31,7 +32,7 @@ class AcknowledgementCreate(Payload):
     company_id: str
     status: AckStatus
     at: UtcDateTime | None = None
-    evidence: dict[str, Any] | None = None
+    evidence: Evidence = None  # `impact`: an incident survey's assessment
 
 
 MAX_BATCH = 10_000

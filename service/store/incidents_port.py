@@ -33,3 +33,7 @@ class IncidentStore(Protocol):
 
     def company_locations(self, ids: Sequence[str] | None = None) -> list[CompanyLocation]:
         """Where the companies `ids` are (None: every company); unknown ids are left out."""
+
+    def request_creation(self, request_ids: Sequence[str]) -> dict[str, int]:
+        """The revision each request was created at (its creation order; 0 when the store
+        predates the change log); unknown ids are left out."""

@@ -15,6 +15,7 @@ __all__ = [
     "INCIDENT_SCHEMA",
     "LIST_INCIDENTS",
     "REPLACE_INCIDENT",
+    "REQUEST_CREATION",
 ]
 
 INCIDENT_SCHEMA = (
@@ -61,3 +62,10 @@ MATCH (c:Company {id: id})
 RETURN c.id AS id, c.country AS country, c.sites_json AS sites_json
 """
 """The own country and sites of the companies among `$ids`."""
+
+REQUEST_CREATION = """
+UNWIND $ids AS id
+MATCH (r:Request {id: id})
+RETURN r.id AS id, r.revision AS revision
+"""
+"""The revision each of the requests `$ids` was created at (a request is never rewritten)."""

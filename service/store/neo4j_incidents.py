@@ -62,3 +62,7 @@ class Neo4jIncidents:
         else:
             rows = self._read(row_dicts, cypher.COMPANY_LOCATIONS_OF, {"ids": list(ids)})
         return [_location(row) for row in rows]
+
+    def request_creation(self: Transactions, request_ids: Sequence[str]) -> dict[str, int]:
+        rows = self._read(row_dicts, cypher.REQUEST_CREATION, {"ids": list(request_ids)})
+        return {row["id"]: int(row["revision"] or 0) for row in rows}

@@ -80,3 +80,9 @@ class SqliteIncidents:
         with self._read() as conn:
             rows = conn.execute(sql, params).fetchall()
         return [(cid, country, _sites(sites)) for cid, country, sites in rows]
+
+    def request_creation(self: _Transactions, request_ids: Sequence[str]) -> dict[str, int]:
+        sql = "SELECT id, revision FROM requests WHERE id IN (SELECT value FROM json_each(?))"
+        with self._read() as conn:
+            rows = conn.execute(sql, (json.dumps(list(request_ids)),)).fetchall()
+        return {rid: int(revision) for rid, revision in rows}
