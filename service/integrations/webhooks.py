@@ -4,6 +4,8 @@ Events:
 - `acknowledgement.recorded`: an answer was newly recorded (a repeat is not); enqueued in
   the same unit of work as the answer, so an answer and its event commit together.
 - `coverage.changed`: a request's gap counts changed (by a write or by the clock).
+- `incident.created`: an incident was recorded, with the exposure summary of every root
+  that issued a request (enqueued by `service.incidents.alerts`);
 - `request.overdue`: a company of a request became overdue (once per company and time it
   was first reached).
 
