@@ -106,17 +106,24 @@ class Locations:
         ['b']
         """
         ids = sorted(companies)
-        rows: list[tuple[int, str | None, str, str, float, float]] = []
+        company: list[int] = []
+        site_id: list[str | None] = []
+        country: list[str] = []
+        region: list[str] = []
+        lat: list[float] = []
+        lon: list[float] = []
         for position, cid in enumerate(ids):
-            country, sites = companies[cid]
-            if not sites:
-                rows.append((position, None, country or "", "", np.nan, np.nan))
-            for site in sorted(sites, key=lambda s: s.id):
-                rows.append((position, site.id, site.country, site.region or "",
-                             np.nan if site.lat is None else site.lat,
-                             np.nan if site.lon is None else site.lon))
-        company, site_id, country, region, lat, lon = (list(c) for c in zip(*rows, strict=True)) \
-            if rows else ([], [], [], [], [], [])
+            own, sites = companies[cid]
+            rows = [(None, own or "", "", None, None)] if not sites else [
+                (s.id, s.country, s.region or "", s.lat, s.lon)
+                for s in sorted(sites, key=lambda s: s.id)]
+            for sid, where, part, y, x in rows:
+                company.append(position)
+                site_id.append(sid)
+                country.append(where)
+                region.append(part)
+                lat.append(np.nan if y is None else y)
+                lon.append(np.nan if x is None else x)
         return cls(ids, np.array(company, dtype=np.int64), site_id,
                    np.array(country, dtype=str), np.array(region, dtype=str),
                    np.array(lat, dtype=np.float64), np.array(lon, dtype=np.float64),

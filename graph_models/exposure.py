@@ -176,7 +176,7 @@ class Exposure:
         groups = base.dag.upstream(base.dag.comp[self.exposed_ids])
         reaching = np.zeros(base.dag.size, dtype=bool)
         reaching[groups] = True
-        return reaching[base.dag.comp] & base.scope.inside
+        return np.asarray(reaching[base.dag.comp] & base.scope.inside, dtype=bool)
 
     def chain_to(self, company: int) -> list[int]:
         """A shortest chain of links from R to `company`: among them, the one whose ids
