@@ -1,13 +1,18 @@
-"""Sites through the file loaders (CSV columns, JSON fields) and the demo network."""
+"""Sites through the file loaders (CSV columns, JSON fields) and the demo network; the CLI."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from graph_models.incidents import Incident
+from graph_models.models import Company, SupplyLink, utc_now
 from loaders.demo import demo_network
+from service.cli.main import app
 
 SITES_CSV = """id,name,country,site_id,site_region,site_lat,site_lon
 tokyo-pcb,Tokyo PCB,JP,hq,JP-13,35.69,139.69
@@ -44,3 +49,26 @@ def test_the_demo_has_located_suppliers_around_tokyo() -> None:
     assert regions.count("JP-13") >= 5
     assert all(site.lat is not None for company in demo_network().companies
                for site in company.sites)
+
+
+def test_the_cli_prints_the_tier_and_tier1_tables(tmp_path: Path) -> None:
+    from service.store.sqlite import SqliteStore
+
+    path = tmp_path / "cli.db"
+    store = SqliteStore(str(path))
+    store.init_schema()
+    store.upsert_companies([Company(id=c, name=c, country="JP") for c in ("focal", "a", "b")])
+    store.add_links([SupplyLink(buyer_id="focal", supplier_id="a"),
+                     SupplyLink(buyer_id="a", supplier_id="b")])
+    store.create_incident(Incident.model_validate({
+        "id": "quake", "title": "Quake", "kind": "earthquake", "occurred_at": utc_now(),
+        "created_at": utc_now(), "area": {"company_ids": ["b"]}}))
+    store.close()
+    result = CliRunner().invoke(app, ["incident", "exposure", "quake", "--root", "focal",
+                                      "--store", f"sqlite:///{path}"])
+    assert result.exit_code == 0, result.output
+    assert "│    2 │       1 │" in result.output  # tier 2: one exposed
+    assert "│ a        │                1 │            2 │" in result.output
+    missing = CliRunner().invoke(app, ["incident", "exposure", "nope", "--root", "focal",
+                                       "--store", f"sqlite:///{path}"])
+    assert missing.exit_code == 1 and "no incident" in missing.output
