@@ -92,6 +92,14 @@ class ExposureBase:
         keep = (tier[src] >= 0) & (tier[dst] == tier[src] + 1)
         return src[keep], dst[keep]
 
+    @cached_property
+    def shortest_index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(shortest links ordered by supplier, start of each supplier's, start of each
+        buyer's in the buyer order): the lookups `Exposure.chain_to` walks."""
+        src, dst = self.shortest_links
+        n = self.network.size
+        return stable_order(dst), starts(dst, n), starts(src, n)
+
 
 def exposure_of(base: ExposureBase, affected: np.ndarray) -> Exposure:
     """The exposure given `affected`, a boolean mask over the network's companies."""
@@ -184,15 +192,14 @@ class Exposure:
         base = self.base
         src, dst = base.shortest_links
         n, rank = base.network.size, base.network.id_rank
-        order = stable_order(dst)  # walk back from the company over shortest links
-        into = starts(dst, n)
+        order, into, out = base.shortest_index  # walk back from the company first
         back = np.zeros(n, dtype=bool)
         back[company], frontier = True, np.array([company])
         while frontier.size:
             found = src[order[ranges(into, frontier)]]
             frontier = np.unique(found[~back[found]])
             back[frontier] = True
-        chain, out = [base.root], starts(src, n)
+        chain = [base.root]
         while chain[-1] != company:
             nxt = dst[out[chain[-1]] : out[chain[-1] + 1]]
             nxt = nxt[back[nxt]]
