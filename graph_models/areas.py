@@ -164,8 +164,11 @@ class Locations:
 
     def affected(self, area: Area) -> list[str]:
         """Ids of the affected companies, sorted."""
-        code = self._criterion(area)
-        return [self.ids[i] for i in np.unique(self.company[code < _NONE]).tolist()]
+        return [self.ids[i] for i in self.affected_positions(area).tolist()]
+
+    def affected_positions(self, area: Area) -> np.ndarray:
+        """Positions in `ids` of the affected companies, ascending."""
+        return np.unique(self.company[self._criterion(area) < _NONE])
 
 
 def locations_of(companies: Iterable[tuple[str, str | None, Sequence[Site]]]) -> Locations:

@@ -240,11 +240,11 @@ def request_scope(network: CompactNetwork, request: PolicyRequest) -> RequestSco
     return RequestScope(network, request)
 
 
-def _weighted_bit_counts(bits: np.ndarray, weight: np.ndarray, rows: int = 4096) -> np.ndarray:
-    """sum over r of weight[r] * bit i of bits[r], for every bit i (little-endian words)."""
-    out = np.zeros(bits.shape[1] * 64, dtype=np.int64)
-    for lo in range(0, bits.shape[0], rows):
-        block = np.ascontiguousarray(bits[lo : lo + rows]).view(np.uint8)
-        unpacked = np.unpackbits(block, axis=1, bitorder="little")
-        out += weight[lo : lo + rows].astype(np.int64) @ unpacked.astype(np.int64)
-    return out
+def _weighted_bit_counts(bits: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """sum over r of weight[r] * bit i of bits[r], for every bit i (word i // 64, bit
+    i % 64): a pass per bit position over every word at once, no unpacked copy."""
+    out = np.zeros((64, bits.shape[1]), dtype=np.int64)
+    weight = weight.astype(np.int64)
+    for b in range(64):
+        out[b] = weight @ ((bits >> np.uint64(b)) & np.uint64(1)).astype(np.int64)
+    return out.T.reshape(-1)

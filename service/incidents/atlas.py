@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from graph_models.areas import Locations
+from graph_models.areas import Area, Locations
 from graph_models.compact import CompactNetwork
 from graph_models.exposure import ExposureBase
 from graph_models.models import Site
@@ -43,6 +43,8 @@ class IncidentAtlas:
         self._where: dict[str, tuple[str | None, list[Site]]] = {}
         self._locations: Locations | None = None
         self._network: CompactNetwork | None = None
+        # the network slot of each company of the locations (a lookup kept per pair)
+        self._slots: tuple[Locations, CompactNetwork, np.ndarray] | None = None
         self._bases: OrderedDict[tuple[str, tuple[str, ...] | None], ExposureBase] = \
             OrderedDict()
 
@@ -92,9 +94,14 @@ class IncidentAtlas:
             self._bases.move_to_end(key)
             return base
 
-    def affected_mask(self, network: CompactNetwork, affected: list[str]) -> np.ndarray:
-        """The affected companies as a mask over the network's company slots."""
+    def affected_mask(self, network: CompactNetwork, area: Area) -> np.ndarray:
+        """The companies `area` affects as a mask over the network's company slots."""
+        locations = self.locations()
+        with self._lock:
+            held = self._slots
+            if held is None or held[0] is not locations or held[1] is not network:
+                held = self._slots = (locations, network, network.indexes(locations.ids))
+        found = held[2][locations.affected_positions(area)]
         mask = np.zeros(network.size, dtype=bool)
-        found = network.indexes(affected)
         mask[found[found >= 0]] = True
         return mask

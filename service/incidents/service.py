@@ -98,8 +98,7 @@ def _exposure(atlas: IncidentAtlas, incident: Incident, root: str,
     if not atlas.store.existing_company_ids([root]):
         raise NotFound(f"no company {root!r}")
     base = atlas.base(root, categories)
-    affected = atlas.locations().affected(incident.area.pure())
-    return exposure_of(base, atlas.affected_mask(base.network, affected))
+    return exposure_of(base, atlas.affected_mask(base.network, incident.area.pure()))
 
 
 def latest_bcp(atlas: IncidentAtlas, root: str) -> PolicyRequest | None:
