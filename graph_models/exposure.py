@@ -50,14 +50,18 @@ class ExposureBase:
     """What R reaches over the followed links: tiers, component DAG, path totals."""
 
     def __init__(self, network: CompactNetwork, root_id: str,
-                 categories: Sequence[str] | None = None) -> None:
+                 categories: Sequence[str] | None = None,
+                 scope: RequestScope | None = None) -> None:
         # The coverage engine's request scope over the followed links is exactly the
-        # subgraph the path counts run on: reuse it, so the counts are the coverage counts.
-        follow = PolicyRequest(id="exposure", topic="exposure", title="exposure",
-                               issuer_id=root_id, issued_at=_FOLLOW_ALL,
-                               applies_to=Applicability(categories=list(categories)
-                                                        if categories is not None else None))
-        self.scope = scope = RequestScope(network, follow)
+        # subgraph the path counts run on: reuse it, so the counts are the coverage counts
+        # (`scope`: one already built for the same root, network and links).
+        if scope is None:
+            follow = PolicyRequest(
+                id="exposure", topic="exposure", title="exposure", issuer_id=root_id,
+                issued_at=_FOLLOW_ALL, applies_to=Applicability(
+                    categories=list(categories) if categories is not None else None))
+            scope = RequestScope(network, follow)
+        self.scope = scope
         self.network, self.root = scope.network, scope.root
         n = self.network.size
         self.tier = distances_from(csr_graph(n, scope.src, scope.dst), self.root)

@@ -17,8 +17,9 @@ import numpy as np
 
 from graph_models.areas import Area, Locations
 from graph_models.compact import CompactNetwork
+from graph_models.engine import RequestScope
 from graph_models.exposure import ExposureBase
-from graph_models.models import Site
+from graph_models.models import Applicability, Site
 from service.coverage.snapshot import CoverageSnapshot
 from service.store.incidents_port import IncidentStore
 from service.store.port import CascadeStore
@@ -88,11 +89,21 @@ class IncidentAtlas:
                 self._network, self._bases = network, OrderedDict()
             base = self._bases.get(key)
             if base is None:
-                base = self._bases[key] = ExposureBase(network, root_id, categories)
+                scope = self._coverage_scope(network, root_id) if categories is None else None
+                base = self._bases[key] = ExposureBase(network, root_id, categories, scope)
                 while len(self._bases) > BASES_KEPT:
                     self._bases.popitem(last=False)
             self._bases.move_to_end(key)
             return base
+
+    def _coverage_scope(self, network: CompactNetwork, root_id: str) -> RequestScope | None:
+        """The scope of a request of the root over every link, if the coverage snapshot
+        holds one on this network: the same subgraph, DAG and totals, already built."""
+        for request in self.store.list_requests():
+            if request.issuer_id == root_id and request.applies_to == Applicability():
+                scope = self.coverage.ledger(request.id)[2].scope
+                return scope if scope.network is network else None
+        return None
 
     def affected_mask(self, network: CompactNetwork, area: Area) -> np.ndarray:
         """The companies `area` affects as a mask over the network's company slots."""
