@@ -64,14 +64,15 @@ def test_create_company_returns_201_and_every_field(client: TestClient) -> None:
     }
     response = client.post("/v1/companies", json=body)
     assert response.status_code == 201
-    assert response.json() == body
-    assert client.get("/v1/companies/acme-pcb").json() == body
+    assert response.json() == body | {"sites": []}
+    assert client.get("/v1/companies/acme-pcb").json() == body | {"sites": []}
 
 
 def test_create_company_defaults(client: TestClient) -> None:
     created = add_company(client, "kobe-cable", name="Kobe Cable Works")
     assert created == {"id": "kobe-cable", "name": "Kobe Cable Works", "country": None,
-                       "kind": "manufacturer", "identifiers": {}, "tags": []}
+                       "kind": "manufacturer", "identifiers": {}, "tags": [],
+                       "sites": []}
 
 
 def test_create_duplicate_company_is_409_and_keeps_the_first(client: TestClient) -> None:
@@ -93,7 +94,8 @@ def test_put_creates_with_201_then_replaces_with_200(client: TestClient) -> None
     assert second.status_code == 200
     # a PUT replaces: fields left out go back to their defaults
     assert second.json() == {"id": "tin-smelter-id", "name": "PT Timah Tbk", "country": None,
-                             "kind": "smelter", "identifiers": {}, "tags": []}
+                             "kind": "smelter", "identifiers": {}, "tags": [],
+                             "sites": []}
     assert client.get("/v1/companies/tin-smelter-id").json() == second.json()
 
 
@@ -117,7 +119,7 @@ def test_patch_changes_only_the_fields_sent(client: TestClient) -> None:
     assert response.status_code == 200
     assert response.json() == {"id": "resin-co", "name": "Resin Co", "country": "VN",
                                "kind": "manufacturer", "identifiers": {"duns": "987654321"},
-                               "tags": ["resin"]}
+                               "tags": ["resin"], "sites": []}
     assert client.get("/v1/companies/resin-co").json()["country"] == "VN"
 
 

@@ -41,8 +41,8 @@ def test_a_new_sqlite_database_runs_every_step_once(tmp_path: Path) -> None:
     store = SqliteStore(str(tmp_path / "new.db"))
     assert store.schema_version() == 0
     store.init_schema()
-    assert store.schema_version() == len(sqlite_migrations.STEPS) == 3
-    assert sqlite_upgrade(tmp_path / "new.db", until=3) == []  # nothing left to run
+    assert store.schema_version() == len(sqlite_migrations.STEPS) == 5
+    assert sqlite_upgrade(tmp_path / "new.db", until=5) == []  # nothing left to run
     store.close()
 
 
@@ -89,6 +89,35 @@ def test_sqlite_step_3_keys_the_companies_of_an_older_database(tmp_path: Path) -
     store.close()
 
 
+def test_sqlite_step_4_gives_the_companies_of_an_older_database_sites(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(OLD_SQLITE_SCHEMA)  # a database from before sites
+    assert sqlite_upgrade(path, until=3) == [1, 2, 3]
+    with sqlite3.connect(path) as conn:
+        revision = conn.execute("SELECT revision FROM store_meta").fetchone()[0]
+        assert "sites" not in {row[1] for row in conn.execute("PRAGMA table_info(companies)")}
+    assert sqlite_upgrade(path, until=4) == [4]
+    store = SqliteStore(str(path))
+    companies = store.list_companies()
+    assert companies and all(company.sites == [] for company in companies)
+    assert store.schema_version() == 4 and store.revision() == revision
+    store.close()
+
+
+def test_sqlite_step_5_creates_the_incidents_table(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    assert sqlite_upgrade(path, until=4) == [1, 2, 3, 4]
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE IF EXISTS incidents")  # a database of version 4 had none
+    assert sqlite_upgrade(path, until=5) == [5]
+    store = SqliteStore(str(path))
+    assert store.list_incidents() == [] and store.schema_version() == 5
+    store.close()
+
+
 # -- Neo4j -------------------------------------------------------------------------------
 
 
@@ -114,7 +143,7 @@ def at_version(store: CascadeStore, version: int, *statements: str) -> None:
 
 
 def test_a_new_neo4j_database_runs_every_step_once(neo4j_store: CascadeStore) -> None:
-    assert neo4j_store.schema_version() == len(neo4j_migrations.STEPS) == 4
+    assert neo4j_store.schema_version() == len(neo4j_migrations.STEPS) == 5
     assert neo4j_migrations.upgrade(neo4j_store) == []  # type: ignore[arg-type]
 
 
@@ -161,3 +190,10 @@ def test_neo4j_step_4_keys_the_events(neo4j_store: CascadeStore) -> None:
     assert neo4j_store.revision() == revision  # keys are not data
     assert as_rows(neo4j_store.load_snapshot([MINERALS]), MINERALS) == \
         expected(neo4j_store, MINERALS)
+
+
+def test_neo4j_step_5_constrains_incident_ids(neo4j_store: CascadeStore) -> None:
+    at_version(neo4j_store, 4, "DROP CONSTRAINT incident_id IF EXISTS")
+    assert neo4j_migrations.upgrade(neo4j_store, until=5) == [5]  # type: ignore[arg-type]
+    names = {row["name"] for row in cypher(neo4j_store, "SHOW CONSTRAINTS YIELD name")}
+    assert "incident_id" in names and neo4j_store.schema_version() == 5

@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -31,11 +32,15 @@ __all__ = [
     "Company",
     "CompanyKind",
     "Identifier",
+    "Evidence",
     "NodeState",
+    "Impact",
     "PolicyRequest",
+    "Site",
     "SupplyLink",
     "UtcDateTime",
     "from_epoch_us",
+    "known_impact",
     "to_epoch_us",
     "utc_now",
 ]
@@ -150,6 +155,44 @@ class DomainModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Site(DomainModel):
+    """A place where a company works: a country (ISO 3166-1 alpha-2), optionally a region
+    of it (ISO 3166-2, e.g. `JP-13`) and coordinates in degrees (`lat` and `lon` together).
+
+    Examples
+    --------
+    >>> Site(id="kawasaki", name="Kawasaki plant", country="JP", region="JP-14",
+    ...      lat=35.53, lon=139.70).region
+    'JP-14'
+    """
+
+    id: Identifier
+    name: str = Field(min_length=1, max_length=300)
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    region: str | None = Field(default=None, pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
+    lat: float | None = Field(default=None, ge=-90.0, le=90.0)
+    lon: float | None = Field(default=None, ge=-180.0, le=180.0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Site:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon come together (both or neither)")
+        if self.region is not None and not self.region.startswith(f"{self.country}-"):
+            raise ValueError(f"region {self.region} is not in country {self.country}")
+        return self
+
+    @property
+    def located(self) -> bool:
+        return self.lat is not None
+
+
+def _distinct_site_ids(sites: list[Site]) -> list[Site]:
+    ids = [site.id for site in sites]
+    if len(set(ids)) < len(ids):
+        raise ValueError("site ids must be distinct within a company")
+    return sites
+
+
 class Company(DomainModel):
     id: CompanyId
     name: str = Field(min_length=1, max_length=300)
@@ -157,6 +200,9 @@ class Company(DomainModel):
     kind: CompanyKind = CompanyKind.manufacturer
     identifiers: dict[str, str] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
+    # Where it works; none: located by `country` alone.
+    sites: Annotated[list[Site], AfterValidator(_distinct_site_ids)] = Field(
+        default_factory=list, max_length=1000)
 
 
 class SupplyLink(DomainModel):
@@ -191,10 +237,15 @@ class SupplyLink(DomainModel):
 
 
 class Applicability(DomainModel):
-    """Which links a request travels over: link categories and supplier kinds (None = all)."""
+    """Which links a request travels over: link categories and supplier kinds (None = all).
+
+    `companies`, when set, also limits it to links into those companies (an incident
+    survey's exposed cone); `applies` leaves that to whoever knows the supplier's id.
+    """
 
     categories: list[str] | None = None
     kinds: list[CompanyKind] | None = None
+    companies: list[str] | None = None
 
     def applies(self, category: str, supplier_kind: str) -> bool:
         """Whether a link of `category` to a supplier of `supplier_kind` carries the request.
@@ -220,7 +271,8 @@ class PolicyRequest(DomainModel):
     version: str = "1"
     issuer_id: CompanyId
     issued_at: UtcDateTime
-    due_days: int = Field(default=30, ge=0, le=3650)
+    # Fractional only for a report due in hours (an incident survey): days * 24 hours.
+    due_days: int | float = Field(default=30, ge=0, le=3650)
     valid_days: int | None = Field(default=None, ge=1, le=36500)
     mandatory: bool = True
     applies_to: Applicability = Field(default_factory=Applicability)
@@ -246,6 +298,29 @@ class CascadeEvent(DomainModel):
         return (self.request_id, self.from_id, self.to_id)
 
 
+class Impact(StrEnum):
+    """A supplier's own assessment of an incident's effect on it (`evidence.impact`)."""
+
+    none = "none"
+    partial = "partial"
+    severe = "severe"
+    unknown = "unknown"
+
+
+def known_impact(evidence: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Evidence whose `impact`, if any, is an `Impact` value (else ValueError)."""
+    if evidence is not None and "impact" in evidence:
+        try:
+            Impact(evidence["impact"])
+        except ValueError:
+            allowed = ", ".join(impact.value for impact in Impact)
+            raise ValueError(f"impact must be one of {allowed}") from None
+    return evidence
+
+
+Evidence = Annotated[dict[str, Any] | None, AfterValidator(known_impact)]
+
+
 class Acknowledgement(DomainModel):
     """One answer of a company to a request; history is append-only.
 
@@ -256,10 +331,11 @@ class Acknowledgement(DomainModel):
     company_id: CompanyId
     status: AckStatus
     at: UtcDateTime
-    evidence: dict[str, Any] | None = None
+    evidence: Evidence = None
     seq: int = 0
     recorded_at: datetime | None = None
     posted_by: str | None = None
+
 
     @property
     def identity(self) -> tuple[str, str, str, datetime]:

@@ -10,13 +10,13 @@ from typing import IO, TypeVar
 
 from pydantic import BaseModel
 
-from graph_models.models import PolicyRequest, utc_now
-from loaders.synthetic import SyntheticNetwork, generate_network, issue_and_cascade
+from graph_models.models import Company, PolicyRequest, Site, utc_now
+from loaders.synthetic import ModelRows, SyntheticNetwork, generate_network, issue_and_cascade
 from service.registry.catalog import POLICIES
 from service.store.port import CascadeStore
 
-__all__ = ["catalog_requests", "demo_network", "dump_network_json", "load_demo_if_empty",
-           "write_network"]
+__all__ = ["DEMO_PLACES", "catalog_requests", "demo_network", "dump_network_json",
+           "load_demo_if_empty", "located", "write_network"]
 
 BATCH = 1000
 T = TypeVar("T")
@@ -61,8 +61,41 @@ def catalog_requests(
     return requests
 
 
+# Per country, a few (region, place, lat, lon): demo sites sit around these, so an
+# earthquake near Tokyo (JP-13, 35.69 N 139.69 E) hits some of the demo suppliers.
+DEMO_PLACES: dict[str, list[tuple[str, str, float, float]]] = {
+    "JP": [("JP-13", "Tokyo", 35.69, 139.69), ("JP-14", "Kawasaki", 35.53, 139.70),
+           ("JP-23", "Nagoya", 35.18, 136.91), ("JP-27", "Osaka", 34.69, 135.50)],
+    "CN": [("CN-SH", "Shanghai", 31.23, 121.47), ("CN-GD", "Shenzhen", 22.54, 114.06)],
+    "TW": [("TW-TPE", "Taipei", 25.03, 121.57), ("TW-HSZ", "Hsinchu", 24.80, 120.97)],
+    "KR": [("KR-11", "Seoul", 37.57, 126.98)], "VN": [("VN-SG", "Ho Chi Minh City", 10.82, 106.63)],
+    "TH": [("TH-10", "Bangkok", 13.76, 100.50)], "MY": [("MY-07", "Penang", 5.41, 100.33)],
+    "DE": [("DE-BY", "Munich", 48.14, 11.58)], "US": [("US-CA", "San Jose", 37.34, -121.89)],
+    "MX": [("MX-JAL", "Guadalajara", 20.66, -103.35)], "IN": [("IN-KA", "Bengaluru", 12.97, 77.59)],
+    "ID": [("ID-JK", "Jakarta", -6.21, 106.85)], "PH": [("PH-00", "Manila", 14.60, 120.98)],
+}
+
+
+def located(company: Company) -> Company:
+    """The company with one or two demo sites in its country (deterministic by id)."""
+    places = DEMO_PLACES.get(company.country or "")
+    if not places or company.sites:
+        return company
+    code = sum(map(ord, company.id))
+    chosen = [places[code % len(places)]]
+    if code % 5 == 0 and len(places) > 1:  # every fifth company has a second site
+        chosen.append(places[(code + 1) % len(places)])
+    sites = [Site(id=f"{company.id}-{n}", name=f"{place} site", country=company.country or "",
+                  region=region, lat=round(lat + (code % 17 - 8) * 0.01, 4),
+                  lon=round(lon + (code % 13 - 6) * 0.01, 4))
+             for n, (region, place, lat, lon) in enumerate(chosen, start=1)]
+    return company.model_copy(update={"sites": sites})
+
+
 def demo_network(companies: int = 320, seed: int = 2026) -> SyntheticNetwork:
     net = generate_network(companies, seed=seed, tiers=6)
+    build = net.companies.build
+    net.companies = ModelRows(lambda row: located(build(row)), net.companies.rows)
     # Policies issued from 150 to 24 days ago: old ones are overdue, new ones pending.
     for request in catalog_requests(net.focal_id, len(POLICIES), prefix="demo", now=utc_now()):
         issue_and_cascade(net, request, seed=seed)

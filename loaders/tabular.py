@@ -10,7 +10,11 @@ Columns (CSV header, or JSON keys):
 
 - companies: ``id``, ``name`` (required), ``country`` (ISO alpha-2), ``kind``, ``tags``
   (``;``-separated in CSV), ``identifiers`` (``scheme=value;scheme=value`` in CSV),
-  ``contact_name``, ``contact_email``, ``contact_phone`` (kept among the identifiers);
+  ``contact_name``, ``contact_email``, ``contact_phone`` (kept among the identifiers),
+  ``sites`` (a list of ``{"id", "name", "country", "region", "lat", "lon"}``; in CSV a JSON
+  array in the cell), or for one site the CSV columns ``site_id``, ``site_name``,
+  ``site_country`` (default: the company's country), ``site_region``, ``site_lat``,
+  ``site_lon`` (see docs/loaders.md);
 - links: ``buyer_id``, ``supplier_id`` (required), ``category``;
 - cascades: ``request_id``, ``from_id``, ``to_id`` (required), ``sent_at``;
 - acknowledgements: ``request_id``, ``company_id``, ``status`` (required), ``at``,
@@ -54,8 +58,10 @@ __all__ = [
 KINDS = ("companies", "links", "cascades", "acknowledgements")
 SECTIONS = ("companies", "links", "requests", "cascades", "acknowledgements")  # write order
 CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone")
+SITE_COLUMNS = ("site_id", "site_name", "site_country", "site_region", "site_lat", "site_lon")
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "companies": ("id", "name", "country", "kind", "tags", "identifiers", *CONTACT_FIELDS),
+    "companies": ("id", "name", "country", "kind", "tags", "identifiers", *CONTACT_FIELDS,
+                  "sites", *SITE_COLUMNS),
     "links": ("buyer_id", "supplier_id", "category"),
     "cascades": ("request_id", "from_id", "to_id", "sent_at"),
     "acknowledgements": ("request_id", "company_id", "status", "at", "document", "note",
@@ -225,7 +231,24 @@ def _company_fields(fields: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(identifiers, dict):
             raise _CellError("identifiers", "identifiers must be an object")
         shaped["identifiers"] = {**identifiers, **{k: str(v) for k, v in contacts.items()}}
+    _sites(shaped)
     return shaped
+
+
+def _sites(shaped: dict[str, Any]) -> None:
+    """`sites` from its CSV spelling (a JSON array), or one site from the `site_*` columns."""
+    if isinstance(shaped.get("sites"), str):
+        try:
+            shaped["sites"] = json.loads(shaped["sites"])
+        except ValueError:
+            raise _CellError("sites", "sites must be a JSON array of sites") from None
+    one = {column[5:]: shaped.pop(column) for column in SITE_COLUMNS if column in shaped}
+    if one:
+        if "sites" in shaped:
+            raise _CellError("sites", "give sites or the site_* columns, not both")
+        one.setdefault("country", shaped.get("country"))
+        one.setdefault("name", one.get("id"))
+        shaped["sites"] = [one]
 
 
 def _pairs(text: str) -> dict[str, str]:

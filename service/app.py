@@ -23,6 +23,8 @@ from service.coverage.warmup import Warmup
 from service.http.errors import install_problem_handlers
 from service.http.middleware import HeadAsGet, LimitBodySize, SecurityHeaders
 from service.http.openapi import ERRORS_ACCESS
+from service.incidents import routes as incidents
+from service.incidents.atlas import IncidentAtlas
 from service.ingest import routes as ingest
 from service.integrations import health
 from service.integrations import routes as integrations
@@ -100,7 +102,7 @@ def create_app(settings: Settings | None = None, store: CascadeStore | None = No
     for router in (ledger.batches_router, ingest.router, registry.companies_router,
                    registry.links_router, registry.requests_router, ledger.events_router,
                    coverage.exports_router, coverage.router, access.router,
-                   integrations.router):
+                   integrations.router, incidents.router):
         app.include_router(router, responses=ERRORS_ACCESS)
     mount_ui(app)
     return app
@@ -118,4 +120,5 @@ def _services(settings: Settings, store: CascadeStore, metrics: Metrics) -> Serv
                     keys=KeyRing(store, ttl=settings.auth_cache_s),
                     rate_limiter=RateLimiter(settings.rate_limit_per_minute),
                     coverage=snapshot, dashboard=dashboard,
-                    warmup=Warmup(dashboard), webhooks=dispatcher)
+                    warmup=Warmup(dashboard), webhooks=dispatcher,
+                    incidents=IncidentAtlas(store, snapshot))

@@ -145,7 +145,7 @@ class ArrayAnalysis:
         # "as_of > t + days" written as "t < as_of - days": no overflow on NEVER
         expired = (at < now - request.valid_days * DAY_US if request.valid_days is not None
                    else np.zeros(companies.size, dtype=bool))
-        overdue = first < now - request.due_days * DAY_US
+        overdue = first < now - round(request.due_days * DAY_US)
         return np.select(
             [first == NEVER, status == ACCEPTED, status == DECLINED, overdue],
             [STATE_CODE[NodeState.unreached],
@@ -306,7 +306,7 @@ class ArrayAnalysis:
         moments = [NEVER]
         pending = self.state == STATE_CODE[NodeState.pending]
         if pending.any():
-            moments.append(int(self.first[pending].min()) + request.due_days * DAY_US + 1)
+            moments.append(int(self.first[pending].min()) + round(request.due_days * DAY_US) + 1)
         if request.valid_days is not None and self.acknowledged.any():
             _, at = self._answers(np.flatnonzero(self.acknowledged))
             moments.append(int(at.min()) + request.valid_days * DAY_US + 1)

@@ -176,6 +176,13 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/webhooks/{webhook_id}"): Rule(ADMIN),
     ("DELETE", "/v1/webhooks/{webhook_id}"): Rule(ADMIN),
     ("GET", "/v1/webhooks/{webhook_id}/deliveries"): Rule(ADMIN),
+    ("POST", "/v1/incidents"): staff(),
+    ("PATCH", "/v1/incidents/{incident_id}"): staff(),
+    ("POST", "/v1/incidents/{incident_id}/survey"): staff(),
+    ("GET", "/v1/incidents"): Rule(DASHBOARD),
+    ("GET", "/v1/incidents/{incident_id}"): Rule(DASHBOARD),
+    ("GET", "/v1/incidents/{incident_id}/exposure"): Rule(DASHBOARD),
+    ("GET", "/v1/incidents/{incident_id}/exposure/companies"): Rule(DASHBOARD),
 }
 """(method, path template) -> who may call it. Missing: admin only."""
 

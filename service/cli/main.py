@@ -18,6 +18,7 @@ from rich.table import Table
 from graph_models.models import NodeState
 from service.cli import shell
 from service.cli.files import export_app, load_app
+from service.cli.incidents import incident_app
 from service.coverage.schemas import CoverageRead
 from service.store.port import CascadeStore
 
@@ -340,6 +341,7 @@ def dev_neo4j(
 
 app.add_typer(load_app, name="load")
 app.add_typer(export_app, name="export")
+app.add_typer(incident_app, name="incident")
 
 if __name__ == "__main__":  # python -m service.cli.main
     app()

@@ -10,6 +10,7 @@ from service.config.settings import Settings
 from service.coverage.dashboard import GapCountsDashboard
 from service.coverage.snapshot import CoverageSnapshot
 from service.coverage.warmup import Warmup
+from service.incidents.atlas import IncidentAtlas
 from service.integrations.metrics import Metrics
 from service.integrations.webhooks import Dispatcher
 from service.store.port import CascadeStore
@@ -30,3 +31,4 @@ class Services:
     dashboard: GapCountsDashboard
     warmup: Warmup
     webhooks: Dispatcher
+    incidents: IncidentAtlas

@@ -27,6 +27,7 @@ from service.coverage.schemas import (
 from service.coverage.snapshot import CoverageSnapshot, Reading
 from service.http.caching import CACHE_CONTROL, matches, strong_tag, validated
 from service.http.openapi import ERRORS_READ, AsOfQuery, CursorQuery, LimitQuery, Responses
+from service.incidents.reporting import survey_report
 
 exports_router = APIRouter(tags=["exports"], responses=ERRORS_READ)
 
@@ -85,10 +86,11 @@ def conditional(request: Request, snapshot: CoverageSnapshot, request_id: str,
 
 @router.get("/v1/requests/{request_id}/coverage", response_model=CoverageRead,
             responses=NOT_MODIFIED)
-def coverage(request_id: str, service: CoverageDep, request: Request,
+def coverage(request_id: str, service: CoverageDep, store: StoreDep, request: Request,
              as_of: AsOfQuery = None) -> Response:
     return conditional(request, service, request_id, as_of,
-                       lambda reading: answers.coverage_read(reading, as_of=as_of))
+                       lambda reading: survey_report(
+                           store, reading, answers.coverage_read(reading, as_of=as_of)))
 
 
 def _seconds_as_number(value: Any) -> Any:

@@ -32,6 +32,9 @@ class CoverageRead(Payload):
     paths: PathTotals
     coverage_ratio: float
     tiers: list[dict[str, int]]
+    # an incident survey (topic incident_report) only: answers' impact, time to report
+    impact: dict[str, int] | None = None
+    time_to_report_hours: dict[str, float | None] | None = None
 
 
 class HistoryPoint(Payload):

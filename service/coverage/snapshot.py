@@ -26,6 +26,7 @@ from graph_models.engine import (
     RequestScope,
     analyse,
 )
+from graph_models.exposure import request_scope
 from graph_models.models import PolicyRequest, to_epoch_us, utc_now
 from service.http.errors import NotFound
 from service.store import port
@@ -160,7 +161,7 @@ class CoverageSnapshot:
             snapshot.ids, snapshot.kinds, snapshot.buyer, snapshot.supplier,
             snapshot.category, snapshot.categories)
         # a request created after the list is read at first use, like any other
-        scopes = {rid: RequestScope(network, requests[rid].request).prepared()
+        scopes = {rid: request_scope(network, requests[rid].request).prepared()
                   for rid in dict.fromkeys(wanted) if rid in requests}
         for rid, scope in scopes.items():  # (built while the events may still be read)
             requests[rid].scope = scope
@@ -203,7 +204,7 @@ class CoverageSnapshot:
         """The request's ledger over the current network (loaded on first use)."""
         assert self._network is not None
         if cache.scope is None or cache.scope.network is not self._network:
-            cache.scope = RequestScope(self._network, cache.request)
+            cache.scope = request_scope(self._network, cache.request)
         if cache.ledger is None:
             events = self.store.request_events(cache.request.id)
             cache.ledger = RequestLedger.of(cache.scope, events.cascades,

@@ -21,7 +21,8 @@ from service.integrations.idempotency import IdempotencyDep
 from service.store.port import Delivery, Webhook
 
 router = APIRouter(tags=["webhooks"], responses=ERRORS_READ)
-EventType = Literal["coverage.changed", "acknowledgement.recorded", "request.overdue"]
+EventType = Literal["coverage.changed", "acknowledgement.recorded", "request.overdue",
+                    "incident.created"]
 
 
 class WebhookCreate(Payload):

@@ -4,6 +4,8 @@ Events:
 - `acknowledgement.recorded`: an answer was newly recorded (a repeat is not); enqueued in
   the same unit of work as the answer, so an answer and its event commit together.
 - `coverage.changed`: a request's gap counts changed (by a write or by the clock).
+- `incident.created`: an incident was recorded, with the exposure summary of every root
+  that issued a request (enqueued by `service.incidents.alerts`);
 - `request.overdue`: a company of a request became overdue (once per company and time it
   was first reached).
 
@@ -36,7 +38,8 @@ from service.store.port import CascadeStore, Delivery, DeliveryAttempt, Webhook,
 
 __all__ = ["EVENT_TYPES", "Dispatcher", "event", "signature"]
 
-EVENT_TYPES = ("coverage.changed", "acknowledgement.recorded", "request.overdue")
+EVENT_TYPES = ("coverage.changed", "acknowledgement.recorded", "request.overdue",
+               "incident.created")
 SECOND_US = 1_000_000
 MAX_DELAY_S = 3600.0
 

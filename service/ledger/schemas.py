@@ -12,6 +12,7 @@ from graph_models.models import (
     Acknowledgement,
     AckStatus,
     CascadeEvent,
+    Evidence,
     Identifier,
     UtcDateTime,
 )
@@ -33,8 +34,9 @@ class AcknowledgementCreate(Payload):
     company_id: Identifier
     status: AckStatus
     at: UtcDateTime | None = None
-    evidence: dict[str, Any] | None = Field(
-        default=None, description="document reference, template version, note; at most "
+    evidence: Evidence = Field(
+        default=None, description="`impact`: an incident survey's assessment; "
+        "document reference, template version, note; at most "
         "`max_evidence_bytes` (64 KiB by default) as compact JSON")
 
 

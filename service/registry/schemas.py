@@ -13,6 +13,7 @@ from graph_models.models import (
     CompanyKind,
     Identifier,
     PolicyRequest,
+    Site,
     SupplyLink,
     UtcDateTime,
 )
@@ -33,6 +34,7 @@ class CompanyPut(Payload):
     kind: CompanyKind = CompanyKind.manufacturer
     identifiers: dict[str, str] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
+    sites: list[Site] = Field(default_factory=list)
 
 
 class CompanyUpdate(Payload):
@@ -43,6 +45,7 @@ class CompanyUpdate(Payload):
     kind: CompanyKind | None = None
     identifiers: dict[str, str] | None = None
     tags: list[str] | None = None
+    sites: list[Site] | None = None
 
 
 class CompanyPage(Payload):

@@ -41,7 +41,7 @@ def get_company(*, store: CompanyStore, company_id: str) -> Company:
 def patch_company(*, store: CompanyStore, company_id: str, body: CompanyUpdate) -> Company:
     current = get_company(store=store, company_id=company_id)
     changes = body.model_dump(exclude_unset=True)
-    for field in ("name", "kind", "identifiers", "tags"):
+    for field in ("name", "kind", "identifiers", "tags", "sites"):
         if field in changes and changes[field] is None:
             raise InvalidField(f"{field} cannot be null", field=field)
     updated = Company(**(current.model_dump() | changes))

@@ -27,11 +27,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol, TypeVar
 
+from graph_models.incidents import Incident
 from graph_models.models import (
     Acknowledgement,
     CascadeEvent,
     Company,
     PolicyRequest,
+    Site,
     SupplyLink,
 )
 from service.store.records import (
@@ -53,12 +55,14 @@ __all__ = [
     "AdminStore",
     "ApiKeyStore",
     "AuditTrail",
+    "CompanyLocation",
     "CascadeStore",
     "ChangeLog",
     "CompanyStore",
     "DeliveryOutbox",
     "GraphStore",
     "IdempotencyStore",
+    "IncidentStore",
     "LedgerStore",
     "LinkStore",
     "RequestStore",
@@ -320,6 +324,30 @@ class DeliveryOutbox(Protocol):
         """A webhook's deliveries, newest first, with their attempts."""
 
 
+CompanyLocation = tuple[str, str | None, list[Site]]
+"""(company id, its own country, its sites)."""
+
+
+class IncidentStore(Protocol):
+    def create_incident(self, incident: Incident) -> None:
+        """Insert an incident; raise `AlreadyExists` if the id is taken."""
+
+    def get_incident(self, incident_id: str) -> Incident | None: ...
+
+    def list_incidents(self, *, limit: int = 100, after: str | None = None) -> list[Incident]:
+        """Incidents ordered by id, starting after the id `after`."""
+
+    def replace_incident(self, incident: Incident) -> bool:
+        """Overwrite a stored incident (closing it, adding a survey); False if unknown."""
+
+    def company_locations(self, ids: Sequence[str] | None = None) -> list[CompanyLocation]:
+        """Where the companies `ids` are (None: every company); unknown ids are left out."""
+
+    def request_creation(self, request_ids: Sequence[str]) -> dict[str, int]:
+        """The revision each request was created at (its creation order; 0 when the store
+        predates the change log); unknown ids are left out."""
+
+
 class CascadeStore(
     AdminStore,
     GraphStore,
@@ -332,6 +360,7 @@ class CascadeStore(
     AuditTrail,
     WebhookStore,
     DeliveryOutbox,
+    IncidentStore,
     Protocol,
 ):
     """Every role port: what an adapter implements and the composition root holds."""

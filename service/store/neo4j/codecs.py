@@ -43,6 +43,8 @@ def company_row(company: Company) -> dict[str, Any]:
         "kind": str(company.kind),
         "identifiers_json": to_json(company.identifiers),
         "tags": list(company.tags),
+        "sites_json": to_json([site.model_dump(mode="json", exclude_none=True)
+                               for site in company.sites]),
     }
 
 
@@ -54,6 +56,7 @@ def company_from(record: Any) -> Company:
         kind=record["kind"],
         identifiers=json.loads(record["identifiers_json"] or "{}"),
         tags=list(record["tags"] or []),
+        sites=json.loads(record["sites_json"] or "[]"),
     )
 
 

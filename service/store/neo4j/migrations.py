@@ -5,7 +5,8 @@
 2. change log: seed the revision node; a database written before the log starts it now;
 3. company keys: every company without its integer key gets one (batches of KEYS_BATCH);
 4. event keys: cascade events and answers get their companies' keys and their times as
-   epoch µs (the cold read's index values), in batches the server commits.
+   epoch µs (the cold read's index values), in batches the server commits;
+5. incidents: the incident id constraint.
 
 Steps 3 and 4 also fill what older workers wrote before the upgrade; rows such a worker
 writes afterwards are read by id by the cold read (reads never write).
@@ -22,6 +23,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_random
 
 from service.store.migrations import Step, pending
 from service.store.neo4j import queries as cypher
+from service.store.neo4j.queries.incidents import INCIDENT_SCHEMA
 from service.store.neo4j.tx import lock_revision, read_records
 
 __all__ = ["KEYS_BATCH", "STEPS", "Migrating", "schema_version", "upgrade"]
@@ -95,11 +97,18 @@ def key_events(store: Migrating) -> None:
                     session.run(query).consume()
 
 
+def create_incident_constraints(store: Migrating) -> None:
+    with store._session() as session:
+        for statement in INCIDENT_SCHEMA:
+            session.run(statement).consume()
+
+
 STEPS: tuple[Step[Migrating], ...] = (
     Step(1, "constraints and indexes", create_constraints),
     Step(2, "change log", start_change_log),
     Step(3, "company keys", key_companies),
     Step(4, "event keys", key_events),
+    Step(5, "incidents", create_incident_constraints),
 )
 
 

@@ -81,6 +81,7 @@ from service.store.neo4j.access import Neo4jAccess
 from service.store.neo4j.changelog import Neo4jChangeLog
 from service.store.neo4j.graph import Neo4jGraph
 from service.store.neo4j.idempotency import Neo4jIdempotency
+from service.store.neo4j.incidents import Neo4jIncidents
 from service.store.neo4j.ledger import Neo4jLedger
 from service.store.neo4j.snapshot import Neo4jSnapshots
 from service.store.neo4j.webhooks import Neo4jWebhooks
@@ -133,7 +134,7 @@ def _memory_refusal_as_too_large() -> Iterator[None]:
 
 
 class Neo4jStore(Neo4jGraph, Neo4jLedger, Neo4jChangeLog, Neo4jSnapshots, Neo4jIdempotency,
-                 Neo4jAccess, Neo4jWebhooks):
+                 Neo4jAccess, Neo4jWebhooks, Neo4jIncidents):
     """Every role port on a Neo4j database; see the module docstring for the graph shape."""
 
     def __init__(

@@ -88,11 +88,12 @@ def company_row(company: Company) -> tuple[Any, ...]:
         str(company.kind),
         _json(company.identifiers),
         _json(company.tags),
+        _json([site.model_dump(mode="json", exclude_none=True) for site in company.sites]),
     )
 
 
 def company_from_row(row: tuple[Any, ...]) -> Company:
-    cid, name, country, kind, identifiers, tags = row
+    cid, name, country, kind, identifiers, tags, sites = row
     return Company(
         id=cid,
         name=name,
@@ -100,6 +101,7 @@ def company_from_row(row: tuple[Any, ...]) -> Company:
         kind=kind,
         identifiers=json.loads(identifiers),
         tags=json.loads(tags),
+        sites=json.loads(sites),
     )
 
 

@@ -4,7 +4,9 @@
 1. tables: every table and the indexes of the graph and the ledger (what is missing);
 2. change log: `revision` columns on an older database's tables (existing rows get 0)
    and the log started at the current revision (deletions before left no tombstones);
-3. company keys: the integer key columns the cold read uses, filled for every row.
+3. company keys: the integer key columns the cold read uses, filled for every row;
+4. company sites: a `sites` column (JSON, empty list) on an older database's companies;
+5. incidents: the incidents table.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from service.store.migrations import Step, pending
 from service.store.sqlite import schema
 from service.store.sqlite.access import ACCESS_TABLES
 from service.store.sqlite.idempotency import IDEMPOTENCY_TABLES
+from service.store.sqlite.incidents import INCIDENT_TABLES
 from service.store.sqlite.snapshot import fill_company_keys
 from service.store.sqlite.webhooks import WEBHOOK_TABLES
 
@@ -39,6 +42,16 @@ def start_change_log(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def add_company_sites(conn: sqlite3.Connection) -> None:
+    if not _has_column(conn, "companies", "sites"):
+        conn.execute("ALTER TABLE companies ADD COLUMN sites TEXT NOT NULL DEFAULT '[]'")
+
+
+def create_incidents(conn: sqlite3.Connection) -> None:
+    for statement in INCIDENT_TABLES:
+        conn.execute(statement)
+
+
 def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
     return any(row[1] == column for row in conn.execute(f"PRAGMA table_info({table})"))
 
@@ -47,6 +60,8 @@ STEPS: tuple[Step[sqlite3.Connection], ...] = (
     Step(1, "tables", create_tables),
     Step(2, "change log", start_change_log),
     Step(3, "company keys", fill_company_keys),
+    Step(4, "company sites", add_company_sites),
+    Step(5, "incidents", create_incidents),
 )
 
 

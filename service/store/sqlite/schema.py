@@ -49,6 +49,7 @@ TABLES = (
         kind TEXT NOT NULL,
         identifiers TEXT NOT NULL,
         tags TEXT NOT NULL,
+        sites TEXT NOT NULL DEFAULT '[]',
         revision INTEGER NOT NULL DEFAULT 0,
         key INTEGER
     ) WITHOUT ROWID""",

@@ -47,7 +47,7 @@ __all__ = [
     "UPSERT_LINK",
 ]
 
-COMPANY_COLUMNS = "id, name, country, kind, identifiers, tags"
+COMPANY_COLUMNS = "id, name, country, kind, identifiers, tags, sites"
 REQUEST_COLUMNS = ", ".join(REQUEST_FIELDS)
 CASCADE_COLUMNS = "request_id, from_id, to_id, sent_at"
 ACK_COLUMNS = "seq, request_id, company_id, status, at, evidence, recorded_at, posted_by"
@@ -59,10 +59,10 @@ _KEY_OF = "(SELECT key FROM company_keys WHERE id = ?{})".format
 ADD_COMPANY_KEY = "INSERT OR IGNORE INTO company_keys (id) VALUES (?)"  # before the upsert
 UPSERT_COMPANY = (
     f"INSERT INTO companies ({COMPANY_COLUMNS}, revision, key) "
-    f"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, {_KEY_OF(1)}) "
+    f"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, {_KEY_OF(1)}) "
     "ON CONFLICT (id) DO UPDATE SET name = excluded.name, country = excluded.country, "
     "kind = excluded.kind, identifiers = excluded.identifiers, tags = excluded.tags, "
-    "revision = excluded.revision"
+    "sites = excluded.sites, revision = excluded.revision"
 )
 UPSERT_LINK = (
     f"INSERT INTO links ({LINK_COLUMNS}, revision, buyer_key, supplier_key) "

@@ -49,6 +49,7 @@ from service.store.sqlite.changelog import SqliteChangeLog, snapshot_by_id
 from service.store.sqlite.connection import Row, connect, store_errors
 from service.store.sqlite.graph import SqliteGraph
 from service.store.sqlite.idempotency import CLEAR_IDEMPOTENCY, SqliteIdempotency
+from service.store.sqlite.incidents import CLEAR_INCIDENTS, SqliteIncidents
 from service.store.sqlite.ledger import SqliteLedger
 from service.store.sqlite.snapshot import MissingKeys, snapshot
 from service.store.sqlite.webhooks import CLEAR_WEBHOOKS, SqliteWebhooks
@@ -59,7 +60,7 @@ _T = TypeVar("_T")
 
 
 class SqliteStore(SqliteGraph, SqliteLedger, SqliteChangeLog, SqliteIdempotency, SqliteAccess,
-                  SqliteWebhooks):
+                  SqliteWebhooks, SqliteIncidents):
     """Every role port on one SQLite file (or ":memory:"); see the module docstring."""
 
     def __init__(self, path: str) -> None:
@@ -141,7 +142,7 @@ class SqliteStore(SqliteGraph, SqliteLedger, SqliteChangeLog, SqliteIdempotency,
         """Delete every record and reset the revision (the schema and its version stay)."""
         with self._write() as conn:
             for statement in (*schema.CLEAR_ALL, CLEAR_IDEMPOTENCY, *CLEAR_ACCESS,
-                              *CLEAR_WEBHOOKS):
+                              *CLEAR_WEBHOOKS, *CLEAR_INCIDENTS):
                 conn.execute(statement)
 
     # -- the cold read ----------------------------------------------------------------------

@@ -23,7 +23,7 @@ __all__ = [
 
 _COMPANY_FIELDS = """
 c.id AS id, c.name AS name, c.country AS country, c.kind AS kind,
-c.identifiers_json AS identifiers_json, c.tags AS tags
+c.identifiers_json AS identifiers_json, c.tags AS tags, c.sites_json AS sites_json
 """
 
 GET_COMPANIES = f"""
@@ -43,7 +43,8 @@ RETURN c.id AS id
 CREATE_COMPANY = """
 CREATE (c:Company {id: $row.id, key: $key})
 SET c.name = $row.name, c.country = $row.country, c.kind = $row.kind,
-    c.identifiers_json = $row.identifiers_json, c.tags = $row.tags, c.revision = $revision
+    c.identifiers_json = $row.identifiers_json, c.tags = $row.tags,
+    c.sites_json = $row.sites_json, c.revision = $revision
 """
 """Create one company with the next company `$key` (the caller checked that the id is
 free, under the revision lock)."""
@@ -53,7 +54,8 @@ UNWIND $rows AS row
 MERGE (c:Company {id: row.id})
 ON CREATE SET c.key = row.key
 SET c.name = row.name, c.country = row.country, c.kind = row.kind,
-    c.identifiers_json = row.identifiers_json, c.tags = row.tags, c.revision = $revision
+    c.identifiers_json = row.identifiers_json, c.tags = row.tags,
+    c.sites_json = row.sites_json, c.revision = $revision
 RETURN count(c) AS written
 """
 """Create or overwrite companies by id (a null country removes the property); a new one

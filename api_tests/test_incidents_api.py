@@ -1,0 +1,197 @@
+"""/v1/incidents on both stores: the earthquake of a small network drawn by hand, its
+exposure, the exposed companies, the survey and its answers, the access rules."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api_tests.conftest import bearer
+from service.access.keys import Role
+
+TOKYO = {"lat": 35.6895, "lon": 139.6917}
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def at(hours: float) -> str:
+    return (NOW - timedelta(hours=10) + timedelta(hours=hours)).isoformat()
+
+
+def site(sid: str, region: str | None, lat: float | None = None,
+         lon: float | None = None, country: str = "JP") -> dict[str, Any]:
+    return {"id": sid, "name": sid, "country": country, "region": region, "lat": lat,
+            "lon": lon}
+
+
+COMPANIES = [
+    {"id": "focal", "name": "Focal Electronics", "country": "JP"},
+    {"id": "a", "name": "A Tokyo", "sites": [site("a-hq", "JP-13", **TOKYO)]},
+    {"id": "b", "name": "B Munich", "country": "DE"},
+    {"id": "c", "name": "C Kanagawa", "sites": [site("yok", "JP-14", 35.4437, 139.6380),
+                                               site("osk", "JP-27", 34.6937, 135.5023)]},
+    {"id": "d", "name": "D Taipei", "country": "TW"},
+    {"id": "e", "name": "E Sendai", "country": "JP"},
+]
+# focal -> a -> c <-> d ; focal -> b -> c ; b -> e (e is a leaf)
+LINKS = [("focal", "a"), ("focal", "b"), ("a", "c"), ("b", "c"), ("c", "d"), ("d", "c"),
+         ("b", "e")]
+QUAKE = {"id": "quake", "title": "Kanto earthquake", "kind": "earthquake",
+         "occurred_at": at(0),
+         "area": {"regions": ["JP-13"], "countries": ["TW"],
+                  "circle": {**TOKYO, "radius_km": 40.0}}}
+
+
+@pytest.fixture
+def network(client: TestClient) -> TestClient:
+    for company in COMPANIES:
+        assert client.post("/v1/companies", json=company).status_code == 201, company
+    for buyer, supplier in LINKS:
+        response = client.post("/v1/links", json={"buyer_id": buyer, "supplier_id": supplier})
+        assert response.status_code == 201
+    return client
+
+
+def test_the_earthquake_exposure(network: TestClient) -> None:
+    created = network.post("/v1/incidents", json=QUAKE)
+    assert created.status_code == 201, created.text
+    assert created.json()["affected"] == 3  # a (region), c (circle), d (own country)
+    bcp = network.post("/v1/requests", json={
+        "id": "bcp", "topic": "business_continuity", "title": "BCP", "issuer_id": "focal",
+        "issued_at": at(0)}).json()
+    network.post("/v1/cascades", json={"request_id": bcp["id"], "from_id": "focal",
+                                       "to_id": "a", "sent_at": at(1)})
+    network.post("/v1/acknowledgements", json={"request_id": "bcp", "company_id": "a",
+                                               "status": "accepted", "at": at(2)})
+    body = network.get("/v1/incidents/quake/exposure", params={"root": "focal"}).json()
+    assert body["exposed"] == 3
+    assert body["tiers"] == [{"tier": 1, "exposed": 1}, {"tier": 2, "exposed": 1},
+                             {"tier": 3, "exposed": 1}]
+    assert body["tier1"] == [{"company_id": "a", "exposed_upstream": 3, "min_tier": 1},
+                             {"company_id": "b", "exposed_upstream": 2, "min_tier": 2}]
+    assert body["paths"] == {"total": 3, "exposed": 2}  # focal-b-e is clear
+    assert body["bcp"] == {"request_id": "bcp", "states": {"acknowledged": 1, "unreached": 2}}
+
+    page = network.get("/v1/incidents/quake/exposure/companies",
+                       params={"root": "focal", "limit": 2}).json()
+    assert [(c["company_id"], c["tier"], c["chain"], c["bcp_state"], c["matched"])
+            for c in page["items"]] == [
+        ("a", 1, ["focal", "a"], "acknowledged", {"by": "regions", "site_id": "a-hq"}),
+        ("c", 2, ["focal", "a", "c"], "unreached", {"by": "circle", "site_id": "yok"})]
+    rest = network.get("/v1/incidents/quake/exposure/companies",
+                       params={"root": "focal", "cursor": page["next_cursor"]}).json()
+    assert [(c["company_id"], c["chain"], c["matched"]) for c in rest["items"]] == [
+        ("d", ["focal", "a", "c", "d"], {"by": "countries", "site_id": None})]
+    assert rest["next_cursor"] is None
+
+
+def test_exposure_follows_only_the_listed_categories(network: TestClient) -> None:
+    network.post("/v1/links", json={"buyer_id": "e", "supplier_id": "d",
+                                    "category": "logistics"})
+    network.post("/v1/incidents", json=QUAKE)
+    body = network.get("/v1/incidents/quake/exposure",
+                       params={"root": "b", "categories": "logistics"}).json()
+    assert (body["exposed"], body["tier1"], body["paths"]) == (0, [], {"total": 1, "exposed": 0})
+    everything = network.get("/v1/incidents/quake/exposure", params={"root": "b"}).json()
+    assert everything["tiers"] == [{"tier": 1, "exposed": 1}, {"tier": 2, "exposed": 1}]
+    assert everything["bcp"] == {"request_id": None, "states": {}}
+
+
+def test_affected_is_recomputed_when_a_company_moves(network: TestClient) -> None:
+    network.post("/v1/incidents", json=QUAKE)
+    moved = network.patch("/v1/companies/e", json={"sites": [site("sendai", "JP-13")]})
+    assert moved.status_code == 200 and moved.json()["sites"][0]["region"] == "JP-13"
+    assert network.get("/v1/incidents/quake").json()["affected"] == 4
+    network.patch("/v1/companies/e", json={"sites": []})
+    assert network.get("/v1/incidents/quake").json()["affected"] == 3
+
+
+def test_the_survey_runs_like_any_request(network: TestClient) -> None:
+    network.post("/v1/incidents", json=QUAKE)
+    survey = network.post("/v1/incidents/quake/survey",
+                          json={"root": "focal", "due_hours": 48, "id": "report"})
+    assert survey.status_code == 201, survey.text
+    request = survey.json()
+    assert (request["topic"], request["incident_id"], request["due_hours"],
+            request["valid_days"]) == ("incident_report", "quake", 48, None)
+    assert network.get("/v1/incidents/quake").json()["surveys"] == ["report"]
+    for frm, to, hours in (("focal", "a", 1), ("a", "c", 2)):
+        network.post("/v1/cascades", json={"request_id": "report", "from_id": frm,
+                                           "to_id": to, "sent_at": at(hours)})
+    for company, hours, impact in (("a", 3, "severe"), ("c", 6, "none")):
+        answer = network.post("/v1/acknowledgements", json={
+            "request_id": "report", "company_id": company, "status": "accepted",
+            "at": at(hours), "evidence": {"impact": impact}})
+        assert answer.status_code == 201, answer.text
+    coverage = network.get("/v1/requests/report/coverage").json()
+    # e is reached by focal but reaches nothing exposed: outside the cone
+    assert coverage["counts"]["not_applicable"] == 1
+    assert coverage["counts"]["acknowledged"] == 2
+    assert coverage["impact"] == {"none": 1, "partial": 0, "severe": 1, "unknown": 0}
+    assert coverage["time_to_report_hours"] == {"median": 3.0, "p90": pytest.approx(3.8)}
+    gaps = network.get("/v1/requests/report/gaps").json()["items"]
+    assert {(g["from_id"], g["to_id"]) for g in gaps} == {("focal", "b"), ("c", "d")}
+
+
+def test_bad_input_names_the_field(network: TestClient) -> None:
+    def problem(response: Any, status: int) -> str:
+        assert response.status_code == status, response.text
+        return str(response.json())
+
+    assert "area" in problem(network.post("/v1/incidents", json={**QUAKE, "area": {}}), 422)
+    assert "area" in problem(network.post("/v1/incidents", json={
+        **QUAKE, "area": {"countries": [], "company_ids": []}}), 422)
+    assert "ghost" in problem(network.post("/v1/incidents", json={
+        **QUAKE, "area": {"company_ids": ["a", "ghost"]}}), 422)
+    assert "kind" in problem(network.post("/v1/incidents", json={**QUAKE, "kind": "meteor"}),
+                             422)
+    assert "lat" in problem(network.post("/v1/companies", json={
+        "id": "x", "name": "X", "sites": [{"id": "s", "name": "S", "country": "JP",
+                                           "lat": 35.0}]}), 422)
+    network.post("/v1/incidents", json=QUAKE)
+    assert problem(network.post("/v1/incidents", json=QUAKE), 409)
+    problem(network.get("/v1/incidents/quake/exposure", params={"root": "nobody"}), 404)
+    problem(network.get("/v1/incidents/none/exposure", params={"root": "focal"}), 404)
+    assert "impact" in problem(network.post("/v1/acknowledgements", json={
+        "request_id": "x", "company_id": "a", "status": "accepted",
+        "evidence": {"impact": "catastrophic"}}), 422)
+
+
+def test_close_and_list(network: TestClient) -> None:
+    network.post("/v1/incidents", json=QUAKE)
+    network.post("/v1/incidents", json={**QUAKE, "id": "flood", "kind": "flood"})
+    closed = network.patch("/v1/incidents/quake", json={"closed_at": at(30)})
+    assert closed.status_code == 200 and closed.json()["closed_at"] is not None
+    first = network.get("/v1/incidents", params={"limit": 1}).json()
+    assert [i["id"] for i in first["items"]] == ["flood"]
+    second = network.get("/v1/incidents", params={"cursor": first["next_cursor"]}).json()
+    assert [i["id"] for i in second["items"]] == ["quake"]
+
+
+def test_viewers_read_and_only_staff_write(network: TestClient) -> None:
+    store = network.app.state.services.store  # type: ignore[attr-defined]
+    viewer, staff = bearer(store, Role.viewer), bearer(store, Role.procurement)
+    assert network.post("/v1/incidents", json=QUAKE, headers=viewer).status_code == 403
+    assert network.post("/v1/incidents", json=QUAKE, headers=staff).status_code == 201
+    assert network.get("/v1/incidents/quake/exposure", params={"root": "focal"},
+                       headers=viewer).status_code == 200
+    assert network.post("/v1/incidents/quake/survey", json={"root": "focal", "due_hours": 24},
+                        headers=viewer).status_code == 403
+
+
+def test_incident_created_webhook_carries_the_exposure(network: TestClient) -> None:
+    network.post("/v1/requests", json={"id": "bcp", "topic": "business_continuity",
+                                       "title": "BCP", "issuer_id": "focal"})
+    hook = network.post("/v1/webhooks", json={"url": "https://hooks.example.com/incidents",
+                                              "events": ["incident.created"]}).json()
+    network.post("/v1/incidents", json=QUAKE)
+    store = network.app.state.services.store  # type: ignore[attr-defined]
+    [delivery] = store.list_deliveries(hook["id"])
+    data = json.loads(delivery.payload)["data"]
+    assert (delivery.event_type, data["incident"]["id"]) == ("incident.created", "quake")
+    [summary] = data["exposure"]
+    assert (summary["root"], summary["exposed"], summary["paths"]) == \
+        ("focal", 3, {"total": 3, "exposed": 2})

@@ -1,0 +1,1 @@
+"""BCP incident response: incidents, their exposure for a root company, the survey."""

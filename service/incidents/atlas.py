@@ -1,0 +1,117 @@
+"""The per-worker cache of where companies are and of what each root reaches.
+
+Locations follow the store like the coverage snapshot does: keyed by revision, refreshed
+from the change log (only the companies written since are read again), reloaded when the
+log cannot answer. Exposure bases (what a root reaches, its component DAG and path totals)
+are kept per root and categories for the coverage snapshot's current network, so a warm
+exposure costs only the passes over the incident's own affected set.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Protocol
+
+import numpy as np
+
+from graph_models.areas import Area, Locations
+from graph_models.engine import CompactNetwork, RequestScope
+from graph_models.exposure import ExposureBase
+from graph_models.models import Applicability, Site
+from service.coverage.snapshot import CoverageSnapshot
+from service.store.port import CascadeStore
+from service.store.ports import IncidentStore
+
+__all__ = ["IncidentAtlas", "IncidentStores"]
+
+BASES_KEPT = 16  # roots (with category filters) whose exposure base is kept
+
+
+class IncidentStores(CascadeStore, IncidentStore, Protocol):
+    """A store that holds incidents too (both adapters do)."""
+
+
+class IncidentAtlas:
+    """Locations and exposure bases, from the store and the coverage snapshot."""
+
+    def __init__(self, store: CascadeStore, coverage: CoverageSnapshot) -> None:
+        self.store = store
+        self.coverage = coverage
+        self._lock = threading.RLock()
+        self._revision = -1
+        self._where: dict[str, tuple[str | None, list[Site]]] = {}
+        self._locations: Locations | None = None
+        self._network: CompactNetwork | None = None
+        # the network slot of each company of the locations (a lookup kept per pair)
+        self._slots: tuple[Locations, CompactNetwork, np.ndarray] | None = None
+        self._bases: OrderedDict[tuple[str, tuple[str, ...] | None], ExposureBase] = \
+            OrderedDict()
+
+    @property
+    def incidents(self) -> IncidentStore:
+        return self.store  # both adapters mix the port in
+
+    def locations(self) -> Locations:
+        """Where every company is, at the store's current revision."""
+        revision = self.store.revision()
+        with self._lock:
+            if revision != self._revision or self._locations is None:
+                self._follow(revision)
+            assert self._locations is not None
+            return self._locations
+
+    def _follow(self, revision: int) -> None:
+        changes = self.store.changes_since(self._revision) if self._revision >= 0 else None
+        if changes is None:
+            rows = self.incidents.company_locations()
+            self._where = {cid: (country, sites) for cid, country, sites in rows}
+            self._revision, self._locations = revision, None
+        else:
+            if changes.companies:
+                for cid in changes.companies:
+                    self._where.pop(cid, None)
+                for cid, country, sites in self.incidents.company_locations(
+                        list(changes.companies)):
+                    self._where[cid] = (country, sites)
+                self._locations = None
+            self._revision = max(revision, changes.revision)
+        if self._locations is None:
+            self._locations = Locations.of(self._where)
+
+    def base(self, root_id: str, categories: list[str] | None) -> ExposureBase:
+        """What `root_id` reaches over the followed links, on the current network."""
+        network = self.coverage.network()
+        key = (root_id, None if categories is None else tuple(sorted(set(categories))))
+        with self._lock:
+            if network is not self._network:
+                self._network, self._bases = network, OrderedDict()
+            base = self._bases.get(key)
+            if base is None:
+                scope = self._coverage_scope(network, root_id) if categories is None else None
+                base = self._bases[key] = ExposureBase(network, root_id, categories, scope)
+                while len(self._bases) > BASES_KEPT:
+                    self._bases.popitem(last=False)
+            self._bases.move_to_end(key)
+            return base
+
+    def _coverage_scope(self, network: CompactNetwork, root_id: str) -> RequestScope | None:
+        """The scope of a request of the root over every link, if the coverage snapshot
+        holds one on this network: the same subgraph, DAG and totals, already built."""
+        for request in self.store.list_requests():
+            if request.issuer_id == root_id and request.applies_to == Applicability():
+                scope = self.coverage.ledger(request.id)[2].scope
+                return scope if scope.network is network else None
+        return None
+
+    def affected_mask(self, network: CompactNetwork, area: Area) -> np.ndarray:
+        """The companies `area` affects as a mask over the network's company slots."""
+        locations = self.locations()
+        with self._lock:
+            held = self._slots
+            if held is None or held[0] is not locations or held[1] is not network:
+                held = self._slots = (locations, network, network.indexes(locations.ids))
+        found = held[2][locations.affected_positions(area)]
+        mask = np.zeros(network.size, dtype=bool)
+        mask[found[found >= 0]] = True
+        return mask

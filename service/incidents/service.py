@@ -1,0 +1,210 @@
+"""Service functions of the incidents domain: record incidents, answer their exposure for
+a root company, issue the survey (the prompt report) over the exposed cone."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from graph_models.engine import ArrayAnalysis
+from graph_models.exposure import Exposure, exposure_of
+from graph_models.incidents import Incident
+from graph_models.models import Applicability, Company, PolicyRequest, utc_now
+from service.http.errors import Conflict, InvalidField, NotFound
+from service.http.pagination import decode_cursor, decode_offset, encode_cursor
+from service.incidents.atlas import IncidentAtlas
+from service.incidents.schemas import (
+    BcpStanding,
+    ExposedCompany,
+    ExposedCompanyPage,
+    ExposureRead,
+    IncidentCreate,
+    IncidentPage,
+    IncidentRead,
+    MatchRead,
+    PathShare,
+    SupplierExposure,
+    SurveyCreate,
+    SurveyRead,
+    TierExposure,
+)
+from service.store.port import AlreadyExists
+
+__all__ = ["close_incident", "create_incident", "exposed_companies", "exposure",
+           "get_incident", "issue_survey", "list_incidents"]
+
+BCP_TOPIC = "business_continuity"
+SURVEY_TOPIC = "incident_report"
+
+
+def _read(atlas: IncidentAtlas, incident: Incident) -> IncidentRead:
+    affected = len(atlas.locations().affected(incident.area.pure()))
+    return IncidentRead(**incident.model_dump(), affected=affected)
+
+
+def create_incident(*, atlas: IncidentAtlas, body: IncidentCreate) -> IncidentRead:
+    listed = body.area.company_ids or []
+    known = atlas.store.existing_company_ids(listed)
+    unknown = sorted(set(listed) - known)
+    if unknown:
+        raise InvalidField(f"unknown companies in area.company_ids: {', '.join(unknown[:20])}",
+                           field="area.company_ids")
+    incident = Incident(id=body.id or f"incident-{uuid.uuid4().hex[:10]}", title=body.title,
+                        kind=body.kind, occurred_at=body.occurred_at, area=body.area,
+                        created_at=utc_now())
+    try:
+        atlas.incidents.create_incident(incident)
+    except AlreadyExists as exc:
+        raise Conflict(f"incident {incident.id!r} already exists", field="id") from exc
+    return _read(atlas, incident)
+
+
+def _incident(atlas: IncidentAtlas, incident_id: str) -> Incident:
+    incident = atlas.incidents.get_incident(incident_id)
+    if incident is None:
+        raise NotFound(f"no incident {incident_id!r}")
+    return incident
+
+
+def get_incident(*, atlas: IncidentAtlas, incident_id: str) -> IncidentRead:
+    return _read(atlas, _incident(atlas, incident_id))
+
+
+def list_incidents(*, atlas: IncidentAtlas, limit: int, cursor: str | None) -> IncidentPage:
+    after = None if cursor is None else str(decode_cursor(cursor))
+    found = atlas.incidents.list_incidents(limit=limit + 1, after=after)
+    items = [_read(atlas, incident) for incident in found[:limit]]
+    more = len(found) > limit
+    return IncidentPage(items=items, next_cursor=encode_cursor(items[-1].id) if more else None)
+
+
+def close_incident(*, atlas: IncidentAtlas, incident_id: str,
+                   closed_at: datetime) -> IncidentRead:
+    incident = _incident(atlas, incident_id)
+    if closed_at < incident.occurred_at:
+        raise InvalidField("closed_at is before the incident occurred", field="closed_at")
+    closed = incident.model_copy(update={"closed_at": closed_at})
+    atlas.incidents.replace_incident(closed)
+    return _read(atlas, closed)
+
+
+# -- exposure ----------------------------------------------------------------------------
+
+
+def _exposure(atlas: IncidentAtlas, incident: Incident, root: str,
+              categories: list[str] | None) -> Exposure:
+    if not atlas.store.existing_company_ids([root]):
+        raise NotFound(f"no company {root!r}")
+    base = atlas.base(root, categories)
+    return exposure_of(base, atlas.affected_mask(base.network, incident.area.pure()))
+
+
+def latest_bcp(atlas: IncidentAtlas, root: str) -> PolicyRequest | None:
+    """The root's latest business-continuity request (latest issued; ties: later created)."""
+    mine = [r for r in atlas.store.list_requests()
+            if r.issuer_id == root and r.topic == BCP_TOPIC]
+    if not mine:
+        return None
+    created = atlas.incidents.request_creation([r.id for r in mine])
+    return max(mine, key=lambda r: (r.issued_at, created.get(r.id, 0), r.id))
+
+
+def _bcp_analysis(atlas: IncidentAtlas, root: str,
+                  as_of: datetime | None) -> tuple[str | None, ArrayAnalysis | None]:
+    request = latest_bcp(atlas, root)
+    if request is None:
+        return None, None
+    return request.id, atlas.coverage.read(request.id, as_of).analysis
+
+
+def _bcp_states(analysis: ArrayAnalysis | None, ids: list[str]) -> list[str | None]:
+    """The BCP state of each company (None outside the request)."""
+    if analysis is None:
+        return [None] * len(ids)
+    index = analysis.scope.network.indexes(ids)
+    return [analysis.state_of(int(i)) if i >= 0 else None for i in index.tolist()]
+
+
+def exposure(*, atlas: IncidentAtlas, incident_id: str, root: str,
+             categories: list[str] | None, as_of: datetime | None) -> ExposureRead:
+    incident = _incident(atlas, incident_id)
+    revision = atlas.store.revision()
+    found = _exposure(atlas, incident, root, categories)
+    ids = found.base.network.ids
+    request_id, analysis = _bcp_analysis(atlas, root, as_of)
+    states: dict[str, int] = {}
+    if request_id is not None:
+        for state in _bcp_states(analysis, [ids[i] for i in found.exposed_ids.tolist()]):
+            key = "outside" if state is None else str(state)
+            states[key] = states.get(key, 0) + 1
+    total, exposed_paths = found.paths()
+    return ExposureRead(
+        incident_id=incident.id, root=root, revision=revision, exposed=found.count,
+        tiers=[TierExposure(tier=t, exposed=n) for t, n in found.tiers()],
+        tier1=[SupplierExposure(company_id=ids[s], exposed_upstream=n, min_tier=t)
+               for s, n, t in found.tier1()],
+        paths=PathShare(total=total, exposed=exposed_paths),
+        bcp=BcpStanding(request_id=request_id, states=dict(sorted(states.items()))),
+    )
+
+
+def exposed_companies(*, atlas: IncidentAtlas, incident_id: str, root: str,
+                      categories: list[str] | None, as_of: datetime | None, limit: int,
+                      cursor: str | None) -> ExposedCompanyPage:
+    incident = _incident(atlas, incident_id)
+    found = _exposure(atlas, incident, root, categories)
+    network, tier = found.base.network, found.base.tier
+    exposed = found.exposed_ids
+    ordered = exposed[np.lexsort((network.id_rank[exposed], tier[exposed]))]
+    start = decode_offset(cursor)
+    page = ordered[start : start + limit].tolist()
+    ids = [network.ids[i] for i in page]
+    matches = atlas.locations().matches(incident.area.pure())
+    _, analysis = _bcp_analysis(atlas, root, as_of)
+    states = _bcp_states(analysis, ids)
+    companies = {cid: atlas.store.get_company(cid) for cid in ids}
+    items = [ExposedCompany(
+        company_id=cid, name=_name(companies.get(cid), cid),
+        tier=int(tier[i]), chain=[network.ids[c] for c in found.chain_to(i)],
+        bcp_state=None if state is None else str(state),
+        matched=MatchRead(by=matches[cid].by, site_id=matches[cid].site_id))
+        for cid, i, state in zip(ids, page, states, strict=True)]
+    following = start + limit
+    return ExposedCompanyPage(items=items, next_cursor=encode_cursor(following)
+                              if following < ordered.size else None)
+
+
+def _name(company: Company | None, company_id: str) -> str:
+    return company.name if company is not None else company_id
+
+
+# -- survey ------------------------------------------------------------------------------
+
+
+def issue_survey(*, atlas: IncidentAtlas, incident_id: str, body: SurveyCreate) -> SurveyRead:
+    """The prompt report as an ordinary request over the exposed cone, due in hours."""
+    incident = _incident(atlas, incident_id)
+    found = _exposure(atlas, incident, body.root, None)
+    cone = [found.base.network.ids[i] for i in np.flatnonzero(found.cone()).tolist()]
+    due_days = body.due_hours // 24 if body.due_hours % 24 == 0 else body.due_hours / 24
+    request = PolicyRequest(
+        id=body.id or f"incident-report-{uuid.uuid4().hex[:10]}", topic=SURVEY_TOPIC,
+        title=f"Incident report: {incident.title}"[:500], issuer_id=body.root,
+        issued_at=utc_now(), due_days=due_days, valid_days=None, mandatory=True,
+        applies_to=Applicability(companies=sorted(cone) or [body.root]),
+        description=f"Prompt report on incident {incident.id} ({incident.kind}, occurred "
+                    f"{incident.occurred_at.isoformat()}): {body.due_hours} hours to answer.")
+    try:
+        atlas.store.create_request(request)
+    except AlreadyExists as exc:
+        raise Conflict(f"request {request.id!r} already exists", field="id") from exc
+    atlas.incidents.replace_incident(
+        incident.model_copy(update={"surveys": [*incident.surveys, request.id]}))
+    return survey_read(request, incident.id)
+
+
+def survey_read(request: PolicyRequest, incident_id: str) -> SurveyRead:
+    hours = round(timedelta(days=request.due_days).total_seconds() / 3600)
+    return SurveyRead(**request.model_dump(), incident_id=incident_id, due_hours=hours)

@@ -1,0 +1,69 @@
+"""Incidents and company locations on Neo4j: a mixin of `Neo4jStore` (see
+`service.store.ports.IncidentStore`). Every incident write locks and bumps the revision,
+like other writes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from neo4j import ManagedTransaction
+
+from graph_models.incidents import Incident
+from graph_models.models import Site
+from service.store.neo4j.queries import incidents as cypher
+from service.store.neo4j.tx import Transactions, bump_revision, lock_revision, row_dicts
+from service.store.port import AlreadyExists
+from service.store.ports import CompanyLocation
+
+__all__ = ["Neo4jIncidents"]
+
+
+def _write_incident(tx: ManagedTransaction, query: str, incident: Incident) -> int:
+    """Run a create or replace under the revision lock; bump the revision if it wrote."""
+    lock_revision(tx)
+    record = tx.run(query, id=incident.id, body=incident.model_dump_json()).single(strict=True)
+    written = int(record[0])
+    if written:
+        bump_revision(tx)
+    return written
+
+
+def _location(row: dict[str, Any]) -> CompanyLocation:
+    text = row["sites_json"] or "[]"
+    sites = [] if text == "[]" else [Site.model_validate(s) for s in json.loads(text)]
+    return row["id"], row["country"], sites
+
+
+class Neo4jIncidents:
+    """The incidents port's methods."""
+
+    def create_incident(self: Transactions, incident: Incident) -> None:
+        if not self._write(_write_incident, cypher.CREATE_INCIDENT, incident):
+            raise AlreadyExists(f"incident {incident.id!r} already exists")
+
+    def get_incident(self: Transactions, incident_id: str) -> Incident | None:
+        rows = self._read(row_dicts, cypher.GET_INCIDENT, {"id": incident_id})
+        return Incident.model_validate_json(rows[0]["body"]) if rows else None
+
+    def list_incidents(self: Transactions, *, limit: int = 100,
+                       after: str | None = None) -> list[Incident]:
+        rows = self._read(row_dicts, cypher.LIST_INCIDENTS, {"after": after or "",
+                                                             "limit": limit})
+        return [Incident.model_validate_json(row["body"]) for row in rows]
+
+    def replace_incident(self: Transactions, incident: Incident) -> bool:
+        return bool(self._write(_write_incident, cypher.REPLACE_INCIDENT, incident))
+
+    def company_locations(self: Transactions,
+                          ids: Sequence[str] | None = None) -> list[CompanyLocation]:
+        if ids is None:
+            rows = self._read(row_dicts, cypher.COMPANY_LOCATIONS, {})
+        else:
+            rows = self._read(row_dicts, cypher.COMPANY_LOCATIONS_OF, {"ids": list(ids)})
+        return [_location(row) for row in rows]
+
+    def request_creation(self: Transactions, request_ids: Sequence[str]) -> dict[str, int]:
+        rows = self._read(row_dicts, cypher.REQUEST_CREATION, {"ids": list(request_ids)})
+        return {row["id"]: int(row["revision"] or 0) for row in rows}
