@@ -156,8 +156,32 @@ def test_the_view_over_http_is_the_reference_on_both_stores(
             view = client.get(path, params=when).json()
             gaps = client.get(f"{path}/gaps", params={**when, "limit": 1000}).json()["items"]
             assert_view_is(view, gaps, reference(store, s, company))
+            if store.list_cascades(request_id=s.request.id, to_id=company, limit=1):
+                assert_masked_for_the_supplier(client, store, s, company, gaps)
     finally:
         store.close()
+
+
+def assert_masked_for_the_supplier(client: TestClient, store: CascadeStore, s: Scenario,
+                                   company: str, gaps: list[dict[str, Any]]) -> None:
+    """The supplier's key gets the staff answer with every company beyond its direct
+    suppliers replaced by its pseudonym, and no other company id anywhere."""
+    mine = bearer(store, Role.integration, company)
+    path, when = VIEW.format(r=s.request.id, c=company), {"as_of": s.as_of.isoformat()}
+    known = {company} | {lk.supplier_id for lk in s.links if lk.buyer_id == company}
+    secret = Settings().pseudonym_secret.get_secret_value().encode()
+
+    def show(c: str) -> str:
+        return c if c in known else pseudonym(secret, s.request.id, company, c)
+
+    masked = client.get(f"{path}/gaps", headers=mine, params={**when, "limit": 1000}).json()
+    assert {(g["from_id"], g["to_id"], g["impact"]) for g in masked["items"]} == {
+        (show(g["from_id"]), show(g["to_id"]), g["impact"]) for g in gaps}
+    everything = [masked, client.get(path, headers=mine, params=when).json(),
+                  client.get(f"{path}/uncovered-paths", headers=mine,
+                             params={**when, "limit": 1000}).json()]
+    named = {text for text in strings(everything) if text in s.kinds}
+    assert named <= known
 
 
 # -- a hand-drawn cascade --------------------------------------------------------------------
