@@ -56,6 +56,14 @@ def addressed_own_standing(store: CascadeStore, who: Principal, params: dict[str
     own_company(store, who, params, body)
 
 
+def addressed_own_view(store: CascadeStore, who: Principal, params: dict[str, Any],
+                       body: Any) -> None:
+    """Its own company's cascade view of a request addressed to it; any other is a 404."""
+    addressed(store, who, params, body)
+    if params.get("company_id") != who.company_id:
+        raise _hidden(f"company {params.get('company_id')!r}")
+
+
 def list_addressed(store: CascadeStore, who: Principal, params: dict[str, Any],
                    body: Any) -> None:
     """Allowed: the route lists only the requests addressed to the key's company."""
@@ -164,6 +172,9 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/requests/{request_id}/companies/{company_id}"): Rule(
         DASHBOARD | {Role.integration}, addressed_own_standing
     ),
+    **{("GET", f"/v1/requests/{{request_id}}/companies/{{company_id}}/cascade{tail}"): Rule(
+        DASHBOARD | {Role.integration}, addressed_own_view)
+       for tail in ("", "/gaps", "/uncovered-paths", "/gaps.csv", "/gaps.xlsx")},
     ("POST", "/v1/imports"): staff(),
     ("GET", "/v1/requests/{request_id}/gaps.csv"): Rule(DASHBOARD, cost=EXPORT_COST),
     ("GET", "/v1/requests/{request_id}/gaps.xlsx"): Rule(DASHBOARD, cost=EXPORT_COST),

@@ -159,8 +159,10 @@ def coverage(
     request_id: str,
     store: shell.StoreOption = None,
     as_of: Annotated[str | None, typer.Option(help="ISO 8601 instant with offset")] = None,
+    viewer: Annotated[str | None, typer.Option(
+        "--as", help="A company's cascade view: the request as if it had issued it")] = None,
 ) -> None:
-    """Print the coverage tier table of a request."""
+    """Print the coverage tier table of a request (or of a company's cascade view)."""
     from pydantic import TypeAdapter, ValidationError
 
     from graph_models.models import UtcDateTime
@@ -175,7 +177,10 @@ def coverage(
         raise typer.Exit(code=2) from None
     active = shell.open_store(shell.settings_for(store))
     try:
-        report = coverage_read(CoverageSnapshot(active).read(request_id, when), as_of=when)
+        snapshot = CoverageSnapshot(active)
+        reading = (snapshot.read(request_id, when) if viewer is None
+                   else snapshot.read_view(request_id, viewer, when))
+        report = coverage_read(reading, as_of=when)
     except ServiceError as exc:
         shell.console.print(f"[red]{exc.detail}[/red]")
         raise typer.Exit(code=1) from None
@@ -190,7 +195,8 @@ def coverage(
 
 def _tier_table(report: CoverageRead) -> Table:
     states = [s.value for s in NodeState]
-    table = Table(title=f"coverage of {report.request_id} as of {report.as_of:%Y-%m-%d %H:%M}Z")
+    table = Table(title=f"coverage of {report.request_id} from {report.root_id} as of "
+                        f"{report.as_of:%Y-%m-%d %H:%M}Z")
     for column in ["tier", "companies", *states]:
         table.add_column(column, justify="right")
     for row in report.tiers:

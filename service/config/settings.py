@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 __all__ = ["Settings"]
 
 DEFAULT_STORE = "sqlite:///cascade.db"
+DEV_PSEUDONYM_SECRET = "development-only-pseudonym-secret"
 NEO4J_SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
 
 
@@ -81,6 +82,9 @@ class Settings(BaseSettings):
     # On SIGTERM requests in flight may finish for this long before the rest are cut off
     # (each write is one transaction, so a cut one leaves nothing half-written).
     shutdown_grace_s: int = Field(default=30, ge=1)
+    # Keys the per-viewer pseudonyms of a supplier's cascade view (HMAC-SHA256): whoever
+    # holds it can test a guessed id against a pseudonym, so production sets its own.
+    pseudonym_secret: SecretStr = SecretStr(DEV_PSEUDONYM_SECRET)
 
     @property
     def store_kind(self) -> Literal["sqlite", "neo4j"]:
@@ -100,4 +104,7 @@ class Settings(BaseSettings):
                 raise ValueError("neo4j_user and neo4j_password are required in production")
             if self.neo4j_password.get_secret_value() in {"neo4j", "password", "change-me-please"}:
                 raise ValueError("neo4j_password: a default password is refused in production")
+        if (self.environment == "production"
+                and self.pseudonym_secret.get_secret_value() == DEV_PSEUDONYM_SECRET):
+            raise ValueError("pseudonym_secret: the default secret is refused in production")
         return self

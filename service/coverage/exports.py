@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+from fastapi import Response
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
@@ -38,7 +39,11 @@ from service.coverage.schemas import GapRead
 from service.coverage.snapshot import CoverageSnapshot
 from service.store.port import CascadeStore
 
-__all__ = ["FollowUp", "contacts_visible", "follow_up", "gaps_csv", "gaps_xlsx"]
+__all__ = ["CSV", "XLSX", "FollowUp", "attachment", "contacts_visible", "follow_up", "gaps_csv",
+           "gaps_xlsx"]
+
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone")
 GAP_COLUMNS = ("request_id", "responsible_id", "responsible_name", "responsible_country",
@@ -137,6 +142,13 @@ def _contact(companies: dict[str, Company], company_id: str) -> tuple[str, ...]:
 
 
 # -- files ----------------------------------------------------------------------------------
+
+
+def attachment(body: bytes, media_type: str, filename: str) -> Response:
+    """A download of `body` named `filename` (reduced to characters safe in a header)."""
+    filename = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
+    return Response(body, media_type=media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def gaps_csv(report: FollowUp) -> bytes:

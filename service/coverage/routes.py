@@ -4,7 +4,6 @@ Plain `def` routes: the analysis runs in the thread pool."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
@@ -15,7 +14,9 @@ from starlette.concurrency import run_in_threadpool
 
 from graph_models.models import UtcDateTime
 from service.composition.deps import CoverageDep, StoreDep, services_of
-from service.coverage import answers, exports
+from service.coverage import answers, exports, view_routes
+from service.coverage.exports import CSV, XLSX
+from service.coverage.exports import attachment as _attachment
 from service.coverage.schemas import (
     CompanyStanding,
     CoverageHistory,
@@ -31,14 +32,6 @@ from service.incidents.reporting import survey_report
 
 exports_router = APIRouter(tags=["exports"], responses=ERRORS_READ)
 
-CSV = "text/csv; charset=utf-8"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _attachment(body: bytes, media_type: str, filename: str) -> Response:
-    filename = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
-    return Response(body, media_type=media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @exports_router.get("/v1/requests/{request_id}/gaps.csv", response_class=Response,
@@ -172,3 +165,6 @@ async def gap_counts(request: Request) -> Response:
     if matches(request.headers.get("if-none-match"), held.etag):
         return Response(status_code=304, headers=headers)
     return Response(held.json, media_type="application/json", headers=headers)
+
+
+router.include_router(view_routes.router)  # a company's cascade view: same tag, same rules
