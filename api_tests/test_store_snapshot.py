@@ -186,7 +186,8 @@ def test_an_id_with_a_slash_written_by_hand_is_read_too(tmp_path: Path) -> None:
     seed_chain(store)
     with sqlite3.connect(tmp_path / "hand.db") as conn:  # "/" is refused by `CompanyId`
         conn.execute("INSERT INTO company_keys (id) VALUES ('odd/one')")
-        conn.execute("INSERT INTO companies VALUES ('odd/one', 'Odd', NULL, 'other', '{}', "
+        conn.execute("INSERT INTO companies (id, name, country, kind, identifiers, tags, "
+                     "revision, key) VALUES ('odd/one', 'Odd', NULL, 'other', '{}', "
                      "'[]', 9, (SELECT key FROM company_keys WHERE id = 'odd/one'))")
     assert as_rows(store.load_snapshot([MINERALS]), MINERALS) == expected(store, MINERALS)
     store.close()

@@ -145,6 +145,10 @@ class Exposure:
     def tier1(self) -> list[tuple[int, int, int]]:
         """(supplier, exposed companies it reaches, smallest tier among them) per direct
         supplier of R that reaches one, by count descending, then id."""
+        return list(self._tier1)
+
+    @cached_property
+    def _tier1(self) -> list[tuple[int, int, int]]:
         if not self.count:
             return []
         rev = self.base.reverse_dag
@@ -162,6 +166,10 @@ class Exposure:
 
     def paths(self) -> tuple[int, int]:
         """(all root-to-leaf paths, those through a group holding an exposed company)."""
+        return self._paths
+
+    @cached_property
+    def _paths(self) -> tuple[int, int]:
         scope, dag = self.base.scope, self.base.dag
         totals = scope.totals()
         ends = scope.end_groups(None)

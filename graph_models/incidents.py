@@ -7,11 +7,15 @@ which companies it affects.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictFloat, model_validator
 
 from graph_models.areas import Area, Circle
-from graph_models.models import DomainModel, UtcDateTime
+from graph_models.models import CompanyId, DomainModel, UtcDateTime
+
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+Region = Annotated[str, Field(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$")]
 
 __all__ = ["AreaCircle", "Incident", "IncidentArea", "IncidentKind"]
 
@@ -28,17 +32,18 @@ class IncidentKind(StrEnum):
 
 
 class AreaCircle(DomainModel):
-    lat: float = Field(ge=-90.0, le=90.0)
-    lon: float = Field(ge=-180.0, le=180.0)
-    radius_km: float = Field(ge=0.0, le=20_037.6)  # half the Earth's circumference
+    # strict: `true` is not a number (JSON integers still are)
+    lat: StrictFloat = Field(ge=-90.0, le=90.0)
+    lon: StrictFloat = Field(ge=-180.0, le=180.0)
+    radius_km: StrictFloat = Field(ge=0.0, le=20_037.6)  # half the Earth's circumference
 
 
 class IncidentArea(DomainModel):
     """Where the incident happened; at least one criterion, none empty."""
 
-    company_ids: list[str] | None = Field(default=None, max_length=10_000)
-    countries: list[str] | None = Field(default=None, max_length=300)
-    regions: list[str] | None = Field(default=None, max_length=5_000)
+    company_ids: list[CompanyId] | None = Field(default=None, max_length=10_000)
+    countries: list[Country] | None = Field(default=None, max_length=300)
+    regions: list[Region] | None = Field(default=None, max_length=5_000)
     circle: AreaCircle | None = None
 
     @model_validator(mode="after")

@@ -18,6 +18,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictFloat,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -170,8 +171,8 @@ class Site(DomainModel):
     name: str = Field(min_length=1, max_length=300)
     country: str = Field(pattern=r"^[A-Z]{2}$")
     region: str | None = Field(default=None, pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
-    lat: float | None = Field(default=None, ge=-90.0, le=90.0)
-    lon: float | None = Field(default=None, ge=-180.0, le=180.0)
+    lat: StrictFloat | None = Field(default=None, ge=-90.0, le=90.0)
+    lon: StrictFloat | None = Field(default=None, ge=-180.0, le=180.0)
 
     @model_validator(mode="after")
     def _consistent(self) -> Site:
@@ -245,7 +246,8 @@ class Applicability(DomainModel):
 
     categories: list[str] | None = None
     kinds: list[CompanyKind] | None = None
-    companies: list[str] | None = None
+    # An ordinary request names no companies: its JSON stays as it always was.
+    companies: list[str] | None = Field(default=None, exclude_if=lambda value: value is None)
 
     def applies(self, category: str, supplier_kind: str) -> bool:
         """Whether a link of `category` to a supplier of `supplier_kind` carries the request.

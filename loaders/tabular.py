@@ -246,6 +246,12 @@ def _sites(shaped: dict[str, Any]) -> None:
     if one:
         if "sites" in shaped:
             raise _CellError("sites", "give sites or the site_* columns, not both")
+        for axis in ("lat", "lon"):  # a CSV cell is text; a site's coordinate is a number
+            if isinstance(one.get(axis), str):
+                try:
+                    one[axis] = float(one[axis])
+                except ValueError:
+                    raise _CellError(f"site_{axis}", f"{one[axis]!r} is not a number") from None
         one.setdefault("country", shaped.get("country"))
         one.setdefault("name", one.get("id"))
         shaped["sites"] = [one]

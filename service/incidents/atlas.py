@@ -17,7 +17,7 @@ import numpy as np
 
 from graph_models.areas import Area, Locations
 from graph_models.engine import CompactNetwork, RequestScope
-from graph_models.exposure import ExposureBase
+from graph_models.exposure import Exposure, ExposureBase, exposure_of
 from graph_models.models import Applicability, Site
 from service.coverage.snapshot import CoverageSnapshot
 from service.store.port import CascadeStore
@@ -26,6 +26,7 @@ from service.store.ports import IncidentStore
 __all__ = ["IncidentAtlas", "IncidentStores"]
 
 BASES_KEPT = 16  # roots (with category filters) whose exposure base is kept
+EXPOSURES_KEPT = 64  # (root, incident area) exposures kept
 
 
 class IncidentStores(CascadeStore, IncidentStore, Protocol):
@@ -45,6 +46,8 @@ class IncidentAtlas:
         self._network: CompactNetwork | None = None
         # the network slot of each company of the locations (a lookup kept per pair)
         self._slots: tuple[Locations, CompactNetwork, np.ndarray] | None = None
+        self._exposures: OrderedDict[tuple[ExposureBase, Locations, Area], Exposure] = \
+            OrderedDict()
         self._bases: OrderedDict[tuple[str, tuple[str, ...] | None], ExposureBase] = \
             OrderedDict()
 
@@ -103,6 +106,21 @@ class IncidentAtlas:
                 scope = self.coverage.ledger(request.id)[2].scope
                 return scope if scope.network is network else None
         return None
+
+    def exposure(self, base: ExposureBase, area: Area) -> Exposure:
+        """The exposure of `area` for the root of `base`, kept while neither the network
+        nor any company's location changes (a dashboard re-reading it costs nothing)."""
+        locations = self.locations()
+        key = (base, locations, area)
+        with self._lock:
+            found = self._exposures.get(key)
+        if found is None:
+            found = exposure_of(base, self.affected_mask(base.network, area))
+            with self._lock:
+                self._exposures[key] = found
+                while len(self._exposures) > EXPOSURES_KEPT:
+                    self._exposures.popitem(last=False)
+        return found
 
     def affected_mask(self, network: CompactNetwork, area: Area) -> np.ndarray:
         """The companies `area` affects as a mask over the network's company slots."""

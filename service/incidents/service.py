@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from graph_models.engine import ArrayAnalysis
-from graph_models.exposure import Exposure, exposure_of
+from graph_models.exposure import Exposure
 from graph_models.incidents import Incident
 from graph_models.models import Applicability, Company, PolicyRequest, utc_now
 from service.http.errors import Conflict, InvalidField, NotFound
@@ -97,8 +97,7 @@ def _exposure(atlas: IncidentAtlas, incident: Incident, root: str,
               categories: list[str] | None) -> Exposure:
     if not atlas.store.existing_company_ids([root]):
         raise NotFound(f"no company {root!r}")
-    base = atlas.base(root, categories)
-    return exposure_of(base, atlas.affected_mask(base.network, incident.area.pure()))
+    return atlas.exposure(atlas.base(root, categories), incident.area.pure())
 
 
 def latest_bcp(atlas: IncidentAtlas, root: str) -> PolicyRequest | None:
