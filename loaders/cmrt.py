@@ -57,6 +57,7 @@ __all__ = [
     "SheetProblem",
     "Smelter",
     "read_cmrt",
+    "template_of",
 ]
 
 SUPPORTED = {"CMRT": (6,), "EMRT": (1, 2)}  # template -> supported major revisions
@@ -234,6 +235,14 @@ def read_cmrt(data: bytes) -> Declaration:
     _read_declaration(sheets["Declaration"], declaration, layout)
     _read_smelters(sheets["Smelter List"], declaration)
     return declaration
+
+
+def template_of(data: bytes) -> tuple[str, str]:
+    """(template, revision) of a workbook, filled or blank; `FileError` as `read_cmrt`."""
+    sheets = _sheets(data)
+    if "Declaration" not in sheets:
+        raise FileError("no 'Declaration' sheet: not a CMRT or EMRT workbook")
+    return _template(sheets["Declaration"], sheets.get("Revision"))
 
 
 READ_SHEETS = ("Declaration", "Smelter List", "Revision")
