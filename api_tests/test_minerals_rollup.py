@@ -141,3 +141,22 @@ def test_unknown_company_and_request_are_named(client: TestClient) -> None:
     wrong = client.get("/v1/requests/minerals/minerals/declaration", params={"company": "x"})
     assert wrong.status_code == 422 and wrong.json()["field"] == "company"
     assert client.get("/v1/requests/nope/minerals/smelters").status_code == 404
+
+
+def test_reissue_starts_the_next_round_along_last_rounds_forwards(client: TestClient) -> None:
+    seed(client)
+    client.post("/v1/cascades/batch", json={"items": [
+        {"request_id": "minerals", "from_id": "focal", "to_id": t,
+         "sent_at": "2026-02-02T00:00:00Z"} for t in ("alpha", "beta")]})
+    response = client.post("/v1/requests/minerals/reissue", json={
+        "recascade": True, "issued_at": "2027-02-01T00:00:00Z"})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    new = body["request"]
+    assert (new["id"], new["supersedes"], body["recascaded"]) == ("minerals-r2027", "minerals", 2)
+    assert new["applies_to"] == client.get("/v1/requests/minerals").json()["applies_to"]
+    coverage = client.get(f"/v1/requests/{new['id']}/coverage").json()
+    assert coverage["request_id"] == new["id"]
+    again = client.post("/v1/requests/minerals/reissue", json={})
+    assert again.status_code == 409 and again.json()["field"] == "id"
+    assert client.post("/v1/requests/nope/reissue", json={}).status_code == 404

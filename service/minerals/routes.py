@@ -11,9 +11,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from service.composition.deps import StoreDep
-from service.http.openapi import ERRORS_READ, CursorQuery, LimitQuery
-from service.minerals import exports
+from service.http.openapi import ERRORS_READ, ERRORS_WRITE, CursorQuery, LimitQuery
+from service.minerals import exports, rounds
 from service.minerals import service as minerals
+from service.minerals.rounds import ReissueCreate, ReissueRead
 from service.minerals.schemas import DeclarationRead, ReconciliationPage, SmelterPage
 
 router = APIRouter(tags=["minerals"], responses=ERRORS_READ)
@@ -65,3 +66,10 @@ def reconciliation_xlsx(store: StoreDep, request_id: str) -> Response:
     page = minerals.reconciliation(store=store, request_id=request_id)
     return _attachment(exports.reconciliation_xlsx(page), XLSX,
                        f"{request_id}-minerals-reconciliation.xlsx")
+
+
+@router.post("/v1/requests/{request_id}/reissue", status_code=201, response_model=ReissueRead,
+             responses=ERRORS_WRITE, tags=["requests"])
+def reissue(store: StoreDep, request_id: str, body: ReissueCreate) -> ReissueRead:
+    """The next survey round: a new version superseding this one."""
+    return rounds.reissue(store=store, request_id=request_id, body=body)
