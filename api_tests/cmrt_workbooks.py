@@ -1,11 +1,16 @@
 """Small CMRT / EMRT workbooks in the layout of the RMI templates, built with openpyxl.
 
-Not RMI's files: only the parts the importer reads, where the templates have them. The
-*Declaration* sheet: the title block (rows 1-6), company information labels in column B
-with answers in column D (rows 8-21), the numbered per-metal questions (a question row,
-then one row per metal, answer in D, comment in G), the company-level questions A-H. The
-*Smelter List* sheet: headers on row 4, smelters from row 5; *Smelter Identification*
-(F) and *Smelter Name* (D) are formulas there, as in the templates.
+Not RMI's files: only the parts the importer reads, at the positions of
+`loaders.cmrt_layout`. The *Declaration* sheet: the title block (rows 1-6, the revision
+text in B4, the language in D5), company information with answers in column D (rows
+8-21), the numbered per-metal questions (a question row, then one row per metal, answer in
+D, comment in G), the company-level questions (EMRT question C: one row per mineral). The
+labels are plain text, or formulas without a cached value (`labels="formulas"`, as a file
+saved by a tool that does not compute them), or another language's text
+(`labels="日本語"`). The *Smelter List* sheet: headers on row 4, smelters from row 5;
+*Smelter Identification* (F) and *Smelter Name* (D) are formulas there, as in the
+templates. `blank=True` builds an empty template (the user's blank file for an export),
+with the answer cells' data validation and the look-up formulas of the first smelter rows.
 
 openpyxl writes formulas without a cached value; `cached` patches the saved file so chosen
 formula cells carry one, as a workbook saved by Excel does.
@@ -22,30 +27,15 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
+from openpyxl.worksheet.datavalidation import DataValidation
 
-CMRT_METALS = ("Tantalum", "Tin", "Gold", "Tungsten")
-EMRT_METALS = ("Cobalt", "Mica")
+from loaders.cmrt_layout import COMPANY_ROWS, LANGUAGE_CELL, Layout, layout_of
+
 SMELTER_HEADERS = (
     "Smelter Identification Number Input Column", "Metal (*)", "Smelter Look-up (*)",
     "Smelter Name (1)", "Smelter Country (*)", "Smelter Identification",
     "Source of Smelter Identification Number", "Smelter Street", "Smelter City",
 )
-COMPANY_QUESTIONS = {
-    "A": "A. Do you have a policy in place that addresses conflict minerals sourcing? (*)",
-    "B": "B. Is your policy publicly available on your website? (*)",
-    "C": "C. Do you require your direct suppliers to source the 3TG from smelters whose due "
-         "diligence practices have been validated by an independent third party audit "
-         "program? (*)",
-    "D": "D. Have you implemented due diligence measures for conflict-free sourcing? (*)",
-    "E": "E. Does your company conduct a Conflict Minerals survey of your relevant "
-         "supplier(s)? (*)",
-    "F": "F. Do you review due diligence information received from your suppliers against "
-         "your company's expectations? (*)",
-    "G": "G. Does your review process include corrective action management? (*)",
-    "H": "H. Is your company required to file an annual conflict minerals disclosure? (*)",
-}
-
-
 @dataclass
 class SmelterRow:
     """One Smelter List row: what was typed, and what the formulas show."""
@@ -70,8 +60,12 @@ class Template:
     contact: tuple[str, str, str] = ("Aiko Sato", "aiko@acme-pcb.example", "+81 3 0000 0000")
     answers: dict[tuple[int, str], str] = field(default_factory=dict)
     company_answers: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    mineral_answers: dict[tuple[str, str], str] = field(default_factory=dict)  # EMRT C
     smelters: list[SmelterRow] = field(default_factory=list)
     sheets: tuple[str, ...] = ("Declaration", "Smelter List")
+    labels: str = "English"  # or "formulas" (no cached value), or another language
+    language: str = "English"
+    blank: bool = False
 
 
 def build(spec: Template) -> bytes:
@@ -92,43 +86,74 @@ def build(spec: Template) -> bytes:
     return patch_cached(out.getvalue(), workbook.sheetnames, cached)
 
 
+def _label(sheet: Any, coordinate: str, text: str, spec: Template) -> None:
+    """A label cell: text, a formula over the translations, or another language's text."""
+    if spec.labels == "formulas":
+        sheet[coordinate] = f'=VLOOKUP("{text[:20]}",Translations,2,0)'
+    elif spec.labels != "English":
+        sheet[coordinate] = f"[{spec.labels}] {text}"
+    else:
+        sheet[coordinate] = text
+
+
+def _layout(spec: Template) -> Layout:
+    found = layout_of(spec.template, spec.version)
+    if found is None:  # an unsupported revision: lay it out as the nearest one
+        found = layout_of(spec.template, "6.0" if spec.template == "CMRT" else "2.0")
+    assert found is not None
+    return found
+
+
 def _declaration(sheet: Any, spec: Template) -> None:
     name = "Conflict" if spec.template == "CMRT" else "Extended"
-    sheet["B2"] = f"{name} Minerals Reporting Template ({spec.template})"
+    _label(sheet, "B2", f"{name} Minerals Reporting Template ({spec.template})", spec)
     if not spec.version_on_revision_sheet:
         sheet["B4"] = f"Revision {spec.version}"
-    rows = {8: ("Company Name (*):", spec.company),
-            9: ("Declaration Scope or Class (*):", "A. Company"),
-            11: ("Company Unique ID:", spec.unique_id),
-            12: ("Company Unique ID Authority:", "DUNS" if spec.unique_id else None),
-            14: ("Contact Name (*):", spec.contact[0]),
-            15: ("Email \u2013 Contact (*):", spec.contact[1]),
-            16: ("Phone \u2013 Contact (*):", spec.contact[2]),
-            17: ("Authorizer (*):", "Ken Ito"),
-            21: ("Effective Date (*):", spec.effective)}
-    for row, (label, value) in rows.items():
-        sheet[f"B{row}"], sheet[f"D{row}"] = label, value
-    metals = CMRT_METALS if spec.template == "CMRT" else EMRT_METALS
-    row = 23
-    for question in range(1, 9 if spec.template == "CMRT" else 8):
-        sheet[f"B{row}"] = f"{question}) Question {question} about the metals (*)"
-        for offset, metal in enumerate(metals, start=1):
-            sheet[f"B{row + offset}"] = f"{metal} (*)"
-            sheet[f"D{row + offset}"] = spec.answers.get((question, metal), "No")
-            sheet[f"P{row + offset}"] = '=IF(D24="No","","(*)")'  # the templates' markers
-        row += len(metals) + 1
-    row += 2
-    for letter, text in COMPANY_QUESTIONS.items():
+    _label(sheet, "B5", "Select Your Language Preference Here:", spec)
+    sheet[LANGUAGE_CELL] = spec.language
+    values = {"name": spec.company, "scope": "A. Company", "unique_id": spec.unique_id,
+              "unique_id_authority": "DUNS" if spec.unique_id else None,
+              "contact_name": spec.contact[0], "contact_email": spec.contact[1],
+              "contact_phone": spec.contact[2], "authorizer": "Ken Ito",
+              "effective_date": spec.effective}
+    for key, row in COMPANY_ROWS.items():
+        _label(sheet, f"B{row}", key.replace("_", " ").title() + " (*):", spec)
+        if not spec.blank:
+            sheet[f"D{row}"] = values.get(key)
+    layout = _layout(spec)
+    answers = DataValidation(type="list", formula1='"Yes,No,Unknown"', allow_blank=True)
+    sheet.add_data_validation(answers)
+    for question in layout.questions:
+        row = layout.question_row(question.number)
+        _label(sheet, f"B{row}", f"{question.number}) {question.wording} (*)", spec)
+        for offset, metal in enumerate(layout.metals, start=1):
+            _label(sheet, f"B{row + offset}", f"{metal} (*)", spec)
+            answers.add(f"D{row + offset}")
+            if not spec.blank:
+                sheet[f"D{row + offset}"] = spec.answers.get((question.number, metal), "No")
+            sheet[f"P{row + offset}"] = f'=IF(D{row + offset}="No","","(*)")'
+    for letter, row in layout.company_question_rows().items():
+        _label(sheet, f"B{row}", dict(layout.company_questions)[letter] + " (*)", spec)
         answer, comment = spec.company_answers.get(letter, ("Yes", None))
-        sheet[f"B{row}"], sheet[f"D{row}"], sheet[f"G{row}"] = text, answer, comment
-        row += 2
+        if letter in layout.per_mineral_letters:
+            for offset, metal in enumerate(layout.metals, start=1):
+                _label(sheet, f"B{row + offset}", f"{metal} (*)", spec)
+                if not spec.blank:
+                    sheet[f"D{row + offset}"] = spec.mineral_answers.get((letter, metal), answer)
+        elif not spec.blank:
+            sheet[f"D{row}"], sheet[f"G{row}"] = answer, comment
 
 
 def _smelter_list(sheet: Any, spec: Template) -> dict[str, Any]:
     """Fill the Smelter List; the cached values of its formula cells, by coordinate."""
     for column, header in enumerate(SMELTER_HEADERS, start=1):
-        sheet.cell(row=4, column=column, value=header)
+        _label(sheet, f"{chr(64 + column)}4", header, spec)
     cached: dict[str, Any] = {}
+    if spec.blank:  # the template's look-up formulas, waiting for input
+        for row in range(5, 15):
+            sheet[f"D{row}"] = f"=IF(C{row}=\"\",\"\",VLOOKUP(C{row},L,2,0))"
+            sheet[f"F{row}"] = f"=IF(A{row}<>\"\",A{row},VLOOKUP(C{row},L,5,0))"
+        return cached
     for row, smelter in enumerate(spec.smelters, start=5):
         sheet[f"A{row}"], sheet[f"B{row}"] = smelter.typed_id, smelter.metal
         sheet[f"C{row}"], sheet[f"E{row}"] = smelter.lookup, smelter.country
@@ -166,3 +191,24 @@ def _with_values(xml: str, values: dict[str, Any]) -> str:
         xml = xml.replace(found.group(0), f'<c r="{coordinate}"{attributes} t="str">'
                                           f"<f>{found.group(2)}</f><v>{escape(str(value))}</v></c>")
     return xml
+
+
+# The templates' country list as they spell it: ISO names in upper case, except these
+TEMPLATE_SPELLINGS = {
+    "CD": "CONGO, DEMOCRATIC REPUBLIC OF THE", "BO": "BOLIVIA", "TR": "TURKEY",
+    "VE": "VENEZUELA", "IR": "IRAN (ISLAMIC REPUBLIC OF)", "CV": "CAPE VERDE",
+    "SZ": "SWAZILAND", "MK": "MACEDONIA", "CZ": "CZECH REPUBLIC", "CI": "COTE D'IVOIRE",
+    "FM": "MICRONESIA (FEDERATED STATES OF)", "KR": "KOREA, REPUBLIC OF", "TW": "TAIWAN",
+    "NL": "NETHERLANDS", "VA": "HOLY SEE (VATICAN CITY STATE)", "PS": "PALESTINE, STATE OF",
+    "RU": "RUSSIA", "LA": "LAOS", "SY": "SYRIA", "TZ": "TANZANIA", "VN": "VIETNAM",
+    "GB": "UNITED KINGDOM", "US": "UNITED STATES OF AMERICA", "KP": "KOREA, DEMOCRATIC "
+    "PEOPLE'S REPUBLIC OF", "MD": "MOLDOVA, REPUBLIC OF", "RE": "RÉUNION",
+}
+
+
+def template_countries() -> dict[str, str]:
+    """ISO code -> the template's name for it (249 names)."""
+    import pycountry
+
+    return {c.alpha_2: TEMPLATE_SPELLINGS.get(c.alpha_2, c.name.upper())
+            for c in pycountry.countries}

@@ -57,7 +57,8 @@ def test_declaration_and_smelters_are_recorded(client: TestClient) -> None:
     body = response.json()
     assert {s: c["created"] for s, c in body["sections"].items()} == {
         "companies": 3, "links": 3, "acknowledgements": 1}
-    assert "Smelter List row 7: smelter not yet identified, skipped" in body["notes"]
+    assert ("Smelter List row 7: smelter not yet identified, listed in the evidence only"
+            in body["notes"])
 
     links = client.get("/v1/links", params={"buyer_id": "acme-pcb"}).json()["items"]
     assert [(lk["supplier_id"], lk["category"]) for lk in links] == [
@@ -78,7 +79,7 @@ def test_declaration_and_smelters_are_recorded(client: TestClient) -> None:
     assert {"question": 6, "metal": "Tin", "answer": "Greater than 90%"} in evidence["answers"]
     assert len(evidence["answers"]) == 8 * 4
     assert evidence["company_answers"][1] == {
-        "question": "B", "text": "B. Is your policy publicly available on your website? (*)",
+        "question": "B", "text": "B. Is your policy publicly available on your website?",
         "answer": "Yes", "comment": "https://acme.example/minerals"}
     assert evidence["smelters"] == 3
 

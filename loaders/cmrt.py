@@ -6,22 +6,13 @@ cached value (a file written by a tool that does not compute formulas) the typed
 stands in (the smelter id typed in the *Smelter Identification Number Input Column* for
 the looked-up *Smelter Identification*, a typed smelter name for the looked-up one).
 
-Layout read (the RMI templates' own; labels are matched, not fixed rows, so the row shifts
-between template versions do not matter):
-
-- the template and its revision: a "Revision N.NN" (or "CMRT 6.5") text in the title block
-  of the *Declaration* sheet (rows 1-6), else the highest "Revision N.NN" on the
-  *Revision* sheet; the title names the template (Conflict / Extended Minerals Reporting
-  Template);
-- *Declaration*: labels in columns A-C, answers in column D, comments in the first filled
-  cell of columns E-J; company information (Company Name, Declaration Scope or Class,
-  Company Unique ID, Contact Name, Email - Contact, Phone - Contact, Effective Date or
-  Date of Completion); the per-metal questions ("1) ...", then one row per metal:
-  Tantalum, Tin, Gold, Tungsten; Cobalt, Mica, ...); the company-level questions ("A. ..."
-  to "H. ...");
-- *Smelter List*: a header row within rows 1-10 naming the columns (Smelter
-  Identification Number Input Column, Metal, Smelter Look-up, Smelter Name, Smelter
-  Country, Smelter Identification), one smelter per row below it.
+The template is told by its revision text ("Revision 6.5" in the title block of the
+*Declaration* sheet, else the highest revision on the *Revision* sheet; CMRT revisions are
+6.x, EMRT 1.x and 2.x, the title confirming it where it has a value) and everything else
+is read at the cell positions of that revision (`loaders.cmrt_layout`): the labels are
+formulas over the template's translations, so their text is never relied on, and a file
+saved without cached values or in another of the template's languages reads the same.
+Every answer is kept, per metal, the EMRT's per-mineral company question C included.
 
 Bounded whatever the file holds: before anything is decompressed every archive part's
 uncompressed size is checked (`PART_LIMIT`, shared strings `SHARED_STRINGS_LIMIT`);
@@ -45,6 +36,17 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._reader import WorkSheetParser
 
+from loaders.cmrt_layout import (
+    ANSWER_COLUMN,
+    COMMENT_COLUMN,
+    COMPANY_ROWS,
+    LANGUAGE_CELL,
+    SMELTER_COLUMNS,
+    SMELTER_HEADER_ROW,
+    TEMPLATE_OF_MAJOR,
+    Layout,
+    layout_of,
+)
 from loaders.tabular import FileError
 
 __all__ = [
@@ -55,18 +57,14 @@ __all__ = [
     "SheetProblem",
     "Smelter",
     "read_cmrt",
+    "template_of",
 ]
 
 SUPPORTED = {"CMRT": (6,), "EMRT": (1, 2)}  # template -> supported major revisions
-METALS = ("tantalum", "tin", "gold", "tungsten", "cobalt", "mica", "copper", "graphite",
-          "lithium", "nickel", "aluminum", "aluminium")
 NOT_IDENTIFIED = "smelter not yet identified"
 NOT_LISTED = "smelter not listed"
 RMI_ID = re.compile(r"^[A-Z]{2,5}\d{4,8}$")  # e.g. CID000292
-VERSION_IN_TITLE = re.compile(r"(?:revision|version|rev\.?|[ce]mrt)\s*:?\s*v?(\d+\.\d+)", re.I)
-REVISION = re.compile(r"revision\s*:?\s*(\d+\.\d+)", re.I)
-QUESTION = re.compile(r"^\s*(\d{1,2})\s*\)\s*\S")
-COMPANY_QUESTION = re.compile(r"^\s*([A-I])\s*[.)]\s+\S")
+REVISION = re.compile(r"(?:revision|version|rev\.?|[ce]mrt)\s*:?\s*v?(\d+\.\d+)", re.I)
 DATE_FORMATS = ("%d-%b-%Y", "%Y-%m-%d", "%d/%m/%Y", "%d %b %Y", "%d-%B-%Y")
 
 
@@ -82,17 +80,20 @@ class MetalAnswer:
 
 @dataclass(frozen=True)
 class CompanyAnswer:
-    """The answer to one company-level question (A to H)."""
+    """The answer to one company-level question (A to H); EMRT question C is answered
+    once per mineral (`metal`)."""
 
     question: str
     text: str
     answer: str | None
     comment: str | None = None
+    metal: str | None = None
 
 
 @dataclass(frozen=True)
 class Smelter:
-    """One row of the Smelter List."""
+    """One row of the Smelter List; without `smelter_id` it is unidentified (without a
+    name too: "smelter not yet identified")."""
 
     row: int
     metal: str
@@ -115,6 +116,7 @@ class Declaration:
 
     template: str
     version: str
+    language: str | None = None  # as chosen in the title block, when it reads
     company: dict[str, str] = field(default_factory=dict)  # name, scope, unique_id, contact_*
     effective_date: date | None = None
     answers: list[MetalAnswer] = field(default_factory=list)
@@ -227,10 +229,20 @@ def read_cmrt(data: bytes) -> Declaration:
         if name not in sheets:
             raise FileError(f"no {name!r} sheet: not a CMRT or EMRT workbook")
     template, version = _template(sheets["Declaration"], sheets.get("Revision"))
+    layout = layout_of(template, version)
+    assert layout is not None  # every supported revision has one
     declaration = Declaration(template, version)
-    _read_declaration(sheets["Declaration"], declaration)
+    _read_declaration(sheets["Declaration"], declaration, layout)
     _read_smelters(sheets["Smelter List"], declaration)
     return declaration
+
+
+def template_of(data: bytes) -> tuple[str, str]:
+    """(template, revision) of a workbook, filled or blank; `FileError` as `read_cmrt`."""
+    sheets = _sheets(data)
+    if "Declaration" not in sheets:
+        raise FileError("no 'Declaration' sheet: not a CMRT or EMRT workbook")
+    return _template(sheets["Declaration"], sheets.get("Revision"))
 
 
 READ_SHEETS = ("Declaration", "Smelter List", "Revision")
@@ -260,20 +272,22 @@ def _sheets(data: bytes) -> dict[str, _Sheet]:
 
 
 def _template(declaration: _Sheet, revision: _Sheet | None) -> tuple[str, str]:
-    """(template, revision) of the workbook, refusing what is not supported."""
+    """(template, revision) of the workbook, refusing what is not supported: the revision
+    text of the title block (else of the Revision sheet) tells both, a title that reads
+    names the template."""
     title = " ".join(t for r in range(1, 7) for c in range(12)
                      if (t := declaration.text(r, c)) is not None)
-    template = _template_name(title)
-    found = VERSION_IN_TITLE.search(title)
+    found = REVISION.search(title)
     version = found.group(1) if found else _latest_revision(revision)
+    if version is None:
+        raise FileError("cannot tell the template's revision: the Declaration title block "
+                        "should read e.g. 'Revision 6.5'")
+    major = int(version.split(".")[0])
+    template = _template_name(title) or TEMPLATE_OF_MAJOR.get(major)
     if template is None and revision is not None:
         template = _template_name(" ".join(_texts(revision)))
-    if template is None or version is None:
-        raise FileError("cannot tell the template and its revision: the Declaration title "
-                        "should read e.g. 'Conflict Minerals Reporting Template (CMRT)' and "
-                        "'Revision 6.5'")
-    if int(version.split(".")[0]) not in SUPPORTED[template]:
-        raise FileError(f"unsupported template revision {template} {version} "
+    if template is None or major not in SUPPORTED[template]:
+        raise FileError(f"unsupported template revision {template or 'revision'} {version} "
                         "(supported: CMRT 6.x, EMRT 1.x and 2.x)")
     return template, version
 
@@ -304,68 +318,38 @@ def _latest_revision(sheet: _Sheet | None) -> str | None:
 # -- the Declaration sheet ------------------------------------------------------------------
 
 
-COMPANY_LABELS = (  # normalised label prefix -> key; the first that matches wins
-    ("company name", "name"),
-    ("declaration scope", "scope"),
-    ("company unique id authority", ""),
-    ("company unique id", "unique_id"),
-    ("contact name", "contact_name"),
-    ("email - contact", "contact_email"),
-    ("phone - contact", "contact_phone"),
-    ("effective date", "effective_date"),
-    ("date of completion", "effective_date"),
-)
+def _cell_position(coordinate: str) -> tuple[int, int]:
+    return int(coordinate[1:]), ord(coordinate[0]) - ord("A")
 
 
-def _label(sheet: _Sheet, row: int) -> str | None:
-    """The row's label: the first text in columns A-C."""
-    return next((t for c in range(3) if (t := sheet.text(row, c)) is not None), None)
-
-
-def _normalised(label: str) -> str:
-    """Lower case, dashes unified, '(*)' and trailing colons dropped.
-
-    >>> _normalised("Email – Contact (*):")
-    'email - contact'
-    """
-    text = label.lower().replace("(*)", "").replace("\u2013", "-").replace("\u2014", "-")
-    return re.sub(r"\s+", " ", text).strip(" :")
-
-
-def _comment(sheet: _Sheet, row: int) -> str | None:
-    texts = (sheet.text(row, c) for c in range(4, 10))
-    return next((t for t in texts if t is not None and t != "(*)"), None)
-
-
-def _read_declaration(sheet: _Sheet, declaration: Declaration) -> None:
-    question: int | None = None
-    for row in range(1, sheet.rows + 1):
-        label = _label(sheet, row)
-        if label is None:
-            continue
-        if (numbered := QUESTION.match(label)) is not None:
-            question = int(numbered.group(1))
-        elif (lettered := COMPANY_QUESTION.match(label)) is not None:
-            question = None
-            declaration.company_answers.append(CompanyAnswer(
-                lettered.group(1), label, sheet.text(row, 3), _comment(sheet, row)))
-        elif question is not None and _normalised(label) in METALS:
-            declaration.answers.append(MetalAnswer(
-                question, _normalised(label).title(), sheet.text(row, 3), _comment(sheet, row)))
-        elif question is None and not declaration.answers:
-            _company_field(sheet, row, _normalised(label), declaration)
+def _read_declaration(sheet: _Sheet, declaration: Declaration, layout: Layout) -> None:
+    declaration.language = sheet.text(*_cell_position(LANGUAGE_CELL))
+    for key, row in COMPANY_ROWS.items():
+        if key == "effective_date":
+            declaration.effective_date = _date(sheet.value(row, ANSWER_COLUMN), row,
+                                               declaration)
+        elif (text := sheet.text(row, ANSWER_COLUMN)) is not None:
+            declaration.company[key] = text
     if not declaration.company.get("name"):
-        raise FileError("Declaration: no company name (the 'Company Name' row, column D)")
-
-
-def _company_field(sheet: _Sheet, row: int, label: str, declaration: Declaration) -> None:
-    key = next((k for prefix, k in COMPANY_LABELS if label.startswith(prefix)), None)
-    if not key:
-        return
-    if key == "effective_date":
-        declaration.effective_date = _date(sheet.value(row, 3), row, declaration)
-    elif (text := sheet.text(row, 3)) is not None:
-        declaration.company[key] = text
+        raise FileError("Declaration: no company name (the 'Company Name' row, D"
+                        f"{COMPANY_ROWS['name']})")
+    for question in layout.questions:
+        first = layout.question_row(question.number) + 1
+        declaration.answers += [
+            MetalAnswer(question.number, metal, sheet.text(row, ANSWER_COLUMN),
+                        sheet.text(row, COMMENT_COLUMN))
+            for row, metal in enumerate(layout.metals, start=first)]
+    rows = layout.company_question_rows()
+    for letter, wording in layout.company_questions:
+        row = rows[letter]
+        if letter not in layout.per_mineral_letters:
+            declaration.company_answers.append(CompanyAnswer(
+                letter, wording, sheet.text(row, ANSWER_COLUMN), sheet.text(row, COMMENT_COLUMN)))
+            continue
+        declaration.company_answers += [
+            CompanyAnswer(letter, wording, sheet.text(r, ANSWER_COLUMN),
+                          sheet.text(r, COMMENT_COLUMN), metal)
+            for r, metal in enumerate(layout.metals, start=row + 1)]
 
 
 def _date(found: Any, row: int, declaration: Declaration) -> date | None:
@@ -385,37 +369,9 @@ def _date(found: Any, row: int, declaration: Declaration) -> date | None:
 # -- the Smelter List sheet -----------------------------------------------------------------
 
 
-SMELTER_COLUMNS = (  # normalised header prefix -> key; the first that matches wins
-    ("smelter identification number input", "input_id"),
-    ("metal", "metal"),
-    ("smelter look-up", "lookup"),
-    ("smelter lookup", "lookup"),
-    ("smelter name", "name"),
-    ("smelter country", "country"),
-    ("smelter identification", "smelter_id"),
-)
-
-
-def _smelter_header(sheet: _Sheet) -> tuple[int, dict[str, int]]:
-    """(header row, key -> column) of the Smelter List."""
-    for row in range(1, min(sheet.rows, 10) + 1):
-        columns: dict[str, int] = {}
-        for column in range(len(sheet.typed[row - 1])):
-            header = sheet.text(row, column)
-            key = next((k for p, k in SMELTER_COLUMNS
-                        if header is not None and _normalised(header).startswith(p)), None)
-            if key is not None:
-                columns.setdefault(key, column)
-        if "metal" in columns and "name" in columns:
-            return row, columns
-    raise FileError("Smelter List: no header row naming the 'Metal' and 'Smelter Name' "
-                    "columns in rows 1-10")
-
-
 def _read_smelters(sheet: _Sheet, declaration: Declaration) -> None:
-    header, columns = _smelter_header(sheet)
-    for row in range(header + 1, sheet.rows + 1):
-        cells = {k: sheet.text(row, c) for k, c in columns.items()}
+    for row in range(SMELTER_HEADER_ROW + 1, sheet.rows + 1):
+        cells = {k: sheet.text(row, c) for k, c in SMELTER_COLUMNS.items()}
         if not any(cells.values()):
             continue
         smelter = _smelter(row, cells, declaration)
@@ -424,21 +380,18 @@ def _read_smelters(sheet: _Sheet, declaration: Declaration) -> None:
 
 
 def _smelter(row: int, cells: dict[str, str | None], declaration: Declaration) -> Smelter | None:
-    """The smelter of one row; None with a problem or a note when there is none."""
+    """The smelter of one row; None with a problem when there is none."""
     smelter_id = next((v for k in ("smelter_id", "input_id")
                        if (v := cells.get(k)) and RMI_ID.match(v)), None)
     lookup = (cells.get("lookup") or "").lower()
     name = cells.get("name") or (cells.get("lookup") if lookup not in (
         "", NOT_LISTED, NOT_IDENTIFIED) else None)
-    if lookup == NOT_IDENTIFIED and smelter_id is None:
-        declaration.notes.append(f"Smelter List row {row}: smelter not yet identified, skipped")
-        return None
     problem = None
     if not cells.get("metal"):
         problem = ("metal", "no metal")
-    elif smelter_id is None and name is None:
+    elif smelter_id is None and name is None and lookup != NOT_IDENTIFIED:
         problem = ("smelter_name", "no smelter name or identification number")
     if problem is not None:
         declaration.problems.append(SheetProblem("Smelter List", row, *problem))
         return None
-    return Smelter(row, str(cells["metal"]), name, smelter_id, cells.get("country"))
+    return Smelter(row, str(cells["metal"]).title(), name, smelter_id, cells.get("country"))

@@ -14,20 +14,25 @@ conflict-minerals request, and its smelters as raw-material suppliers.
   ``smelter-<name>[-<country code>]``; the metals it is listed for as tags; the country
   as an ISO code where the template's country name is one) linked as a supplier of the
   reporting company with category `raw_materials`. Smelters already stored are kept as
-  they are; a smelter listed twice is one company.
+  they are; a smelter listed twice is one company. A "smelter not yet identified" row
+  becomes no company, but stays in the evidence's smelter list.
+- The evidence keeps the whole smelter list as rows `[metal, name, RMI id, country as
+  written, company id]` (`smelter_list`), which the minerals roll-up consolidates.
+- An EMRT is dated one second after the effective date's midnight, so that a supplier's
+  CMRT and EMRT of the same day are two answers (an answer's identity is its request,
+  company, status and time).
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-
-import pycountry
 
 from graph_models.models import Company, CompanyKind, utc_now
 from loaders.cmrt import Declaration, Smelter
+from loaders.countries import country_code
 from loaders.importer import RowProblem
 from loaders.tabular import FileError, SourceRow
 from service.store.port import CascadeStore
@@ -62,6 +67,10 @@ def cmrt_rows(
              for sid, listed in smelters.items()]
     rows.append(SourceRow("acknowledgements", 1, _answer(
         declaration, request_id, reporter, document, len(smelters))))
+    rows[-1].fields["evidence"]["smelter_list"] = [
+        [s.metal, s.name, s.smelter_id, s.country,
+         smelter_company_id(s) if s.smelter_id or s.name else None]
+        for s in declaration.smelters]
     problems = [RowProblem(p.sheet, p.row, p.field, p.message) for p in declaration.problems]
     return rows, problems, notes
 
@@ -128,12 +137,7 @@ def smelter_company_id(smelter: Smelter) -> str:
 
 def _country_code(country: str | None) -> str | None:
     """ISO alpha-2 of a country name or code, None when it is not one."""
-    if not country:
-        return None
-    try:
-        return str(pycountry.countries.lookup(country.strip()).alpha_2)
-    except LookupError:
-        return None
+    return country_code(country)
 
 
 def _smelters_by_id(
@@ -142,6 +146,10 @@ def _smelters_by_id(
     """The listed smelters by company id (a smelter listed for two metals is one)."""
     grouped: defaultdict[str, list[Smelter]] = defaultdict(list)
     for smelter in smelters:
+        if smelter.smelter_id is None and smelter.name is None:
+            notes.append(f"Smelter List row {smelter.row}: smelter not yet identified, "
+                         "listed in the evidence only")
+            continue
         sid = smelter_company_id(smelter)
         if sid == reporter:  # a smelter declaring itself, as the templates ask
             notes.append(f"Smelter List row {smelter.row}: the reporting company itself")
@@ -171,16 +179,17 @@ def _answer(
         "request_id": request_id,
         "company_id": company_id,
         "status": "accepted",
-        "at": _answered_at(declaration.effective_date).isoformat(),
+        "at": _answered_at(declaration.effective_date, declaration.template).isoformat(),
         "evidence": _evidence(declaration, document, smelters),
     }
 
 
-def _answered_at(effective: date | None) -> datetime:
+def _answered_at(effective: date | None, template: str) -> datetime:
     now = utc_now()
     if effective is None:
         return now
-    return min(datetime.combine(effective, time(0), tzinfo=UTC), now)
+    later = timedelta(seconds=1 if template == "EMRT" else 0)
+    return min(datetime.combine(effective, time(0), tzinfo=UTC) + later, now)
 
 
 def _evidence(declaration: Declaration, document: str | None, smelters: int) -> dict[str, Any]:
@@ -189,6 +198,7 @@ def _evidence(declaration: Declaration, document: str | None, smelters: int) -> 
         "document": document,
         "template": declaration.template,
         "template_version": declaration.version,
+        "language": declaration.language,
         "company": declaration.company,
         "effective_date": (declaration.effective_date.isoformat()
                            if declaration.effective_date else None),

@@ -31,6 +31,7 @@ from service.integrations import routes as integrations
 from service.integrations.metrics import HttpMetrics, Metrics
 from service.integrations.webhooks import Dispatcher
 from service.ledger import routes as ledger
+from service.minerals import routes as minerals
 from service.registry import routes as registry
 from service.store import build_store
 from service.store.port import CascadeStore
@@ -101,8 +102,8 @@ def create_app(settings: Settings | None = None, store: CascadeStore | None = No
     app.include_router(health.router)
     for router in (ledger.batches_router, ingest.router, registry.companies_router,
                    registry.links_router, registry.requests_router, ledger.events_router,
-                   coverage.exports_router, coverage.router, access.router,
-                   integrations.router, incidents.router):
+                   coverage.exports_router, coverage.router, minerals.router,
+                   access.router, integrations.router, incidents.router):
         app.include_router(router, responses=ERRORS_ACCESS)
     mount_ui(app)
     return app

@@ -178,6 +178,14 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/v1/imports"): staff(),
     ("GET", "/v1/requests/{request_id}/gaps.csv"): Rule(DASHBOARD, cost=EXPORT_COST),
     ("GET", "/v1/requests/{request_id}/gaps.xlsx"): Rule(DASHBOARD, cost=EXPORT_COST),
+    ("GET", "/v1/requests/{request_id}/minerals/smelters"): Rule(DASHBOARD),
+    ("GET", "/v1/requests/{request_id}/minerals/declaration"): Rule(DASHBOARD),
+    ("GET", "/v1/requests/{request_id}/minerals/reconciliation"): Rule(DASHBOARD),
+    ("GET", "/v1/requests/{request_id}/minerals/reconciliation.csv"): Rule(
+        DASHBOARD, cost=EXPORT_COST),
+    ("GET", "/v1/requests/{request_id}/minerals/reconciliation.xlsx"): Rule(
+        DASHBOARD, cost=EXPORT_COST),
+    ("POST", "/v1/requests/{request_id}/reissue"): staff(),
     ("POST", "/v1/keys"): Rule(ADMIN),
     ("GET", "/v1/keys"): Rule(ADMIN),
     ("DELETE", "/v1/keys/{key_id}"): Rule(ADMIN),

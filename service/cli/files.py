@@ -183,3 +183,9 @@ def export_gaps(
     target.write_bytes(exports.gaps_csv(report) if format == "csv" else exports.gaps_xlsx(report))
     shell.console.print(f"{len(report.gaps):,} gaps, {len(report.late):,} overdue or declined "
                       f"companies written to {target}")
+
+
+# cascade export cmrt / emrt: the minerals roll-up in a blank RMI template
+from service.cli import minerals as _minerals  # noqa: E402
+
+_minerals.register(export_app)
