@@ -291,3 +291,19 @@ def test_serve_demo_prints_an_admin_key_that_works(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_key_that_cannot_be_checked_while_the_store_is_down_gets_503(
+    client: TestClient, store: CascadeStore, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from service.store.errors import StoreUnavailable
+
+    viewer = bearer(store, Role.viewer)  # a key this worker has not seen yet
+
+    def down(key_id: str) -> None:
+        raise StoreUnavailable("connection refused")
+
+    monkeypatch.setattr(store, "get_api_key", down)
+    response = client.get("/v1/gap-counts", headers=viewer)
+    assert response.status_code == 503 and response.headers["retry-after"]
+    assert response.headers["content-type"].startswith("application/problem+json")

@@ -47,6 +47,7 @@ from service.store.port import Webhook
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, response_headers_conformance, negative_data_rejection]
+READINESS_CHECKS = [check for check in CHECKS if check is not not_a_server_error]
 NETWORK = demo_network(companies=40)
 COMPANIES = [company.id for company in NETWORK.companies]
 REQUESTS = [request.id for request in NETWORK.requests]
@@ -129,7 +130,10 @@ def test_no_input_breaks_the_api_or_leaves_its_schema(
     use_known_ids(case, data)
     if case.operation.get_parameter("Idempotency-Key", "header") is not None:
         case.headers = {**(case.headers or {}), "Idempotency-Key": uuid.uuid4().hex}
-    case.call_and_validate(app=api, headers=admin, checks=CHECKS)
+    # /readyz answers a documented 503 while the app (started anew for each call) still
+    # reads its snapshot: not a server error there
+    checks = READINESS_CHECKS if case.operation.path == "/readyz" else CHECKS
+    case.call_and_validate(app=api, headers=admin, checks=checks)
 
 
 # -- what the fuzzer found, pinned down ------------------------------------------------------

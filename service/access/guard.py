@@ -33,7 +33,8 @@ from service.access.keys import (
 from service.access.policy import OPEN, POLICY, cost_of, rule_for
 from service.access.rate_limit import RateLimited
 from service.composition.deps import services_in, services_of
-from service.http.errors import InvalidField, problem_response
+from service.http.errors import InvalidField, on_store_unavailable, problem_response
+from service.store.errors import StoreUnavailable
 
 __all__ = ["AuthenticateFirst", "authenticate", "authorize"]
 
@@ -88,6 +89,9 @@ class AuthenticateFirst:
             response = problem_response(401, refused.slug, refused.title, refused.detail)
             response.headers["WWW-Authenticate"] = "Bearer"
             await response(scope, receive, send)
+            return
+        except StoreUnavailable as exc:  # the key could not be checked: 503, retry soon
+            await (await on_store_unavailable(Request(scope), exc))(scope, receive, send)
             return
         await self.app(scope, receive, send)
 

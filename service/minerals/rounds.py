@@ -5,9 +5,7 @@ forwarded it), sent when the new round is issued."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from graph_models.models import CascadeEvent, PolicyRequest, utc_now
+from graph_models.models import CascadeEvent, Identifier, PolicyRequest, UtcDateTime, utc_now
 from service.http.errors import Conflict, NotFound
 from service.http.schemas import Payload
 from service.store.port import AlreadyExists, CascadeStore
@@ -18,8 +16,8 @@ MAX_EVENTS = 10_000_000
 
 
 class ReissueCreate(Payload):
-    id: str | None = None  # default: <old id>-r<version>
-    issued_at: datetime | None = None
+    id: Identifier | None = None  # default: <old id>-r<version>
+    issued_at: UtcDateTime | None = None
     recascade: bool = False
 
 

@@ -28,7 +28,7 @@ Examples
 >>> store.upsert_companies([Company(id="focal-jp", name="Focal Electronics")])
 [<WriteOutcome.created: 'created'>]
 >>> store.revision(), store.schema_version()
-(1, 3)
+(1, 5)
 >>> store.close()
 """
 
