@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Protocol
 
 import numpy as np
 
@@ -23,14 +22,10 @@ from service.coverage.snapshot import CoverageSnapshot
 from service.store.port import CascadeStore
 from service.store.ports import IncidentStore
 
-__all__ = ["IncidentAtlas", "IncidentStores"]
+__all__ = ["IncidentAtlas"]
 
 BASES_KEPT = 16  # roots (with category filters) whose exposure base is kept
 EXPOSURES_KEPT = 64  # (root, incident area) exposures kept
-
-
-class IncidentStores(CascadeStore, IncidentStore, Protocol):
-    """A store that holds incidents too (both adapters do)."""
 
 
 class IncidentAtlas:
@@ -53,7 +48,7 @@ class IncidentAtlas:
 
     @property
     def incidents(self) -> IncidentStore:
-        return self.store  # both adapters mix the port in
+        return self.store  # `CascadeStore` includes the incident port
 
     def locations(self) -> Locations:
         """Where every company is, at the store's current revision."""
