@@ -12,6 +12,8 @@ from fastapi.testclient import TestClient
 
 from api_tests.conftest import bearer
 from service.access.keys import Role
+from service.coverage.snapshot import CoverageSnapshot
+from service.incidents.atlas import IncidentAtlas
 
 TOKYO = {"lat": 35.6895, "lon": 139.6917}
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -195,3 +197,17 @@ def test_incident_created_webhook_carries_the_exposure(network: TestClient) -> N
     [summary] = data["exposure"]
     assert (summary["root"], summary["exposed"], summary["paths"]) == \
         ("focal", 3, {"total": 3, "exposed": 2})
+
+
+def test_a_starting_worker_computes_open_incidents_exposure(network: TestClient) -> None:
+    network.post("/v1/requests", json={"id": "bcp", "topic": "business_continuity",
+                                       "title": "BCP", "issuer_id": "focal"})
+    network.post("/v1/incidents", json=QUAKE)
+    network.post("/v1/incidents", json={**QUAKE, "id": "old", "title": "Closed flood",
+                                        "area": {"countries": ["DE"]}})
+    network.patch("/v1/incidents/old", json={"closed_at": at(30)})
+    store = network.app.state.services.store  # type: ignore[attr-defined]
+    atlas = IncidentAtlas(store, CoverageSnapshot(store))  # a worker's, fresh
+    assert atlas.warm() == 1  # the open quake for the one issuer; the closed flood not
+    network.patch("/v1/incidents/quake", json={"closed_at": at(31)})
+    assert IncidentAtlas(store, CoverageSnapshot(store)).warm() == 0

@@ -86,6 +86,32 @@ def test_exposure_figures_are_the_brute_force_ones(case: tuple) -> None:
         assert [names[c] for c in found.chain_to(network.index[v])] == chain
 
 
+def test_many_direct_suppliers_and_exposed_groups_count_exactly() -> None:
+    # 150 direct suppliers (three words of reach bits) over 1,500 exposed companies
+    # (two blocks of unpacked columns): each supplier reaches a run of a shared chain.
+    rng = np.random.default_rng(7)
+    chain = [f"k{i:04d}" for i in range(1500)]
+    suppliers = [f"s{i:03d}" for i in range(150)]
+    links = [(a, b, "components") for a, b in itertools.pairwise(chain)]
+    links += [("R", s, "components") for s in suppliers]
+    links += [(s, chain[int(rng.integers(0, 1500))], "components") for s in suppliers]
+    links += [(chain[-1], chain[-3], "components")]  # a cycle of three at the end
+    ids = ["R", *suppliers, *chain]
+    affected = set(chain) | {suppliers[3]}
+    network = CompactNetwork.build(dict.fromkeys(ids, "manufacturer"), links)
+    mask = np.zeros(network.size, dtype=bool)
+    mask[network.indexes(sorted(affected))] = True
+    found = exposure_of(ExposureBase(network, "R"), mask)
+    graph = nx.DiGraph((a, b) for a, b, _ in links)
+    tier = nx.single_source_shortest_path_length(graph, "R")
+    want = []
+    for s in suppliers:
+        hit = (nx.descendants(graph, s) | {s}) & affected
+        want.append((s, len(hit), min(tier[v] for v in hit)))
+    assert [(network.ids[s], n, t) for s, n, t in found.tier1()] == \
+        sorted(want, key=lambda row: (-row[1], row[0]))
+
+
 def diamond_with_cycle() -> CompactNetwork:
     # R -> a -> x ; R -> b -> x ; x <-> y (one group) ; b -> z (leaf)
     links = [("R", "a", "components"), ("R", "b", "components"), ("a", "x", "components"),

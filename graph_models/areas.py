@@ -10,7 +10,7 @@ included). Matching runs over one row per site, vectorised, so a country-wide in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -105,29 +105,34 @@ class Locations:
         >>> sorted(where.affected(Area(countries=frozenset({"DE"}))))
         ['b']
         """
-        ids = sorted(companies)
-        company: list[int] = []
-        site_id: list[str | None] = []
-        country: list[str] = []
-        region: list[str] = []
-        lat: list[float] = []
-        lon: list[float] = []
-        for position, cid in enumerate(ids):
-            own, sites = companies[cid]
-            rows = [(None, own or "", "", None, None)] if not sites else [
-                (s.id, s.country, s.region or "", s.lat, s.lon)
-                for s in sorted(sites, key=lambda s: s.id)]
-            for sid, where, part, y, x in rows:
-                company.append(position)
-                site_id.append(sid)
-                country.append(where)
-                region.append(part)
-                lat.append(np.nan if y is None else y)
-                lon.append(np.nan if x is None else x)
-        return cls(ids, np.array(company, dtype=np.int64), site_id,
-                   np.array(country, dtype=str), np.array(region, dtype=str),
-                   np.array(lat, dtype=np.float64), np.array(lon, dtype=np.float64),
-                   {cid: i for i, cid in enumerate(ids)})
+        return cls.build({cid: own for cid, (own, _) in companies.items()},
+                         {cid: list(sites) for cid, (_, sites) in companies.items() if sites})
+
+    @classmethod
+    def build(cls, countries: Mapping[str, str | None],
+              sites: Mapping[str, Sequence[Site]]) -> Locations:
+        """From every company's own country and the sites of those that have any; the
+        companies without sites (most) become rows without a Python loop per row."""
+        ids = sorted(countries)
+        # stores read companies in id order: then the values are already in `ids` order
+        held = countries.values() if ids == list(countries) else map(countries.get, ids)
+        index = dict(zip(ids, range(len(ids)), strict=True))
+        sited = sorted(index[cid] for cid, held in sites.items() if held and cid in index)
+        plain = np.ones(len(ids), dtype=bool)
+        plain[sited] = False
+        rows = _SiteRows.of(sited, [sites[ids[p]] for p in sited])
+        company = np.concatenate([np.flatnonzero(plain), rows.company])
+        order = np.argsort(company, kind="stable")  # by company; site rows keep site order
+        bare = int(plain.sum())
+        own = np.array([country or "" for country in held], dtype=str)
+        site_id: list[str | None] = [None] * bare
+        site_id += rows.site_id
+        return cls(ids, company[order], [site_id[i] for i in order.tolist()],
+                   np.concatenate([own[plain], np.array(rows.country, dtype=str)])[order],
+                   np.concatenate([np.full(bare, ""), np.array(rows.region, dtype=str)])[order],
+                   np.concatenate([np.full(bare, np.nan), np.array(rows.lat)])[order],
+                   np.concatenate([np.full(bare, np.nan), np.array(rows.lon)])[order],
+                   index)
 
     def _criterion(self, area: Area) -> np.ndarray:
         """Per row: the code (index in MATCH_ORDER) of the first criterion it meets."""
@@ -171,6 +176,29 @@ class Locations:
         return np.unique(self.company[self._criterion(area) < _NONE])
 
 
-def locations_of(companies: Iterable[tuple[str, str | None, Sequence[Site]]]) -> Locations:
-    """`Locations.of` from (id, own country, sites) rows."""
-    return Locations.of({cid: (country, sites) for cid, country, sites in companies})
+@dataclass
+class _SiteRows:
+    """One row per site of the companies that have sites, ordered by company, site id."""
+
+    company: np.ndarray
+    site_id: list[str | None]
+    country: list[str]
+    region: list[str]
+    lat: list[float]
+    lon: list[float]
+
+    @classmethod
+    def of(cls, positions: Sequence[int], sites: Sequence[Sequence[Site]]) -> _SiteRows:
+        rows = cls(np.zeros(0, dtype=np.int64), [], [], [], [], [])
+        company: list[int] = []
+        for position, held in zip(positions, sites, strict=True):
+            for s in sorted(held, key=lambda s: s.id):
+                company.append(position)
+                rows.site_id.append(s.id)
+                rows.country.append(s.country)
+                rows.region.append(s.region or "")
+                rows.lat.append(np.nan if s.lat is None else s.lat)
+                rows.lon.append(np.nan if s.lon is None else s.lon)
+        rows.company = np.array(company, dtype=np.int64)
+        return rows
+

@@ -21,13 +21,13 @@ per network and an incident costs only the passes over its own affected set.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import cached_property
 
 import numpy as np
 
 from graph_models.engine import CompactNetwork, ComponentDag, RequestScope
-from graph_models.engine.gaps import _pull_up
 from graph_models.engine.network import stable_order, starts
 from graph_models.engine.search import csr_graph, distances_from, ranges, reachable
 from graph_models.models import Applicability, PolicyRequest
@@ -35,7 +35,9 @@ from graph_models.models import Applicability, PolicyRequest
 __all__ = ["ConeScope", "Exposure", "ExposureBase", "exposure_of", "request_scope"]
 
 _FOLLOW_ALL = datetime(1970, 1, 1, tzinfo=UTC)
-_SUPPLIERS_PER_PASS = 1024  # bits pulled through the DAG at once (16 uint64 words)
+_WORDS_PER_PULL = 8  # 512 suppliers' bits pulled at once: a working set that stays in cache
+_PULL_THREADS = 2
+_COLUMNS_PER_BLOCK = 1024  # groups unpacked at once: 64 flags each per word
 
 
 class ExposureBase:
@@ -63,23 +65,13 @@ class ExposureBase:
     @cached_property
     def reverse_dag(self) -> ComponentDag:
         """The same groups with every link turned round (levels from the sources down)."""
-        order = stable_order(self.scope.dst)
-        return ComponentDag.of(self.network.size, self.scope.dst[order], self.scope.src[order])
-
-    def supplier_reach(self, chunk: Sequence[int]) -> np.ndarray:
-        """Bit i set on every group (of `reverse_dag`) reachable from supplier chunk[i]."""
-        rev = self.reverse_dag
-        words = max(1, (len(chunk) + 63) // 64)
-        return _pull_up(rev, rev.comp[np.asarray(chunk, dtype=np.int64)], words)
+        return self.dag.reversed()
 
     @cached_property
-    def _reach_bits(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(suppliers, their reach bits) per pass, kept: they do not depend on the incident."""
-        out = []
-        for lo in range(0, self.suppliers.size, _SUPPLIERS_PER_PASS):
-            chunk = self.suppliers[lo : lo + _SUPPLIERS_PER_PASS]
-            out.append((chunk, self.supplier_reach(chunk.tolist())))
-        return out
+    def reach_bits(self) -> np.ndarray:
+        """Bit i of word i // 64 set on every group (of `reverse_dag`, a column each) that
+        direct supplier i reaches; kept, as it does not depend on the incident."""
+        return supplier_reach(self.reverse_dag, self.reverse_dag.comp[self.suppliers])
 
     @cached_property
     def shortest_links(self) -> tuple[np.ndarray, np.ndarray]:
@@ -155,12 +147,11 @@ class Exposure:
         weight = np.bincount(rev.comp[self.exposed_ids], minlength=rev.size)
         hit = np.flatnonzero(weight)
         min_tier = self.min_tiers()
-        rows = []
-        for chunk, bits in self.base._reach_bits:
-            counts = _weighted_bit_counts(bits[hit], weight[hit])[: chunk.size]
-            for s, n in zip(chunk.tolist(), counts.tolist(), strict=True):
-                if n:
-                    rows.append((s, int(n), int(min_tier[self.base.dag.comp[s]])))
+        counts = _weighted_bit_counts(self.base.reach_bits[:, hit], weight[hit])
+        suppliers = self.base.suppliers
+        rows = [(s, int(n), int(min_tier[self.base.dag.comp[s]]))
+                for s, n in zip(suppliers.tolist(), counts[: suppliers.size].tolist(),
+                                strict=True) if n]
         ids = self.base.network.ids
         return sorted(rows, key=lambda row: (-row[1], ids[row[0]]))
 
@@ -244,11 +235,51 @@ def request_scope(network: CompactNetwork, request: PolicyRequest) -> RequestSco
     return RequestScope(network, request)
 
 
+def supplier_reach(dag: ComponentDag, groups: np.ndarray) -> np.ndarray:
+    """Words × groups: bit i of word i // 64 set on every group that `groups[i]` reaches
+    (itself included), pulled down the DAG a level at a time.
+
+    A word is a row, so each level gathers and ORs contiguous 1-D rows; a few words at a
+    time keep the working set in cache, and two threads share them (numpy releases the
+    GIL in the gathers and reductions).
+    """
+    words = max(1, (groups.size + 63) // 64)
+    bits = np.zeros((words, dag.size), dtype=np.uint64)
+    slot = np.arange(groups.size)
+    np.bitwise_or.at(bits, (slot // 64, groups),
+                     np.left_shift(np.uint64(1), (slot % 64).astype(np.uint64)))
+    steps = []
+    for _, edges in dag.levels:  # a level's successors are final before it is pulled
+        heads = dag.edge_src[edges]
+        first = np.flatnonzero(np.r_[True, heads[1:] != heads[:-1]])
+        steps.append((heads[first], dag.edge_dst[edges], first))
+
+    def pull(lo: int) -> None:
+        rows = bits[lo : lo + _WORDS_PER_PULL]
+        for heads, below, first in steps:
+            if first.size:
+                rows[:, heads] |= np.bitwise_or.reduceat(rows[:, below], first, axis=1)
+
+    with ThreadPoolExecutor(_PULL_THREADS) as pool:
+        list(pool.map(pull, range(0, words, _WORDS_PER_PULL)))
+    return bits
+
+
 def _weighted_bit_counts(bits: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """sum over r of weight[r] * bit i of bits[r], for every bit i (word i // 64, bit
-    i % 64): a pass per bit position over every word at once, no unpacked copy."""
-    out = np.zeros((64, bits.shape[1]), dtype=np.int64)
-    weight = weight.astype(np.int64)
-    for b in range(64):
-        out[b] = weight @ ((bits >> np.uint64(b)) & np.uint64(1)).astype(np.int64)
-    return out.T.reshape(-1)
+    """sum over r of weight[r] * bit i of column r of `bits` (words × rows), for every
+    bit i (word i // 64, bit i % 64).
+
+    Columns are unpacked a block at a time into 0/1 flags (a bounded copy) and weighted
+    by a float matrix-vector product (BLAS): float32, exact while the weights sum below
+    2**24 (16.7M companies), else float64."""
+    words, rows = bits.shape
+    out = np.zeros(words * 64, dtype=np.float64)
+    exact = np.float32 if int(weight.sum()) < 2**24 else np.float64
+    weight = weight.astype(exact)
+    for lo in range(0, rows, _COLUMNS_PER_BLOCK):
+        block = np.ascontiguousarray(bits[:, lo : lo + _COLUMNS_PER_BLOCK])
+        flags = np.unpackbits(block.view(np.uint8).reshape(words, -1, 8), axis=2,
+                              bitorder="little")  # words × columns × 64 (little-endian)
+        flags = flags.transpose(0, 2, 1).reshape(words * 64, -1)
+        out += flags.astype(exact) @ weight[lo : lo + _COLUMNS_PER_BLOCK]
+    return np.rint(out).astype(np.int64)

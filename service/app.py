@@ -112,6 +112,7 @@ def create_app(settings: Settings | None = None, store: CascadeStore | None = No
 def _services(settings: Settings, store: CascadeStore, metrics: Metrics) -> Services:
     snapshot = CoverageSnapshot(store)
     dashboard = GapCountsDashboard(snapshot)
+    atlas = IncidentAtlas(store, snapshot)
     dispatcher = Dispatcher(store, dashboard, poll_s=settings.webhook_poll_s,
                             retry_base_s=settings.webhook_retry_base_s,
                             max_attempts=settings.webhook_max_attempts,
@@ -121,5 +122,5 @@ def _services(settings: Settings, store: CascadeStore, metrics: Metrics) -> Serv
                     keys=KeyRing(store, ttl=settings.auth_cache_s),
                     rate_limiter=RateLimiter(settings.rate_limit_per_minute),
                     coverage=snapshot, dashboard=dashboard,
-                    warmup=Warmup(dashboard), webhooks=dispatcher,
-                    incidents=IncidentAtlas(store, snapshot))
+                    warmup=Warmup(dashboard, then=atlas.warm), webhooks=dispatcher,
+                    incidents=atlas)

@@ -65,6 +65,27 @@ class ComponentDag:
         return cls(comp.astype(np.int64), int(count), edge_src, edge_dst, link_edge,
                    _heights(int(count), edge_src, edge_dst))
 
+    def reversed(self) -> ComponentDag:
+        """The same groups with every group link turned round (no second search for the
+        groups: a cycle is a cycle either way); `link_edge` keeps the links' order.
+
+        >>> dag = ComponentDag.of(3, np.array([0, 1]), np.array([1, 2]))
+        >>> back = dag.reversed()
+        >>> list(zip(back.edge_src.tolist(), back.edge_dst.tolist())), back.height.tolist()
+        ([(0, 1), (1, 2)], [2, 1, 0])
+        >>> is_height_labelling(back)
+        True
+        """
+        order = np.argsort(self.edge_dst * self.size + self.edge_src, kind="stable")
+        edge_src, edge_dst = self.edge_dst[order], self.edge_src[order]
+        moved = np.empty_like(order)
+        moved[order] = np.arange(order.size)
+        between = self.link_edge >= 0
+        link_edge = np.full(self.link_edge.size, -1, dtype=np.int64)
+        link_edge[between] = moved[self.link_edge[between]]
+        return ComponentDag(self.comp, self.size, edge_src, edge_dst, link_edge,
+                            _heights(self.size, edge_src, edge_dst))
+
     @cached_property
     def levels(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per height 1, 2, ...: (groups at that height, group links leaving them, sorted

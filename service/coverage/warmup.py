@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from service.coverage.dashboard import GapCountsDashboard
 from service.store.port import StoreUnavailable
@@ -20,8 +21,10 @@ class Warmup:
     A store that does not answer yet is tried again every `retry_s` until it does or the
     app stops."""
 
-    def __init__(self, dashboard: GapCountsDashboard, *, retry_s: float = 1.0) -> None:
+    def __init__(self, dashboard: GapCountsDashboard, *, retry_s: float = 1.0,
+                 then: Callable[[], object] | None = None) -> None:
         self.dashboard = dashboard
+        self.then = then  # more warming once ready (e.g. open incidents' exposure)
         self.retry_s = retry_s
         self._done = threading.Event()
         self._stop = threading.Event()
@@ -52,4 +55,13 @@ class Warmup:
                 self._stop.wait(self.retry_s)
                 continue
             self._done.set()
+            self._then()
             return
+
+    def _then(self) -> None:
+        if self.then is None:
+            return
+        try:
+            self.then()
+        except Exception:  # a warm-up that fails only means a slower first answer
+            logger.exception("warm-up after readiness failed")

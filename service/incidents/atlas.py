@@ -17,6 +17,7 @@ import numpy as np
 from graph_models.areas import Area, Locations
 from graph_models.engine import CompactNetwork, RequestScope
 from graph_models.exposure import Exposure, ExposureBase, exposure_of
+from graph_models.incidents import Incident
 from graph_models.models import Applicability, Site
 from service.coverage.snapshot import CoverageSnapshot
 from service.store.port import CascadeStore
@@ -36,7 +37,8 @@ class IncidentAtlas:
         self.coverage = coverage
         self._lock = threading.RLock()
         self._revision = -1
-        self._where: dict[str, tuple[str | None, list[Site]]] = {}
+        self._countries: dict[str, str | None] = {}  # every company's own country
+        self._sites: dict[str, list[Site]] = {}  # the sites of those that have any
         self._locations: Locations | None = None
         self._network: CompactNetwork | None = None
         # the network slot of each company of the locations (a lookup kept per pair)
@@ -62,20 +64,22 @@ class IncidentAtlas:
     def _follow(self, revision: int) -> None:
         changes = self.store.changes_since(self._revision) if self._revision >= 0 else None
         if changes is None:
-            rows = self.incidents.company_locations()
-            self._where = {cid: (country, sites) for cid, country, sites in rows}
+            found = self.incidents.company_locations()
+            self._countries, self._sites = found.countries, found.sites
             self._revision, self._locations = revision, None
         else:
             if changes.companies:
-                for cid in changes.companies:
-                    self._where.pop(cid, None)
-                for cid, country, sites in self.incidents.company_locations(
-                        list(changes.companies)):
-                    self._where[cid] = (country, sites)
+                moved = list(changes.companies)
+                for cid in moved:
+                    self._countries.pop(cid, None)
+                    self._sites.pop(cid, None)
+                found = self.incidents.company_locations(moved)
+                self._countries.update(found.countries)
+                self._sites.update(found.sites)
                 self._locations = None
             self._revision = max(revision, changes.revision)
         if self._locations is None:
-            self._locations = Locations.of(self._where)
+            self._locations = Locations.build(self._countries, self._sites)
 
     def base(self, root_id: str, categories: list[str] | None) -> ExposureBase:
         """What `root_id` reaches over the followed links, on the current network."""
@@ -101,6 +105,29 @@ class IncidentAtlas:
                 scope = self.coverage.ledger(request.id)[2].scope
                 return scope if scope.network is network else None
         return None
+
+    def warm(self) -> int:
+        """Compute every open incident's exposure for every root that issued a request
+        (what the incident page and the webhook ask first), so a worker that starts the
+        morning after an earthquake answers them from memory; returns how many."""
+        areas = [incident.area.pure() for incident in self._open_incidents()]
+        issuers = {request.issuer_id for request in self.store.list_requests()} if areas \
+            else set()
+        roots = sorted(self.store.existing_company_ids(issuers))[:BASES_KEPT]
+        warmed = 0
+        for root in roots:
+            base = self.base(root, None)
+            for area in areas[: EXPOSURES_KEPT // len(roots)]:
+                self.exposure(base, area).tier1()
+                warmed += 1
+        return warmed
+
+    def _open_incidents(self) -> list[Incident]:
+        found, after = [], None
+        while page := self.incidents.list_incidents(limit=500, after=after):
+            found += [incident for incident in page if incident.closed_at is None]
+            after = page[-1].id
+        return found
 
     def exposure(self, base: ExposureBase, area: Area) -> Exposure:
         """The exposure of `area` for the root of `base`, kept while neither the network

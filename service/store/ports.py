@@ -25,6 +25,7 @@ records deletions as tombstones; `changes_since(r)` reads both.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from graph_models.incidents import Incident
@@ -55,7 +56,7 @@ __all__ = [
     "AdminStore",
     "ApiKeyStore",
     "AuditTrail",
-    "CompanyLocation",
+    "CompanyLocations",
     "CascadeStore",
     "ChangeLog",
     "CompanyStore",
@@ -324,8 +325,13 @@ class DeliveryOutbox(Protocol):
         """A webhook's deliveries, newest first, with their attempts."""
 
 
-CompanyLocation = tuple[str, str | None, list[Site]]
-"""(company id, its own country, its sites)."""
+@dataclass(frozen=True)
+class CompanyLocations:
+    """Where companies are, as columns: each company's own country, and the sites of the
+    companies that have any (most have none, so a country-wide read stays flat)."""
+
+    countries: dict[str, str | None]
+    sites: dict[str, list[Site]]
 
 
 class IncidentStore(Protocol):
@@ -340,7 +346,7 @@ class IncidentStore(Protocol):
     def replace_incident(self, incident: Incident) -> bool:
         """Overwrite a stored incident (closing it, adding a survey); False if unknown."""
 
-    def company_locations(self, ids: Sequence[str] | None = None) -> list[CompanyLocation]:
+    def company_locations(self, ids: Sequence[str] | None = None) -> CompanyLocations:
         """Where the companies `ids` are (None: every company); unknown ids are left out."""
 
     def request_creation(self, request_ids: Sequence[str]) -> dict[str, int]:

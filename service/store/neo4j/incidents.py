@@ -15,7 +15,7 @@ from graph_models.models import Site
 from service.store.neo4j.queries import incidents as cypher
 from service.store.neo4j.tx import Transactions, bump_revision, lock_revision, row_dicts
 from service.store.port import AlreadyExists
-from service.store.ports import CompanyLocation
+from service.store.ports import CompanyLocations
 
 __all__ = ["Neo4jIncidents"]
 
@@ -30,10 +30,14 @@ def _write_incident(tx: ManagedTransaction, query: str, incident: Incident) -> i
     return written
 
 
-def _location(row: dict[str, Any]) -> CompanyLocation:
-    text = row["sites_json"] or "[]"
-    sites = [] if text == "[]" else [Site.model_validate(s) for s in json.loads(text)]
-    return row["id"], row["country"], sites
+def _locations(rows: list[dict[str, Any]]) -> CompanyLocations:
+    found = CompanyLocations({}, {})
+    for row in rows:
+        found.countries[row["id"]] = row["country"]
+        text = row["sites_json"] or "[]"
+        if text != "[]":
+            found.sites[row["id"]] = [Site.model_validate(s) for s in json.loads(text)]
+    return found
 
 
 class Neo4jIncidents:
@@ -57,12 +61,12 @@ class Neo4jIncidents:
         return bool(self._write(_write_incident, cypher.REPLACE_INCIDENT, incident))
 
     def company_locations(self: Transactions,
-                          ids: Sequence[str] | None = None) -> list[CompanyLocation]:
+                          ids: Sequence[str] | None = None) -> CompanyLocations:
         if ids is None:
             rows = self._read(row_dicts, cypher.COMPANY_LOCATIONS, {})
         else:
             rows = self._read(row_dicts, cypher.COMPANY_LOCATIONS_OF, {"ids": list(ids)})
-        return [_location(row) for row in rows]
+        return _locations(rows)
 
     def request_creation(self: Transactions, request_ids: Sequence[str]) -> dict[str, int]:
         rows = self._read(row_dicts, cypher.REQUEST_CREATION, {"ids": list(request_ids)})

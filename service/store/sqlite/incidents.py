@@ -8,12 +8,12 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Protocol
 
 from graph_models.incidents import Incident
 from graph_models.models import Site
 from service.store.port import AlreadyExists
-from service.store.ports import CompanyLocation
+from service.store.ports import CompanyLocations
 
 __all__ = ["CLEAR_INCIDENTS", "INCIDENT_TABLES", "SqliteIncidents"]
 
@@ -72,15 +72,18 @@ class SqliteIncidents:
         return bool(changed)
 
     def company_locations(self: _Transactions,
-                          ids: Sequence[str] | None = None) -> list[CompanyLocation]:
-        sql = "SELECT id, country, sites FROM companies"
-        params: tuple[Any, ...] = ()
+                          ids: Sequence[str] | None = None) -> CompanyLocations:
+        where, params = "", []  # every company, or (below) those among `ids`
         if ids is not None:
-            sql += " WHERE id IN (SELECT value FROM json_each(?))"
-            params = (json.dumps(list(ids)),)
+            where = " AND id IN (SELECT value FROM json_each(?))"
+            params = [json.dumps(list(ids))]
         with self._read() as conn:
-            rows = conn.execute(sql, params).fetchall()
-        return [(cid, country, _sites(sites)) for cid, country, sites in rows]
+            countries = conn.execute(
+                f"SELECT id, country FROM companies WHERE 1{where} ORDER BY id", params
+            ).fetchall()
+            sited = conn.execute(f"SELECT id, sites FROM companies WHERE sites != '[]'{where}",
+                                 params).fetchall()
+        return CompanyLocations(dict(countries), {cid: _sites(text) for cid, text in sited})
 
     def request_creation(self: _Transactions, request_ids: Sequence[str]) -> dict[str, int]:
         sql = "SELECT id, revision FROM requests WHERE id IN (SELECT value FROM json_each(?))"
