@@ -28,6 +28,7 @@ from functools import cached_property
 import numpy as np
 
 from graph_models.engine import CompactNetwork, ComponentDag, RequestScope
+from graph_models.engine.gaps import seed_bits
 from graph_models.engine.network import stable_order, starts
 from graph_models.engine.search import csr_graph, distances_from, ranges, reachable
 from graph_models.models import Applicability, PolicyRequest
@@ -245,9 +246,7 @@ def supplier_reach(dag: ComponentDag, groups: np.ndarray) -> np.ndarray:
     """
     words = max(1, (groups.size + 63) // 64)
     bits = np.zeros((words, dag.size), dtype=np.uint64)
-    slot = np.arange(groups.size)
-    np.bitwise_or.at(bits, (slot // 64, groups),
-                     np.left_shift(np.uint64(1), (slot % 64).astype(np.uint64)))
+    seed_bits(bits.T, groups, np.arange(groups.size) // 64)
     steps = []
     for _, edges in dag.levels:  # a level's successors are final before it is pulled
         heads = dag.edge_src[edges]
