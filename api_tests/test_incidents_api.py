@@ -136,6 +136,30 @@ def test_the_survey_runs_like_any_request(network: TestClient) -> None:
     assert {(g["from_id"], g["to_id"]) for g in gaps} == {("focal", "b"), ("c", "d")}
 
 
+def test_the_survey_covers_the_cone_over_the_exposures_categories(network: TestClient) -> None:
+    # e reaches the exposed d over a logistics link only
+    network.post("/v1/links", json={"buyer_id": "e", "supplier_id": "d",
+                                    "category": "logistics"})
+    network.post("/v1/incidents", json=QUAKE)
+    survey = network.post("/v1/incidents/quake/survey", json={
+        "root": "b", "due_hours": 24, "id": "components-report",
+        "categories": [" components "]})
+    assert survey.status_code == 201, survey.text
+    assert survey.json()["categories"] == ["components"]
+    stored = network.get("/v1/requests/components-report").json()
+    assert stored["applies_to"]["categories"] == ["components"]
+    assert sorted(stored["applies_to"]["companies"]) == ["b", "c", "d"]
+    every_link = network.post("/v1/incidents/quake/survey", json={
+        "root": "b", "due_hours": 24, "id": "full-report"}).json()
+    assert (every_link["categories"], sorted(every_link["applies_to"]["companies"])) == (
+        None, ["b", "c", "d", "e"])
+    counts = network.get("/v1/requests/components-report/coverage").json()["counts"]
+    assert (counts["not_applicable"], counts["unreached"]) == (1, 2)  # e; c and d
+    refused = network.post("/v1/incidents/quake/survey", json={
+        "root": "b", "due_hours": 24, "categories": []})
+    assert refused.status_code == 422 and refused.json()["field"].startswith("categories")
+
+
 def test_bad_input_names_the_field(network: TestClient) -> None:
     def problem(response: Any, status: int) -> str:
         assert response.status_code == status, response.text

@@ -185,16 +185,19 @@ def _name(company: Company | None, company_id: str) -> str:
 def issue_survey(*, atlas: IncidentAtlas, incident_id: str, body: SurveyCreate) -> SurveyRead:
     """The prompt report as an ordinary request over the exposed cone, due in hours."""
     incident = _incident(atlas, incident_id)
-    found = _exposure(atlas, incident, body.root, None)
+    categories = None if body.categories is None else sorted(set(body.categories))
+    found = _exposure(atlas, incident, body.root, categories)
     cone = [found.base.network.ids[i] for i in np.flatnonzero(found.cone()).tolist()]
     due_days = body.due_hours // 24 if body.due_hours % 24 == 0 else body.due_hours / 24
     request = PolicyRequest(
         id=body.id or f"incident-report-{uuid.uuid4().hex[:10]}", topic=SURVEY_TOPIC,
         title=f"Incident report: {incident.title}"[:500], issuer_id=body.root,
         issued_at=utc_now(), due_days=due_days, valid_days=None, mandatory=True,
-        applies_to=Applicability(companies=sorted(cone) or [body.root]),
+        # the links the cone was computed over carry the survey, into the cone only
+        applies_to=Applicability(categories=categories, companies=sorted(cone) or [body.root]),
         description=f"Prompt report on incident {incident.id} ({incident.kind}, occurred "
-                    f"{incident.occurred_at.isoformat()}): {body.due_hours} hours to answer.")
+                    f"{incident.occurred_at.isoformat()}): {body.due_hours} hours to answer."
+                    + (f" Over {', '.join(categories)} links." if categories else ""))
     try:
         atlas.store.create_request(request)
     except AlreadyExists as exc:
@@ -206,4 +209,5 @@ def issue_survey(*, atlas: IncidentAtlas, incident_id: str, body: SurveyCreate) 
 
 def survey_read(request: PolicyRequest, incident_id: str) -> SurveyRead:
     hours = round(timedelta(days=request.due_days).total_seconds() / 3600)
-    return SurveyRead(**request.model_dump(), incident_id=incident_id, due_hours=hours)
+    return SurveyRead(**request.model_dump(), incident_id=incident_id, due_hours=hours,
+                      categories=request.applies_to.categories)
