@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from api_tests.conftest import bearer
 from service.access.keys import Role
+from service.store.port import StoreUnavailable
 
 TOKYO = {"lat": 35.6895, "lon": 139.6917}
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -219,3 +220,47 @@ def test_incident_created_webhook_carries_the_exposure(network: TestClient) -> N
     [summary] = data["exposure"]
     assert (summary["root"], summary["exposed"], summary["paths"]) == \
         ("focal", 3, {"total": 3, "exposed": 2})
+
+
+def incident_hook(network: TestClient) -> tuple[Any, str]:
+    """The app's store and a webhook subscribed to `incident.created`."""
+    network.post("/v1/requests", json={"id": "bcp", "topic": "business_continuity",
+                                       "title": "BCP", "issuer_id": "focal"})
+    hook = network.post("/v1/webhooks", json={"url": "https://hooks.example.com/incidents",
+                                              "events": ["incident.created"]}).json()
+    return network.app.state.services.store, hook["id"]  # type: ignore[attr-defined]
+
+
+def test_an_incident_and_its_webhook_delivery_commit_together(
+    network: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, hook_id = incident_hook(network)
+
+    def store_lost(events: Any) -> int:  # the store goes away between the two writes
+        raise StoreUnavailable("connection lost")
+
+    monkeypatch.setattr(store, "enqueue_events", store_lost)
+    assert network.post("/v1/incidents", json=QUAKE).status_code == 503
+    monkeypatch.undo()
+    assert network.get("/v1/incidents/quake").status_code == 404  # neither was kept
+    assert store.list_deliveries(hook_id) == []
+    assert network.post("/v1/incidents", json=QUAKE).status_code == 201  # the retry
+    [delivery] = store.list_deliveries(hook_id)
+    assert json.loads(delivery.payload)["data"]["incident"]["id"] == "quake"
+
+
+def test_a_retried_post_enqueues_one_delivery(network: TestClient) -> None:
+    store, hook_id = incident_hook(network)
+    unnamed = {key: value for key, value in QUAKE.items() if key != "id"}
+    key = {"Idempotency-Key": "quake-report-1"}
+    first = network.post("/v1/incidents", json=unnamed, headers=key)
+    again = network.post("/v1/incidents", json=unnamed, headers=key)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json() == first.json()
+    assert [i["id"] for i in network.get("/v1/incidents").json()["items"]] == [
+        first.json()["id"]]
+    named = network.post("/v1/incidents", json=QUAKE)
+    assert network.post("/v1/incidents", json=QUAKE).status_code == 409  # same id again
+    deliveries = store.list_deliveries(hook_id)
+    assert sorted(json.loads(d.payload)["data"]["incident"]["id"] for d in deliveries) == \
+        sorted([first.json()["id"], named.json()["id"]])

@@ -4,7 +4,9 @@ a root company, issue the survey (the prompt report) over the exposed cone."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -14,6 +16,7 @@ from graph_models.incidents import Incident
 from graph_models.models import Applicability, Company, PolicyRequest, utc_now
 from service.http.errors import Conflict, InvalidField, NotFound
 from service.http.pagination import decode_cursor, decode_offset, encode_cursor
+from service.incidents import alerts
 from service.incidents.atlas import IncidentAtlas
 from service.incidents.schemas import (
     BcpStanding,
@@ -30,10 +33,11 @@ from service.incidents.schemas import (
     SurveyRead,
     TierExposure,
 )
-from service.store.port import AlreadyExists
+from service.store.port import AlreadyExists, WebhookEvent
 
-__all__ = ["close_incident", "create_incident", "exposed_companies", "exposure",
-           "get_incident", "issue_survey", "list_incidents"]
+__all__ = ["NewIncident", "close_incident", "create_incident", "exposed_companies", "exposure",
+           "exposure_summaries", "get_incident", "issue_survey", "list_incidents",
+           "new_incident", "record_incident"]
 
 BCP_TOPIC = "business_continuity"
 SURVEY_TOPIC = "incident_report"
@@ -44,7 +48,18 @@ def _read(atlas: IncidentAtlas, incident: Incident) -> IncidentRead:
     return IncidentRead(**incident.model_dump(), affected=affected)
 
 
-def create_incident(*, atlas: IncidentAtlas, body: IncidentCreate) -> IncidentRead:
+@dataclass(frozen=True)
+class NewIncident:
+    """An incident ready to record, with its answer and its `incident.created` event."""
+
+    incident: Incident
+    read: IncidentRead
+    alert: WebhookEvent
+
+
+def new_incident(*, atlas: IncidentAtlas, body: IncidentCreate) -> NewIncident:
+    """The incident of `body`, checked, and its webhook event with every registered
+    root's exposure: read here, before the write, so the write's transaction stays short."""
     listed = body.area.company_ids or []
     known = atlas.store.existing_company_ids(listed)
     unknown = sorted(set(listed) - known)
@@ -54,11 +69,28 @@ def create_incident(*, atlas: IncidentAtlas, body: IncidentCreate) -> IncidentRe
     incident = Incident(id=body.id or f"incident-{uuid.uuid4().hex[:10]}", title=body.title,
                         kind=body.kind, occurred_at=body.occurred_at, area=body.area,
                         created_at=utc_now())
+    read = _read(atlas, incident)
+    return NewIncident(incident, read, alerts.incident_created(
+        read, exposure_summaries(atlas, incident)))
+
+
+def record_incident(*, atlas: IncidentAtlas, new: NewIncident) -> IncidentRead:
+    """The incident and its webhook delivery in ONE store transaction (the outbox): a
+    crash between them cannot lose the event or announce an incident that is not there;
+    an id already taken is 409 and enqueues nothing."""
+    def work() -> None:
+        atlas.incidents.create_incident(new.incident)
+        atlas.store.enqueue_events([new.alert])
+
     try:
-        atlas.incidents.create_incident(incident)
+        atlas.store.atomic(work)
     except AlreadyExists as exc:
-        raise Conflict(f"incident {incident.id!r} already exists", field="id") from exc
-    return _read(atlas, incident)
+        raise Conflict(f"incident {new.incident.id!r} already exists", field="id") from exc
+    return new.read
+
+
+def create_incident(*, atlas: IncidentAtlas, body: IncidentCreate) -> IncidentRead:
+    return record_incident(atlas=atlas, new=new_incident(atlas=atlas, body=body))
 
 
 def _incident(atlas: IncidentAtlas, incident_id: str) -> Incident:
@@ -128,7 +160,20 @@ def _bcp_states(analysis: ArrayAnalysis | None, ids: list[str]) -> list[str | No
 
 def exposure(*, atlas: IncidentAtlas, incident_id: str, root: str,
              categories: list[str] | None, as_of: datetime | None) -> ExposureRead:
-    incident = _incident(atlas, incident_id)
+    return _exposure_read(atlas, _incident(atlas, incident_id), root, categories, as_of)
+
+
+def exposure_summaries(atlas: IncidentAtlas, incident: Incident) -> list[dict[str, Any]]:
+    """Per registered root (the issuers of requests): exposed companies, tiers, paths, the
+    tier-1 suppliers and the BCP standing, over every link, now."""
+    roots = sorted({request.issuer_id for request in atlas.store.list_requests()})
+    return [_exposure_read(atlas, incident, root, None, None).model_dump(
+                mode="json", include={"root", "exposed", "tiers", "tier1", "paths", "bcp"})
+            for root in roots if atlas.store.existing_company_ids([root])]
+
+
+def _exposure_read(atlas: IncidentAtlas, incident: Incident, root: str,
+                   categories: list[str] | None, as_of: datetime | None) -> ExposureRead:
     revision = atlas.store.revision()
     found = _exposure(atlas, incident, root, categories)
     ids = found.base.network.ids
