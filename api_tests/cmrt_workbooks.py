@@ -2,8 +2,8 @@
 
 Not RMI's files: only the parts the importer reads, at the positions of
 `loaders.cmrt_layout`. The *Declaration* sheet: the title block (rows 1-6, the revision
-text in B4, the language in D5), company information with answers in column D (rows
-8-21), the numbered per-metal questions (a question row, then one row per metal, answer in
+text in B4, the language in D5), company information with answers in column D (the
+layout's rows), the numbered per-metal questions (a question row, then one row per metal, answer in
 D, comment in G), the company-level questions (EMRT question C: one row per mineral). The
 labels are plain text, or formulas without a cached value (`labels="formulas"`, as a file
 saved by a tool that does not compute them), or another language's text
@@ -29,7 +29,7 @@ from xml.sax.saxutils import escape
 from openpyxl import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from loaders.cmrt_layout import COMPANY_ROWS, LANGUAGE_CELL, Layout, layout_of
+from loaders.cmrt_layout import LANGUAGE_CELL, Layout, layout_of
 
 SMELTER_HEADERS = (
     "Smelter Identification Number Input Column", "Metal (*)", "Smelter Look-up (*)",
@@ -116,11 +116,11 @@ def _declaration(sheet: Any, spec: Template) -> None:
               "contact_name": spec.contact[0], "contact_email": spec.contact[1],
               "contact_phone": spec.contact[2], "authorizer": "Ken Ito",
               "effective_date": spec.effective}
-    for key, row in COMPANY_ROWS.items():
+    layout = _layout(spec)
+    for key, row in layout.company_rows.items():
         _label(sheet, f"B{row}", key.replace("_", " ").title() + " (*):", spec)
         if not spec.blank:
             sheet[f"D{row}"] = values.get(key)
-    layout = _layout(spec)
     answers = DataValidation(type="list", formula1='"Yes,No,Unknown"', allow_blank=True)
     sheet.add_data_validation(answers)
     for question in layout.questions:

@@ -14,6 +14,7 @@ from api_tests.conftest import bearer
 from service.access.keys import Role
 from service.coverage.snapshot import CoverageSnapshot
 from service.incidents.atlas import IncidentAtlas
+from service.store.port import StoreUnavailable
 
 TOKYO = {"lat": 35.6895, "lon": 139.6917}
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -138,6 +139,30 @@ def test_the_survey_runs_like_any_request(network: TestClient) -> None:
     assert {(g["from_id"], g["to_id"]) for g in gaps} == {("focal", "b"), ("c", "d")}
 
 
+def test_the_survey_covers_the_cone_over_the_exposures_categories(network: TestClient) -> None:
+    # e reaches the exposed d over a logistics link only
+    network.post("/v1/links", json={"buyer_id": "e", "supplier_id": "d",
+                                    "category": "logistics"})
+    network.post("/v1/incidents", json=QUAKE)
+    survey = network.post("/v1/incidents/quake/survey", json={
+        "root": "b", "due_hours": 24, "id": "components-report",
+        "categories": [" components "]})
+    assert survey.status_code == 201, survey.text
+    assert survey.json()["categories"] == ["components"]
+    stored = network.get("/v1/requests/components-report").json()
+    assert stored["applies_to"]["categories"] == ["components"]
+    assert sorted(stored["applies_to"]["companies"]) == ["b", "c", "d"]
+    every_link = network.post("/v1/incidents/quake/survey", json={
+        "root": "b", "due_hours": 24, "id": "full-report"}).json()
+    assert (every_link["categories"], sorted(every_link["applies_to"]["companies"])) == (
+        None, ["b", "c", "d", "e"])
+    counts = network.get("/v1/requests/components-report/coverage").json()["counts"]
+    assert (counts["not_applicable"], counts["unreached"]) == (1, 2)  # e; c and d
+    refused = network.post("/v1/incidents/quake/survey", json={
+        "root": "b", "due_hours": 24, "categories": []})
+    assert refused.status_code == 422 and refused.json()["field"].startswith("categories")
+
+
 def test_bad_input_names_the_field(network: TestClient) -> None:
     def problem(response: Any, status: int) -> str:
         assert response.status_code == status, response.text
@@ -211,3 +236,47 @@ def test_a_starting_worker_computes_open_incidents_exposure(network: TestClient)
     assert atlas.warm() == 1  # the open quake for the one issuer; the closed flood not
     network.patch("/v1/incidents/quake", json={"closed_at": at(31)})
     assert IncidentAtlas(store, CoverageSnapshot(store)).warm() == 0
+
+
+def incident_hook(network: TestClient) -> tuple[Any, str]:
+    """The app's store and a webhook subscribed to `incident.created`."""
+    network.post("/v1/requests", json={"id": "bcp", "topic": "business_continuity",
+                                       "title": "BCP", "issuer_id": "focal"})
+    hook = network.post("/v1/webhooks", json={"url": "https://hooks.example.com/incidents",
+                                              "events": ["incident.created"]}).json()
+    return network.app.state.services.store, hook["id"]  # type: ignore[attr-defined]
+
+
+def test_an_incident_and_its_webhook_delivery_commit_together(
+    network: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, hook_id = incident_hook(network)
+
+    def store_lost(events: Any) -> int:  # the store goes away between the two writes
+        raise StoreUnavailable("connection lost")
+
+    monkeypatch.setattr(store, "enqueue_events", store_lost)
+    assert network.post("/v1/incidents", json=QUAKE).status_code == 503
+    monkeypatch.undo()
+    assert network.get("/v1/incidents/quake").status_code == 404  # neither was kept
+    assert store.list_deliveries(hook_id) == []
+    assert network.post("/v1/incidents", json=QUAKE).status_code == 201  # the retry
+    [delivery] = store.list_deliveries(hook_id)
+    assert json.loads(delivery.payload)["data"]["incident"]["id"] == "quake"
+
+
+def test_a_retried_post_enqueues_one_delivery(network: TestClient) -> None:
+    store, hook_id = incident_hook(network)
+    unnamed = {key: value for key, value in QUAKE.items() if key != "id"}
+    key = {"Idempotency-Key": "quake-report-1"}
+    first = network.post("/v1/incidents", json=unnamed, headers=key)
+    again = network.post("/v1/incidents", json=unnamed, headers=key)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json() == first.json()
+    assert [i["id"] for i in network.get("/v1/incidents").json()["items"]] == [
+        first.json()["id"]]
+    named = network.post("/v1/incidents", json=QUAKE)
+    assert network.post("/v1/incidents", json=QUAKE).status_code == 409  # same id again
+    deliveries = store.list_deliveries(hook_id)
+    assert sorted(json.loads(d.payload)["data"]["incident"]["id"] for d in deliveries) == \
+        sorted([first.json()["id"], named.json()["id"]])

@@ -79,8 +79,9 @@ def test_declaration_and_smelters_are_recorded(client: TestClient) -> None:
     assert {"question": 6, "metal": "Tin", "answer": "Greater than 90%"} in evidence["answers"]
     assert len(evidence["answers"]) == 8 * 4
     assert evidence["company_answers"][1] == {
-        "question": "B", "text": "B. Is your policy publicly available on your website?",
-        "answer": "Yes", "comment": "https://acme.example/minerals"}
+        "question": "B", "text": "B. Is your responsible minerals sourcing policy publicly "
+        "available on your website? (Note – If yes, the user shall specify the URL in the "
+        "comment field.)", "answer": "Yes", "comment": "https://acme.example/minerals"}
     assert evidence["smelters"] == 3
 
 
@@ -171,7 +172,7 @@ def test_bad_smelter_rows_load_nothing_unless_skipped(client: TestClient) -> Non
     response = upload(client, spec, company_id="acme-pcb")
     assert response.status_code == 422
     assert [(e["section"], e["row"], e["field"]) for e in response.json()["errors"]] == [
-        ("Declaration", 21, "Declaration[21].effective_date"),
+        ("Declaration", 22, "Declaration[22].effective_date"),  # the CMRT's D22
         ("Smelter List", 6, "Smelter List[6].metal"),
         ("Smelter List", 7, "Smelter List[7].smelter_name"),
     ]

@@ -4,7 +4,11 @@ kept, every country name of the template mapped, unidentified smelters kept."""
 
 from __future__ import annotations
 
+import io
+from datetime import date, datetime
+
 import pytest
+from openpyxl import Workbook
 
 from api_tests.cmrt_workbooks import SmelterRow, Template, build, template_countries
 from loaders.cmrt import read_cmrt
@@ -63,3 +67,47 @@ def test_every_country_name_of_the_template_maps_to_its_country() -> None:
 ])
 def test_country_names_as_suppliers_write_them(name: str, code: str | None) -> None:
     assert country_code(name) == code
+
+
+def rmi_positions(revision: str, cells: dict[str, object]) -> bytes:
+    """A workbook with values only at the given Declaration cells, as the RMI's own files
+    place them (not through `loaders.cmrt_layout`: the positions are the templates')."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Declaration"
+    sheet["B4"] = f"Revision {revision}"
+    for coordinate, value in cells.items():
+        sheet[coordinate] = value
+    book.create_sheet("Smelter List")
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_a_cmrt_is_read_where_the_rmi_template_keeps_its_cells() -> None:
+    # CMRT 6.x: company name D8, effective date D22, question 2 from row 31 (tantalum in
+    # D32), question 6 from row 55, company question A in D75, H in D89
+    declaration = read_cmrt(rmi_positions("6.22", {
+        "D8": "Acme", "D15": "Aiko Sato", "D22": datetime(2026, 3, 1), "D32": "Yes",
+        "D57": 1, "D75": "Yes", "G77": "https://acme.example", "D89": "No"}))
+    assert declaration.company == {"name": "Acme", "contact_name": "Aiko Sato"}
+    assert declaration.effective_date == date(2026, 3, 1)
+    answers = {(a.question, a.metal): a.answer for a in declaration.answers if a.answer}
+    assert answers == {(2, "Tantalum"): "Yes", (6, "Tin"): "100%"}  # 6.22's 100% is the 1
+    company = {a.question: (a.answer, a.comment) for a in declaration.company_answers}
+    assert (company["A"], company["B"], company["H"]) == (
+        ("Yes", None), (None, "https://acme.example"), ("No", None))
+
+
+def test_an_emrt_2_is_read_where_the_rmi_template_keeps_its_cells() -> None:
+    # EMRT 2.x: company fields from row 16 (effective date D26), question 5 from row 77
+    # (cobalt in D78), company question C from row 119 (cobalt in D120), G in D137
+    declaration = read_cmrt(rmi_positions("2.1", {
+        "D8": "Acme", "D19": "Aiko Sato", "D26": datetime(2026, 3, 1),
+        "D78": "Greater than 90%", "D120": "Yes", "D137": "Yes"}))
+    assert (declaration.template, declaration.company["contact_name"]) == ("EMRT", "Aiko Sato")
+    assert declaration.effective_date == date(2026, 3, 1)
+    answers = {(a.question, a.metal): a.answer for a in declaration.answers if a.answer}
+    assert answers == {(5, "Cobalt"): "Greater than 90%"}
+    company = {(a.question, a.metal): a.answer for a in declaration.company_answers if a.answer}
+    assert company == {("C", "Cobalt"): "Yes", ("G", None): "Yes"}

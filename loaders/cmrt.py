@@ -39,12 +39,12 @@ from openpyxl.worksheet._reader import WorkSheetParser
 from loaders.cmrt_layout import (
     ANSWER_COLUMN,
     COMMENT_COLUMN,
-    COMPANY_ROWS,
     LANGUAGE_CELL,
     SMELTER_COLUMNS,
     SMELTER_HEADER_ROW,
     TEMPLATE_OF_MAJOR,
     Layout,
+    answer_of,
     layout_of,
 )
 from loaders.tabular import FileError
@@ -324,7 +324,7 @@ def _cell_position(coordinate: str) -> tuple[int, int]:
 
 def _read_declaration(sheet: _Sheet, declaration: Declaration, layout: Layout) -> None:
     declaration.language = sheet.text(*_cell_position(LANGUAGE_CELL))
-    for key, row in COMPANY_ROWS.items():
+    for key, row in layout.company_rows.items():
         if key == "effective_date":
             declaration.effective_date = _date(sheet.value(row, ANSWER_COLUMN), row,
                                                declaration)
@@ -332,11 +332,12 @@ def _read_declaration(sheet: _Sheet, declaration: Declaration, layout: Layout) -
             declaration.company[key] = text
     if not declaration.company.get("name"):
         raise FileError("Declaration: no company name (the 'Company Name' row, D"
-                        f"{COMPANY_ROWS['name']})")
+                        f"{layout.company_rows['name']})")
     for question in layout.questions:
         first = layout.question_row(question.number) + 1
         declaration.answers += [
-            MetalAnswer(question.number, metal, sheet.text(row, ANSWER_COLUMN),
+            MetalAnswer(question.number, metal,
+                        answer_of(question, sheet.text(row, ANSWER_COLUMN)),
                         sheet.text(row, COMMENT_COLUMN))
             for row, metal in enumerate(layout.metals, start=first)]
     rows = layout.company_question_rows()

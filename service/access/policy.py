@@ -122,6 +122,7 @@ WITH_INTEGRATION = STAFF | {Role.integration}
 # demo: at 30 tokens a burst buys about 20 of them, ~6 s; an `as_of` read analyses once.
 HISTORY_COST = 30
 EXPORT_COST = 10
+ROUNDS_COST = 10  # an analysis per round (and a minerals round's files read)
 AS_OF_COST = 3
 
 
@@ -186,6 +187,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/requests/{request_id}/minerals/reconciliation.xlsx"): Rule(
         DASHBOARD, cost=EXPORT_COST),
     ("POST", "/v1/requests/{request_id}/reissue"): staff(),
+    ("GET", "/v1/requests/{request_id}/rounds"): Rule(DASHBOARD, cost=ROUNDS_COST),
     ("POST", "/v1/keys"): Rule(ADMIN),
     ("GET", "/v1/keys"): Rule(ADMIN),
     ("DELETE", "/v1/keys/{key_id}"): Rule(ADMIN),

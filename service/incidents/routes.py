@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from service.composition.deps import services_of
 from service.http.errors import InvalidField
 from service.http.openapi import ERRORS_READ, ERRORS_WRITE, AsOfQuery, CursorQuery, LimitQuery
-from service.incidents import alerts
 from service.incidents import service as incidents
 from service.incidents.atlas import IncidentAtlas
 from service.incidents.schemas import (
@@ -24,6 +23,7 @@ from service.incidents.schemas import (
     SurveyCreate,
     SurveyRead,
 )
+from service.integrations.idempotency import Effect, IdempotencyDep
 
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"], responses=ERRORS_READ)
 
@@ -50,10 +50,14 @@ def _categories(text: str | None) -> list[str] | None:
 
 
 @router.post("", status_code=201, response_model=IncidentRead, responses=ERRORS_WRITE)
-def create_incident(body: IncidentCreate, atlas: AtlasDep) -> IncidentRead:
-    created = incidents.create_incident(atlas=atlas, body=body)
-    alerts.incident_created(atlas, created)
-    return created
+def create_incident(body: IncidentCreate, atlas: AtlasDep, once: IdempotencyDep) -> Response:
+    """Record an incident; its `incident.created` webhook delivery commits with it. A
+    retry with the same `Idempotency-Key` is answered with the first response."""
+    def prepare() -> Effect:  # the exposure is read before the write's transaction
+        new = incidents.new_incident(atlas=atlas, body=body)
+        return lambda: (201, incidents.record_incident(atlas=atlas, new=new))
+
+    return once.respond_after(prepare)
 
 
 @router.get("", response_model=IncidentPage)

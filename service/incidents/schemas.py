@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, StrictInt
+from typing import Annotated
+
+from pydantic import Field, StrictInt, StringConstraints
 
 from graph_models.incidents import IncidentArea, IncidentKind
 from graph_models.models import PolicyRequest, UtcDateTime
@@ -95,10 +97,16 @@ class ExposedCompanyPage(Payload):
     next_cursor: str | None
 
 
+Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                            max_length=100)]
+
+
 class SurveyCreate(Payload):
     root: str
     due_hours: StrictInt = Field(ge=1, le=24 * 3650)
     id: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^/\s]+$")
+    # only links of these categories, as the exposure's `categories=a,b` (None: every link)
+    categories: list[Category] | None = Field(default=None, min_length=1, max_length=100)
 
 
 class SurveyRead(PolicyRequest):
@@ -106,3 +114,4 @@ class SurveyRead(PolicyRequest):
 
     incident_id: str
     due_hours: int
+    categories: list[str] | None  # the links the exposed cone was computed over

@@ -4,7 +4,9 @@ a root company, issue the survey (the prompt report) over the exposed cone."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -14,6 +16,7 @@ from graph_models.incidents import Incident
 from graph_models.models import Applicability, Company, PolicyRequest, utc_now
 from service.http.errors import Conflict, InvalidField, NotFound
 from service.http.pagination import decode_cursor, decode_offset, encode_cursor
+from service.incidents import alerts
 from service.incidents.atlas import IncidentAtlas
 from service.incidents.schemas import (
     BcpStanding,
@@ -30,10 +33,11 @@ from service.incidents.schemas import (
     SurveyRead,
     TierExposure,
 )
-from service.store.port import AlreadyExists
+from service.store.port import AlreadyExists, WebhookEvent
 
-__all__ = ["close_incident", "create_incident", "exposed_companies", "exposure",
-           "get_incident", "issue_survey", "list_incidents"]
+__all__ = ["NewIncident", "close_incident", "create_incident", "exposed_companies", "exposure",
+           "exposure_summaries", "get_incident", "issue_survey", "list_incidents",
+           "new_incident", "record_incident"]
 
 BCP_TOPIC = "business_continuity"
 SURVEY_TOPIC = "incident_report"
@@ -44,7 +48,18 @@ def _read(atlas: IncidentAtlas, incident: Incident) -> IncidentRead:
     return IncidentRead(**incident.model_dump(), affected=affected)
 
 
-def create_incident(*, atlas: IncidentAtlas, body: IncidentCreate) -> IncidentRead:
+@dataclass(frozen=True)
+class NewIncident:
+    """An incident ready to record, with its answer and its `incident.created` event."""
+
+    incident: Incident
+    read: IncidentRead
+    alert: WebhookEvent
+
+
+def new_incident(*, atlas: IncidentAtlas, body: IncidentCreate) -> NewIncident:
+    """The incident of `body`, checked, and its webhook event with every registered
+    root's exposure: read here, before the write, so the write's transaction stays short."""
     listed = body.area.company_ids or []
     known = atlas.store.existing_company_ids(listed)
     unknown = sorted(set(listed) - known)
@@ -54,11 +69,28 @@ def create_incident(*, atlas: IncidentAtlas, body: IncidentCreate) -> IncidentRe
     incident = Incident(id=body.id or f"incident-{uuid.uuid4().hex[:10]}", title=body.title,
                         kind=body.kind, occurred_at=body.occurred_at, area=body.area,
                         created_at=utc_now())
+    read = _read(atlas, incident)
+    return NewIncident(incident, read, alerts.incident_created(
+        read, exposure_summaries(atlas, incident)))
+
+
+def record_incident(*, atlas: IncidentAtlas, new: NewIncident) -> IncidentRead:
+    """The incident and its webhook delivery in ONE store transaction (the outbox): a
+    crash between them cannot lose the event or announce an incident that is not there;
+    an id already taken is 409 and enqueues nothing."""
+    def work() -> None:
+        atlas.incidents.create_incident(new.incident)
+        atlas.store.enqueue_events([new.alert])
+
     try:
-        atlas.incidents.create_incident(incident)
+        atlas.store.atomic(work)
     except AlreadyExists as exc:
-        raise Conflict(f"incident {incident.id!r} already exists", field="id") from exc
-    return _read(atlas, incident)
+        raise Conflict(f"incident {new.incident.id!r} already exists", field="id") from exc
+    return new.read
+
+
+def create_incident(*, atlas: IncidentAtlas, body: IncidentCreate) -> IncidentRead:
+    return record_incident(atlas=atlas, new=new_incident(atlas=atlas, body=body))
 
 
 def _incident(atlas: IncidentAtlas, incident_id: str) -> Incident:
@@ -128,7 +160,20 @@ def _bcp_states(analysis: ArrayAnalysis | None, ids: list[str]) -> list[str | No
 
 def exposure(*, atlas: IncidentAtlas, incident_id: str, root: str,
              categories: list[str] | None, as_of: datetime | None) -> ExposureRead:
-    incident = _incident(atlas, incident_id)
+    return _exposure_read(atlas, _incident(atlas, incident_id), root, categories, as_of)
+
+
+def exposure_summaries(atlas: IncidentAtlas, incident: Incident) -> list[dict[str, Any]]:
+    """Per registered root (the issuers of requests): exposed companies, tiers, paths, the
+    tier-1 suppliers and the BCP standing, over every link, now."""
+    roots = sorted({request.issuer_id for request in atlas.store.list_requests()})
+    return [_exposure_read(atlas, incident, root, None, None).model_dump(
+                mode="json", include={"root", "exposed", "tiers", "tier1", "paths", "bcp"})
+            for root in roots if atlas.store.existing_company_ids([root])]
+
+
+def _exposure_read(atlas: IncidentAtlas, incident: Incident, root: str,
+                   categories: list[str] | None, as_of: datetime | None) -> ExposureRead:
     revision = atlas.store.revision()
     found = _exposure(atlas, incident, root, categories)
     ids = found.base.network.ids
@@ -185,16 +230,19 @@ def _name(company: Company | None, company_id: str) -> str:
 def issue_survey(*, atlas: IncidentAtlas, incident_id: str, body: SurveyCreate) -> SurveyRead:
     """The prompt report as an ordinary request over the exposed cone, due in hours."""
     incident = _incident(atlas, incident_id)
-    found = _exposure(atlas, incident, body.root, None)
+    categories = None if body.categories is None else sorted(set(body.categories))
+    found = _exposure(atlas, incident, body.root, categories)
     cone = [found.base.network.ids[i] for i in np.flatnonzero(found.cone()).tolist()]
     due_days = body.due_hours // 24 if body.due_hours % 24 == 0 else body.due_hours / 24
     request = PolicyRequest(
         id=body.id or f"incident-report-{uuid.uuid4().hex[:10]}", topic=SURVEY_TOPIC,
         title=f"Incident report: {incident.title}"[:500], issuer_id=body.root,
         issued_at=utc_now(), due_days=due_days, valid_days=None, mandatory=True,
-        applies_to=Applicability(companies=sorted(cone) or [body.root]),
+        # the links the cone was computed over carry the survey, into the cone only
+        applies_to=Applicability(categories=categories, companies=sorted(cone) or [body.root]),
         description=f"Prompt report on incident {incident.id} ({incident.kind}, occurred "
-                    f"{incident.occurred_at.isoformat()}): {body.due_hours} hours to answer.")
+                    f"{incident.occurred_at.isoformat()}): {body.due_hours} hours to answer."
+                    + (f" Over {', '.join(categories)} links." if categories else ""))
     try:
         atlas.store.create_request(request)
     except AlreadyExists as exc:
@@ -206,4 +254,5 @@ def issue_survey(*, atlas: IncidentAtlas, incident_id: str, body: SurveyCreate) 
 
 def survey_read(request: PolicyRequest, incident_id: str) -> SurveyRead:
     hours = round(timedelta(days=request.due_days).total_seconds() / 3600)
-    return SurveyRead(**request.model_dump(), incident_id=incident_id, due_hours=hours)
+    return SurveyRead(**request.model_dump(), incident_id=incident_id, due_hours=hours,
+                      categories=request.applies_to.categories)

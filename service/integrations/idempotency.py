@@ -35,7 +35,7 @@ from service.config.settings import Settings
 from service.http.errors import Conflict, InvalidField
 from service.store.port import CascadeStore, ClaimLost, CommitOutcomeUnknown, StoreError
 
-__all__ = ["IdempotencyDep", "IdempotentWrite", "KeyInFlight", "REPLAYED_HEADER"]
+__all__ = ["Effect", "IdempotencyDep", "IdempotentWrite", "KeyInFlight", "REPLAYED_HEADER"]
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_FIELD = "Idempotency-Key"
@@ -65,7 +65,15 @@ class IdempotentWrite:
     def respond(self, effect: Effect, *, secrets_in: tuple[str, ...] = ()) -> Response:
         """Run `effect` once per key; `secrets_in` names the response fields that hold a
         secret, answered this once and never stored."""
+        return self.respond_after(lambda: effect, secrets_in=secrets_in)
+
+    def respond_after(self, prepare: Callable[[], Effect], *,
+                      secrets_in: tuple[str, ...] = ()) -> Response:
+        """As `respond`, with the effect `prepare` returns: `prepare` reads what the write
+        needs outside the store's transaction (a claimed key stays held meanwhile), so a
+        slow read never holds the write lock; a replay runs neither."""
         if self.key is None:  # still one unit: the write and the events it enqueues
+            effect = prepare()
             return self.store.atomic(lambda: _render(*effect()))
         token = secrets.token_hex(16)
         now = utc_now()
@@ -85,6 +93,7 @@ class IdempotentWrite:
         if stored is not None:
             return self._replay(stored.fingerprint, stored.status, stored.body, stored.content_type)
         try:
+            effect = prepare()
             return self.store.atomic(lambda: self._run_and_record(effect, token, secrets_in))
         except ClaimLost:
             # Our lease ran out (a slow store) and a retry took the key over: our effect

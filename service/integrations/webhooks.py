@@ -5,7 +5,8 @@ Events:
   the same unit of work as the answer, so an answer and its event commit together.
 - `coverage.changed`: a request's gap counts changed (by a write or by the clock).
 - `incident.created`: an incident was recorded, with the exposure summary of every root
-  that issued a request (enqueued by `service.incidents.alerts`);
+  that issued a request; enqueued in the same unit of work as the incident
+  (`service.incidents.service.record_incident`);
 - `request.overdue`: a company of a request became overdue (once per company and time it
   was first reached).
 

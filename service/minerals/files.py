@@ -61,11 +61,14 @@ def _file(company_id: str, at: datetime, evidence: dict[str, Any]) -> MineralFil
                        answers, layout.metals, list(evidence.get("smelter_list", [])))
 
 
-def latest_files(store: CascadeStore, request_id: str) -> dict[tuple[str, str], MineralFile]:
-    """(company, template) -> the latest imported declaration."""
+def latest_files(store: CascadeStore, request_id: str, *,
+                 as_of: datetime | None = None) -> dict[tuple[str, str], MineralFile]:
+    """(company, template) -> the latest imported declaration (dated by `as_of` if given)."""
     found: dict[tuple[str, str], MineralFile] = {}
     for ack in store.list_acknowledgements(request_id=request_id, limit=MAX_ANSWERS):
         if ack.status != "accepted" or not ack.evidence:  # newest first: the first counts
+            continue
+        if as_of is not None and ack.at > as_of:
             continue
         record = _file(ack.company_id, ack.at, ack.evidence)
         if record is not None:

@@ -10,12 +10,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from service.composition.deps import StoreDep
-from service.http.openapi import ERRORS_READ, ERRORS_WRITE, CursorQuery, LimitQuery
+from service.composition.deps import CoverageDep, StoreDep
+from service.http.openapi import ERRORS_READ, ERRORS_WRITE, AsOfQuery, CursorQuery, LimitQuery
 from service.minerals import exports, rounds
 from service.minerals import service as minerals
 from service.minerals.rounds import ReissueCreate, ReissueRead
-from service.minerals.schemas import DeclarationRead, ReconciliationPage, SmelterPage
+from service.minerals.schemas import (
+    DeclarationRead,
+    ReconciliationPage,
+    RoundsRead,
+    SmelterPage,
+)
 
 router = APIRouter(tags=["minerals"], responses=ERRORS_READ)
 
@@ -73,3 +78,13 @@ def reconciliation_xlsx(store: StoreDep, request_id: str) -> Response:
 def reissue(store: StoreDep, request_id: str, body: ReissueCreate) -> ReissueRead:
     """The next survey round: a new version superseding this one."""
     return rounds.reissue(store=store, request_id=request_id, body=body)
+
+
+@router.get("/v1/requests/{request_id}/rounds", response_model=RoundsRead, tags=["requests"])
+def survey_rounds(store: StoreDep, service: CoverageDep, request_id: str,
+                  as_of: AsOfQuery = None) -> RoundsRead:
+    """The rounds of the survey side by side, oldest first: each round's coverage when
+    the next was issued (the last: at `as_of`, default now), and which companies each
+    round newly covered or lost against the one before."""
+    return rounds.survey_rounds(store=store, snapshot=service, request_id=request_id,
+                                as_of=as_of)

@@ -6,8 +6,9 @@ from datetime import datetime
 
 from service.http.schemas import Payload
 
-__all__ = ["DeclarationRead", "QuestionRead", "ReconciliationPage", "ReconciliationRow",
-           "SmelterPage", "SmelterRead", "SourceRead", "TemplateDeclarationRead"]
+__all__ = ["CompanyChange", "DeclarationRead", "QuestionRead", "ReconciliationPage",
+           "ReconciliationRow", "RoundChanges", "RoundRead", "RoundsRead", "SmelterPage",
+           "SmelterRead", "SourceRead", "TemplateDeclarationRead"]
 
 
 class SmelterRead(Payload):
@@ -75,3 +76,38 @@ class ReconciliationRow(Payload):
 class ReconciliationPage(Payload):
     request_id: str
     items: list[ReconciliationRow]
+
+
+class CompanyChange(Payload):
+    count: int
+    ids: list[str]  # the first ones by id (at most `ROUND_IDS_SHOWN`)
+
+
+class RoundChanges(Payload):
+    """Companies covered in this round but not in the one before, and the reverse."""
+
+    newly_covered: CompanyChange
+    lost: CompanyChange
+
+
+class RoundRead(Payload):
+    """One round of a survey, evaluated at its latest instant: when the next round was
+    issued (the last round: `as_of`, default now)."""
+
+    request_id: str
+    version: str
+    issued_at: datetime
+    at: datetime
+    counts: dict[str, int]
+    coverage_ratio: float
+    gaps: int
+    uncovered_paths: int
+    overdue: int
+    answered_share: float | None  # reached companies that accepted or declined
+    response_band: dict[str, str | None] | None  # minerals: the issuer's rolled-up band
+    changes: RoundChanges | None  # against the round before (None for the first)
+
+
+class RoundsRead(Payload):
+    request_id: str
+    rounds: list[RoundRead]

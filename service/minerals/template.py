@@ -14,7 +14,6 @@ import openpyxl
 from loaders.cmrt import NOT_IDENTIFIED, NOT_LISTED, template_of
 from loaders.cmrt_layout import (
     ANSWER_COLUMN,
-    COMPANY_ROWS,
     LANGUAGE_CELL,
     SMELTER_HEADER_ROW,
     layout_of,
@@ -45,10 +44,10 @@ def fill_template(blank: bytes, *, rolled: TemplateDeclaration, company: dict[st
     book = openpyxl.load_workbook(io.BytesIO(blank))
     sheet = book["Declaration"]
     sheet[LANGUAGE_CELL] = "English"
-    for key, row in COMPANY_ROWS.items():
+    for key, row in layout.company_rows.items():
         if key in company:
             sheet[f"{D}{row}"] = company[key]
-    sheet[f"{D}{COMPANY_ROWS['effective_date']}"] = effective
+    sheet[f"{D}{layout.company_rows['effective_date']}"] = effective
     for question in layout.questions:
         answers = rolled.answers.get(question.key, {})
         for row, metal in enumerate(layout.metals, start=layout.question_row(question.number) + 1):
