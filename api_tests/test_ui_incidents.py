@@ -18,7 +18,6 @@ from api_tests.ui_harness import (
     LiveService,
     browser,
     live,
-    open_page,
     screenshot,
     serious_accessibility_violations,
 )
@@ -275,3 +274,32 @@ def test_staff_open_a_companys_cascade_view_from_the_request_page(
     name = staff.get(f"/v1/companies/{company}").json()["name"]
     assert text(browser, "h1") == f"Cascade view of {name}"
     screenshot(browser, live, "staff-cascade-view")
+
+
+def test_path_counts_beyond_a_doubles_precision_are_shown_exactly(
+        live: LiveService, browser: Any, admin_key: str) -> None:
+    """3 companies a tier, 34 tiers deep: 3**34 root-to-leaf paths, more than a JavaScript
+    number holds exactly; the page shows the API's integers digit for digit."""
+    from selenium.webdriver.common.by import By
+
+    api = live.api(admin_key)
+    tiers = [[f"deep-{live.kind}-{d:02d}-{k}" for k in range(3)] for d in range(34)]
+    root = f"deep-{live.kind}-root"
+    companies = [{"id": c, "name": c.title()} for c in [root, *sum(tiers, [])]]
+    links = [{"buyer_id": root, "supplier_id": c} for c in tiers[0]] + [
+        {"buyer_id": a, "supplier_id": b} for near, far in zip(tiers, tiers[1:], strict=False)
+        for a in near for b in far]
+    for kind, items in (("companies", companies), ("links", links)):
+        assert api.post(f"/v1/{kind}/batch", json={"items": items}).status_code == 200
+    fire = {"id": f"deep-fire-{live.kind}", "title": "Fire at a far supplier", "kind": "fire",
+            "occurred_at": "2026-05-02T00:00:00Z", "area": {"company_ids": [tiers[-1][0]]}}
+    assert api.post("/v1/incidents", json=fire).status_code == 201
+    paths = api.get(f"/v1/incidents/{fire['id']}/exposure", params={"root": root}).json()["paths"]
+    assert (paths["exposed"], paths["total"]) == (3**33, 3**34) and 3**34 > 2**53
+
+    sign_in(browser, live, admin_key, f"/ui/incidents/{fire['id']}?root={root}")
+    summary = "#exposure-summary [data-field={}] dd"
+    assert text(browser, summary.format("paths")) == f"{3**33:,} of {3**34:,}"
+    assert text(browser, summary.format("path_share")) == "33.3%"
+    chosen = browser.find_element(By.CSS_SELECTOR, "#root option[selected]")
+    assert chosen.get_attribute("value") == root  # asked for, beside the key's issuers
