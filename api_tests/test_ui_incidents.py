@@ -72,6 +72,7 @@ def test_from_the_overview_to_the_incident_page_with_the_api_exposure(
     assert text(browser, f'{row} [data-field="exposed"]') == f"{exposure['exposed']:,}"
     assert text(browser, f'{row} [data-field="paths"]') == share(
         exposure["paths"]["exposed"], exposure["paths"]["total"])
+    screenshot(browser, live, "overview-incidents")
     browser.find_element(By.CSS_SELECTOR, f"{row} a").click()
     wait_for(browser, "#exposed-table")
     assert browser.current_url == f"{live.url}/ui/incidents/ui-quake"
@@ -303,3 +304,17 @@ def test_path_counts_beyond_a_doubles_precision_are_shown_exactly(
     assert text(browser, summary.format("path_share")) == "33.3%"
     chosen = browser.find_element(By.CSS_SELECTOR, "#root option[selected]")
     assert chosen.get_attribute("value") == root  # asked for, beside the key's issuers
+
+
+def test_a_viewer_reads_the_exposure_by_ids_without_a_refused_call(
+        live: LiveService, browser: Any, admin_key: str) -> None:
+    viewer = live.key(Role.viewer)
+    exposure = live.api(viewer).get("/v1/incidents/ui-quake/exposure",
+                                    params={"root": "focal"}).json()
+    sign_in(browser, live, viewer, "/ui/incidents/ui-quake")
+    assert text(browser, "#root strong") == "focal"  # the demo requests' root, by id
+    assert text(browser, '#exposure-summary [data-field="exposed"] dd') == (
+        f"{exposure['exposed']:,}")
+    name = live.api(admin_key).get("/v1/companies/focal").json()["name"]
+    assert name not in browser.page_source  # a viewer reads no company names
+    assert refused_calls(browser) == []
