@@ -85,11 +85,11 @@ class FakeGraph(_Revision):
         return self.companies.get(company_id)
 
     def list_companies(self, *, kind: str | None = None, country: str | None = None,
-                       q: str | None = None, limit: int = 100, after: str | None = None
-                       ) -> list[Company]:
+                       q: str | None = None, limit: int = 100, after: str | None = None,
+                       ids: Sequence[str] | None = None) -> list[Company]:
         def matches(c: Company) -> bool:
             return ((kind is None or c.kind == kind) and (country is None or c.country == country)
-                    and (after is None or c.id > after)
+                    and (after is None or c.id > after) and (ids is None or c.id in ids)
                     and (not q or q.lower() in c.id.lower() or q.lower() in c.name.lower()))
         return [c for _, c in sorted(self.companies.items()) if matches(c)][:limit]
 

@@ -147,6 +147,32 @@ def test_an_integration_cannot_see_or_guess_other_companies(client: TestClient,
     assert client.get(standing.format("rival-pcb"), headers=supplier_key).status_code == 403
 
 
+def test_an_integration_lists_names_of_its_company_and_direct_suppliers_only(
+        client: TestClient, supplier_key: dict[str, str]) -> None:
+    own = client.get("/v1/companies", params={"ids": ["tin-id", "acme-pcb"]},
+                     headers=supplier_key)
+    assert own.status_code == 200
+    assert [c["id"] for c in own.json()["items"]] == ["acme-pcb", "tin-id"]
+    for beyond in ["rival-tin", "focal-jp", "no-such-co"]:  # hidden looks like unknown
+        refused = client.get("/v1/companies", params={"ids": ["acme-pcb", beyond]},
+                             headers=supplier_key)
+        assert refused.status_code == 404, beyond
+        assert refused.json()["detail"] == f"company {beyond!r} not found"
+    everyone = client.get("/v1/companies", headers=supplier_key)
+    assert everyone.status_code == 403 and everyone.json()["field"] == "ids"
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_a_key_reads_its_own_role_and_company(client: TestClient, store: CascadeStore,
+                                              role: Role) -> None:
+    seed_chain(client)
+    company = "acme-pcb" if role == Role.integration else None
+    me = client.get("/v1/keys/me", headers=bearer(store, role, company))
+    assert me.status_code == 200, me.text
+    assert (me.json()["role"], me.json()["company_id"]) == (role, company)
+    assert "key" not in me.json()  # the secret is never shown again
+
+
 def test_expired_and_revoked_keys_are_refused(client: TestClient, store: CascadeStore) -> None:
     _, expired = issue_key(store, role=Role.admin, expires_days=1e-9)
     assert client.get("/v1/companies", headers={"Authorization": f"Bearer {expired}"}

@@ -280,6 +280,21 @@ def test_list_companies_bad_filters_are_422(client: TestClient) -> None:
     assert_problem(client.get("/v1/companies", params={"cursor": "not a cursor"}), 422, "cursor")
 
 
+def test_list_companies_by_ids_names_a_page_in_one_call(client: TestClient) -> None:
+    sample_registry(client)
+    named = {"ids": ["kobe-cable", "acme-pcb", "no-such-co", "tin-smelter-id"]}
+    assert ids(client.get("/v1/companies", params=named).json()) == [
+        "acme-pcb", "kobe-cable", "tin-smelter-id"]  # by id; an unknown id is left out
+    first = client.get("/v1/companies", params=named | {"limit": 2}).json()
+    rest = client.get("/v1/companies", params=named | {"cursor": first["next_cursor"]}).json()
+    assert ids(first) + ids(rest) == ["acme-pcb", "kobe-cable", "tin-smelter-id"]
+    assert ids(client.get("/v1/companies", params=named | {"country": "JP"}).json()) == [
+        "kobe-cable"]
+    too_many = {"ids": [f"c{i}" for i in range(501)]}
+    assert_problem(client.get("/v1/companies", params=too_many), 422, "ids")
+    assert_problem(client.get("/v1/companies", params={"ids": ["bad\nid"]}), 422, "ids[0]")
+
+
 def test_list_companies_cursor_pagination_visits_each_once(client: TestClient) -> None:
     wanted = [f"supplier-{i:02d}" for i in range(11)]
     for cid in reversed(wanted):

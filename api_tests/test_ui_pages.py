@@ -116,6 +116,11 @@ def test_from_the_overview_to_a_request_a_gap_its_chain_and_an_export(
     assert texts(browser, '#gap-table [data-field="impact"]') == [str(g["impact"]) for g in gaps]
     name = api.get(f"/v1/companies/{gaps[0]['from_id']}").json()["name"]
     assert name in text(browser, "#gap-table tbody tr:first-child")
+    asked = [url for url in browser.execute_script(
+        "return performance.getEntriesByType('resource').map((r) => r.name)")
+        if "/v1/companies" in url]
+    assert len(asked) == 2 and all("/v1/companies?ids=" in url for url in asked)  # the names
+    # of the gaps' companies in one call, of the first uncovered paths' in another
     screenshot(browser, live, "request")
     assert serious_accessibility_violations(browser) == []
 

@@ -85,19 +85,19 @@ def test_a_viewer_sees_figures_but_no_company_contacts(live: LiveService,
     screenshot(browser, live, "request-viewer")
 
 
-def test_an_integration_key_sees_only_what_was_sent_to_it(live: LiveService,
-                                                          browser: Any) -> None:
+def test_an_integration_key_gets_no_dashboard_page(live: LiveService, browser: Any) -> None:
     staff = live.api(live.key(Role.procurement))
     supplier = staff.get("/v1/requests/demo-bcp/gaps?limit=1").json()["items"][0]["from_id"]
     key = live.key(Role.integration, company_id=supplier)
-    addressed = live.api(key).get("/v1/requests").json()
     sign_in(browser, live, key)
-    assert sorted(texts(browser, "tr[data-request] th a")) == sorted(r["title"] for r in addressed)
-    assert "reads no coverage figures" in text(browser, "main")
-    open_page(browser, live, "/ui/requests/demo-bcp")
-    refusal = live.api(key).get("/v1/requests/demo-bcp/coverage").json()
-    assert text(browser, ".problem-title") == refusal["title"]
-    assert text(browser, ".problem-detail") == refusal["detail"]
+    assert not browser.find_elements("id", "requests")  # its own view, not the overview
+    assert browser.find_elements("id", "view-requests")
+    open_page(browser, live, "/ui/requests/demo-bcp/picture")
+    assert text(browser, ".problem-title") == "Not found"
+    assert "its own cascade view only" in text(browser, ".problem-detail")
+    calls = browser.execute_script("return performance.getEntriesByType('resource')"
+                                   ".map((r) => [r.name, r.responseStatus])")
+    assert [name for name, status in calls if status >= 400] == []
     screenshot(browser, live, "integration")
 
 

@@ -141,6 +141,7 @@ def screenshot(driver: Any, live: LiveService, name: str) -> Path:
     target = folder / f"{live.kind}-{name}.png"
     height = driver.execute_script("return document.documentElement.scrollHeight")
     driver.set_window_size(1280, min(max(int(height), 800), 6000))
+    driver.execute_script("window.scrollTo(0, 0)")  # the whole page from its top
     driver.save_screenshot(str(target))
     driver.set_window_size(1280, 1000)
     return target

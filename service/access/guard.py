@@ -11,7 +11,7 @@ payload is valid (the route's own model, so both see the same thing).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
@@ -121,7 +121,23 @@ async def authorize(request: Request) -> None:
         if body is _INVALID:
             return  # the route refuses it with the same validation, naming the field
         await run_in_threadpool(rule.integration, services_of(request).store, who,
-                                {**request.query_params, **request.path_params}, body)
+                                {**_query_params(request), **request.path_params}, body)
+
+
+def _query_params(request: Request) -> dict[str, Any]:
+    """The query as the route binds it: a list parameter with every value given, any
+    other with its last (so a rule checks each id a listing names, not just one)."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    lists = {field.alias for field in getattr(dependant, "query_params", [])
+             if _is_list(field.field_info.annotation)}
+    query = request.query_params
+    return {name: query.getlist(name) if name in lists else value
+            for name, value in query.items()}
+
+
+def _is_list(annotation: Any) -> bool:
+    return get_origin(annotation) is list or any(
+        get_origin(arg) is list for arg in get_args(annotation))
 
 
 _INVALID = object()

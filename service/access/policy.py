@@ -64,6 +64,24 @@ def addressed_own_view(store: CascadeStore, who: Principal, params: dict[str, An
         raise _hidden(f"company {params.get('company_id')!r}")
 
 
+def listed_own_or_suppliers(store: CascadeStore, who: Principal, params: dict[str, Any],
+                            _: Any) -> None:
+    """A listing naming (`ids`) only its own company and its direct suppliers: the names
+    its cascade view shows by id, in one call; any other id is a 404."""
+    named = params.get("ids")
+    if not isinstance(named, list) or not named:
+        raise Forbidden("an integration key lists only its own company and direct "
+                        "suppliers, named with ids=", field="ids")
+    others = {str(company) for company in named} - {who.own}
+    known = {supplier for _, supplier in store.existing_links([(who.own, c) for c in others])}
+    for company in sorted(others - known):
+        raise _hidden(f"company {company!r}")
+
+
+def own_key(store: CascadeStore, who: Principal, params: dict[str, Any], body: Any) -> None:
+    """Allowed: the route answers about the calling key alone."""
+
+
 def list_addressed(store: CascadeStore, who: Principal, params: dict[str, Any],
                    body: Any) -> None:
     """Allowed: the route lists only the requests addressed to the key's company."""
@@ -148,7 +166,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/requests"): integration(list_addressed),
     ("GET", "/v1/requests/{request_id}"): integration(addressed),
     ("POST", "/v1/companies"): staff(),
-    ("GET", "/v1/companies"): staff(),
+    ("GET", "/v1/companies"): Rule(STAFF | {Role.integration}, listed_own_or_suppliers),
     ("GET", "/v1/companies/{company_id}"): integration(own_or_supplier),
     ("PUT", "/v1/companies/{company_id}"): staff(),
     ("PATCH", "/v1/companies/{company_id}"): staff(),
@@ -190,6 +208,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/requests/{request_id}/rounds"): Rule(DASHBOARD, cost=ROUNDS_COST),
     ("POST", "/v1/keys"): Rule(ADMIN),
     ("GET", "/v1/keys"): Rule(ADMIN),
+    ("GET", "/v1/keys/me"): Rule(ALL, own_key),
     ("DELETE", "/v1/keys/{key_id}"): Rule(ADMIN),
     ("GET", "/v1/audit"): Rule(ADMIN),
     ("POST", "/v1/webhooks"): Rule(ADMIN),

@@ -1,4 +1,5 @@
-"""/v1/keys and /v1/audit: API keys and the audit trail (admin keys only, see `auth`)."""
+"""/v1/keys and /v1/audit: API keys and the audit trail (admin keys; any key reads itself
+at /v1/keys/me)."""
 
 from __future__ import annotations
 
@@ -96,6 +97,16 @@ def post_key(body: KeyCreate, store: StoreDep, once: IdempotencyDep) -> Response
 @router.get("/v1/keys", response_model=list[KeyRead])
 def list_keys(store: StoreDep) -> list[KeyRead]:
     return [key_read(key) for key in store.list_api_keys()]
+
+
+@router.get("/v1/keys/me", response_model=KeyRead)
+def my_key(store: StoreDep, request: Request) -> KeyRead:
+    """The calling key: its role and, for an integration key, its company (what the pages
+    ask first, to show only what the key may read)."""
+    key = store.get_api_key(request.state.principal.key_id)
+    if key is None:  # revoked and purged between the key check and here
+        raise NotFound("key not found")
+    return key_read(key)
 
 
 @router.delete("/v1/keys/{key_id}", status_code=204)

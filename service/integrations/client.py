@@ -171,11 +171,11 @@ class CascadeClient:
         return self._model(CompanyRead, "GET", f"/v1/companies/{_seg(company_id)}")
 
     def list_companies(self, *, kind: str | None = None, country: str | None = None,
-                       q: str | None = None, limit: int = 100,
-                       cursor: str | None = None) -> CompanyPage:
+                       q: str | None = None, ids: list[str] | None = None,
+                       limit: int = 100, cursor: str | None = None) -> CompanyPage:
         return self._model(CompanyPage, "GET", "/v1/companies",
-                           params={"kind": kind, "country": country, "q": q, "limit": limit,
-                                   "cursor": cursor})
+                           params={"kind": kind, "country": country, "q": q, "ids": ids,
+                                   "limit": limit, "cursor": cursor})
 
     def upstream(self, company_id: str, *, depth: int = 3) -> list[UpstreamCompany]:
         return self._model(list[UpstreamCompany], "GET",

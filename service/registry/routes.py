@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from graph_models.models import CompanyId, CompanyKind
+from graph_models.models import CompanyId, CompanyKind, Identifier
 from service.access.keys import Role
 from service.composition.deps import CoverageDep, StoreDep
 from service.coverage import answers
@@ -43,11 +43,15 @@ def list_companies(
     kind: CompanyKind | None = None,
     country: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
+    ids: Annotated[list[Identifier] | None, Query(
+        max_length=registry.IDS_MAX,
+        description=f"Only these companies (repeat the parameter, at most "
+                    f"{registry.IDS_MAX}): a page's names in one call")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: CursorQuery = None,
 ) -> CompanyPage:
     return registry.list_companies(
-        store=store, kind=kind, country=country, q=q, limit=limit, cursor=cursor
+        store=store, kind=kind, country=country, q=q, ids=ids, limit=limit, cursor=cursor
     )
 
 

@@ -15,6 +15,8 @@ from service.store.port import (
     WriteOutcome,
 )
 
+IDS_MAX = 500  # ids= in one listing: a page's worth of names, bounded like `limit`
+
 
 def create_company(*, store: CompanyStore, company: Company) -> Company:
     try:
@@ -66,11 +68,13 @@ def list_companies(
     q: str | None,
     limit: int,
     cursor: str | None,
+    ids: list[str] | None = None,
 ) -> CompanyPage:
     after = decode_cursor(cursor)
     if after is not None and not isinstance(after, str):
         raise InvalidField("cursor is not one this service issued", field="cursor")
-    items = store.list_companies(kind=kind, country=country, q=q, limit=limit + 1, after=after)
+    items = store.list_companies(kind=kind, country=country, q=q, ids=ids, limit=limit + 1,
+                                 after=after)
     more = len(items) > limit
     items = items[:limit]
     return CompanyPage(items=items, next_cursor=encode_cursor(items[-1].id) if more else None)

@@ -109,8 +109,10 @@ class CompanyStore(Protocol):
         q: str | None = None,
         limit: int = 100,
         after: str | None = None,
+        ids: Sequence[str] | None = None,
     ) -> list[Company]:
-        """Companies ordered by id, starting after the id `after`; `q` matches id or name."""
+        """Companies ordered by id, starting after the id `after`; `q` matches id or name;
+        `ids` keeps only those companies."""
 
     def existing_company_ids(self, ids: Iterable[str]) -> set[str]: ...
     def delete_company(self, company_id: str, *, force: bool = False) -> bool:

@@ -139,8 +139,10 @@ class Neo4jGraph:
         q: str | None = None,
         limit: int = 100,
         after: str | None = None,
+        ids: Sequence[str] | None = None,
     ) -> list[Company]:
         params = {
+            "ids": None if ids is None else list(ids),
             "kind": None if kind is None else str(kind),
             "country": country,
             "q": q.lower() if q else None,

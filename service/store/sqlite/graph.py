@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 
 from graph_models.models import Company, SupplyLink
@@ -61,14 +62,17 @@ class SqliteGraph:
         q: str | None = None,
         limit: int = 100,
         after: str | None = None,
+        ids: Sequence[str] | None = None,
     ) -> list[Company]:
         needle = (q.lower(), q.lower()) if q else None
+        listed = None if ids is None else json.dumps(list(ids))
         clause, params = where(
             {
                 "kind = ?": None if kind is None else str(kind),
                 "country = ?": country,
                 "id > ?": after,
                 "(instr(unicode_lower(id), ?) OR instr(unicode_lower(name), ?))": needle,
+                "id IN (SELECT value FROM json_each(?))": listed,
             }
         )
         query = f"{sql.SELECT_COMPANIES}{clause} ORDER BY id LIMIT ?"

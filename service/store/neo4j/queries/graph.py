@@ -67,12 +67,13 @@ WHERE c.id > $after
   AND ($kind IS NULL OR c.kind = $kind)
   AND ($country IS NULL OR c.country = $country)
   AND ($q IS NULL OR toLower(c.id) CONTAINS $q OR toLower(c.name) CONTAINS $q)
+  AND ($ids IS NULL OR c.id IN $ids)
 RETURN {_COMPANY_FIELDS}
 ORDER BY c.id
 LIMIT $limit
 """
 """A page of companies ordered by id after `$after` ('' = from the start), filtered by kind,
-country and a lower-cased substring `$q` of id or name (null = no filter)."""
+country, a lower-cased substring `$q` of id or name and a list `$ids` (null = no filter)."""
 
 COMPANY_REFERENCES = """
 MATCH (c:Company {id: $id})

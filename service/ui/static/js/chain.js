@@ -1,4 +1,5 @@
-// A path drawn as a chain from the issuer, its break point marked.
+// A path drawn as a chain from its first company (the issuer, or the company whose
+// cascade view it is), its break point marked.
 import { h } from "./dom.js";
 import { label } from "./format.js";
 
@@ -17,5 +18,5 @@ export function chain(companies, names, breakIndex = -1, reason = "") {
         reason === "not_cascaded" ? "never forwarded to this company" : `breaks here: ${label(reason)}`)
         : null);
   });
-  return h("ol", { class: "chain", "aria-label": "chain from the issuer" }, items);
+  return h("ol", { class: "chain", "aria-label": `chain from ${names.get(companies[0]) || companies[0]}` }, items);
 }

@@ -13,7 +13,20 @@ export const STATES = ["issuer", "acknowledged", "pending", "overdue", "declined
 
 export const label = (state) => state.replace("_", " ");
 
-export const integer = (n) => Number(n).toLocaleString("en");
+// An exact count (a Number, or a BigInt when it outgrew a double) with thousands separators.
+export const integer = (n) => (typeof n === "bigint" ? n : Number(n)).toLocaleString("en");
+
+// part / whole as a percentage with one decimal, rounded half up, exact for any size of
+// counts (path counts): 1n / 3n -> "33.3%".
+export function share(part, whole) {
+  const [p, w] = [BigInt(part), BigInt(whole)];
+  if (w === 0n) return "—";
+  const tenths = (p * 2000n + w) / (2n * w);
+  return `${tenths / 10n}.${tenths % 10n}%`;
+}
+
+// Hours with one decimal (a time to report), or a dash when nobody answered yet.
+export const hours = (h) => (h === null || h === undefined ? "—" : `${h.toFixed(1)} h`);
 
 // A trend line of coverage ratios (0..1) as a small SVG.
 export function sparkline(ratios, { width = 120, height = 28 } = {}) {

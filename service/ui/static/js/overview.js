@@ -1,30 +1,26 @@
 // Every request with its coverage, gaps, uncovered paths, overdue and trend; refreshed by
 // polling /v1/gap-counts with If-None-Match (a 304 costs the service next to nothing).
-import { call, companyNames, enc, getIfAllowed } from "./api.js";
-import { h, render } from "./dom.js";
+import { call, companyNames, enc, get, getIfAllowed, whoAmI } from "./api.js";
+import { h, problemBox, render } from "./dom.js";
 import { integer, percent, sparkline } from "./format.js";
+import { incidentsSection } from "./incidents.js";
 
 const POLL_MS = 15000;
 const WEEK_S = 7 * 86400;  // trend points: weekly keeps the history cheap at any size
 
 export async function show() {
-  const requests = await getIfAllowed("/v1/requests");
-  let counts = null;
-  try {
-    counts = await call("/v1/gap-counts");
-  } catch (error) {
-    if (error.status !== 403) throw error;  // an integration key reads no gap counts
-  }
-  const rows = mergeRows(requests, counts ? counts.body.requests : []);
+  const me = await whoAmI();
+  const requests = me.role === "viewer" ? null : await get("/v1/requests");
+  const counts = await call("/v1/gap-counts");
+  const rows = mergeRows(requests, counts.body.requests);
   const names = await companyNames(rows.map((r) => r.issuer_id).filter(Boolean));
-  const table = requestTable(rows, names, counts !== null);
-  render(h("h1", {}, "Requests"),
-    counts ? null : h("p", { class: "muted" }, "This key reads no coverage figures."),
-    table, h("p", { class: "muted", id: "refreshed" }, `Figures as of ${timeNow()}`));
-  if (counts) {
-    drawTrends(rows);
-    poll(counts.etag);
-  }
+  const incidents = incidentsSection();
+  render(h("h1", {}, "Requests"), requestTable(rows, names),
+    h("p", { class: "muted", id: "refreshed" }, `Figures as of ${timeNow()}`),
+    incidents.section);
+  drawTrends(rows);
+  incidents.load().catch((error) => incidents.section.append(problemBox(error)));
+  poll(counts.etag);
 }
 
 // The requests the key may list, with their counts; a viewer key lists no requests, so
@@ -35,18 +31,16 @@ function mergeRows(requests, countRows) {
   return listed.map((r) => ({ ...r, counts: byId.get(r.id) || null }));
 }
 
-function requestTable(rows, names, withCounts) {
-  const head = ["Request", "Topic", "Issuer"].concat(withCounts
-    ? ["Coverage", "Gaps", "Uncovered paths", "Overdue", "Trend"] : []);
+function requestTable(rows, names) {
   return h("table", { class: "requests", id: "requests" },
     h("caption", { class: "visually-hidden" }, "Requests and their coverage"),
-    h("thead", {}, h("tr", {}, head.map((t) => h("th", { scope: "col" }, t)))),
+    h("thead", {}, h("tr", {}, ["Request", "Topic", "Issuer", "Coverage", "Gaps",
+      "Uncovered paths", "Overdue", "Trend"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, rows.map((r) => h("tr", { "data-request": r.id },
       h("th", { scope: "row" }, h("a", { href: `/ui/requests/${enc(r.id)}` }, r.title || r.id)),
       h("td", {}, r.topic || ""),
       h("td", {}, r.issuer_id ? names.get(r.issuer_id) || r.issuer_id : "—"),
-      withCounts ? figureCells(r.counts) : null,
-      withCounts ? h("td", { class: "trend", "data-field": "trend" }) : null))));
+      figureCells(r.counts), h("td", { class: "trend", "data-field": "trend" })))));
 }
 
 function figureCells(counts) {

@@ -5,7 +5,7 @@
 import { eachLimited, enc, get, getIfAllowed } from "./api.js";
 import { h, render, s } from "./dom.js";
 import { integer, label } from "./format.js";
-import { legend } from "./request.js";
+import { legend } from "./parts.js";
 
 const FULL_LIMIT = 1000;
 const UP_TIERS = 2;
