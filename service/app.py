@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None, store: CascadeStore | None = No
     # batches first: /v1/companies/batch must not be taken for a company id
     # exports before coverage: /v1/requests/{id}/gaps.csv is a file, not a gaps page
     app.include_router(health.router)
+    app.include_router(coverage.dashboard_router, responses=ERRORS_ACCESS)
     for router in (ledger.batches_router, ingest.router, registry.companies_router,
                    registry.links_router, registry.requests_router, ledger.events_router,
                    coverage.exports_router, coverage.router, minerals.router,
