@@ -21,24 +21,20 @@ per network and an incident costs only the passes over its own affected set.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import cached_property
 
 import numpy as np
 
 from graph_models.engine import CompactNetwork, ComponentDag, RequestScope
-from graph_models.engine.gaps import seed_bits
 from graph_models.engine.network import stable_order, starts
+from graph_models.engine.reach import pull_bits, weighted_bit_counts
 from graph_models.engine.search import csr_graph, distances_from, ranges, reachable
 from graph_models.models import Applicability, PolicyRequest
 
 __all__ = ["ConeScope", "Exposure", "ExposureBase", "exposure_of", "request_scope"]
 
 _FOLLOW_ALL = datetime(1970, 1, 1, tzinfo=UTC)
-_WORDS_PER_PULL = 8  # 512 suppliers' bits pulled at once: a working set that stays in cache
-_PULL_THREADS = 2
-_COLUMNS_PER_BLOCK = 1024  # groups unpacked at once: 64 flags each per word
 
 
 class ExposureBase:
@@ -72,7 +68,7 @@ class ExposureBase:
     def reach_bits(self) -> np.ndarray:
         """Bit i of word i // 64 set on every group (of `reverse_dag`, a column each) that
         direct supplier i reaches; kept, as it does not depend on the incident."""
-        return supplier_reach(self.reverse_dag, self.reverse_dag.comp[self.suppliers])
+        return pull_bits(self.reverse_dag, self.reverse_dag.comp[self.suppliers])
 
     @cached_property
     def shortest_links(self) -> tuple[np.ndarray, np.ndarray]:
@@ -148,7 +144,7 @@ class Exposure:
         weight = np.bincount(rev.comp[self.exposed_ids], minlength=rev.size)
         hit = np.flatnonzero(weight)
         min_tier = self.min_tiers()
-        counts = _weighted_bit_counts(self.base.reach_bits[:, hit], weight[hit])
+        counts = weighted_bit_counts(self.base.reach_bits[:, hit], weight[hit])
         suppliers = self.base.suppliers
         rows = [(s, int(n), int(min_tier[self.base.dag.comp[s]]))
                 for s, n in zip(suppliers.tolist(), counts[: suppliers.size].tolist(),
@@ -234,51 +230,3 @@ def request_scope(network: CompactNetwork, request: PolicyRequest) -> RequestSco
     if request.applies_to.companies is not None:
         return ConeScope(network, request)
     return RequestScope(network, request)
-
-
-def supplier_reach(dag: ComponentDag, groups: np.ndarray) -> np.ndarray:
-    """Words × groups: bit i of word i // 64 set on every group that `groups[i]` reaches
-    (itself included), pulled down the DAG a level at a time.
-
-    A word is a row, so each level gathers and ORs contiguous 1-D rows; a few words at a
-    time keep the working set in cache, and two threads share them (numpy releases the
-    GIL in the gathers and reductions).
-    """
-    words = max(1, (groups.size + 63) // 64)
-    bits = np.zeros((words, dag.size), dtype=np.uint64)
-    seed_bits(bits.T, groups, np.arange(groups.size) // 64)
-    steps = []
-    for _, edges in dag.levels:  # a level's successors are final before it is pulled
-        heads = dag.edge_src[edges]
-        first = np.flatnonzero(np.r_[True, heads[1:] != heads[:-1]])
-        steps.append((heads[first], dag.edge_dst[edges], first))
-
-    def pull(lo: int) -> None:
-        rows = bits[lo : lo + _WORDS_PER_PULL]
-        for heads, below, first in steps:
-            if first.size:
-                rows[:, heads] |= np.bitwise_or.reduceat(rows[:, below], first, axis=1)
-
-    with ThreadPoolExecutor(_PULL_THREADS) as pool:
-        list(pool.map(pull, range(0, words, _WORDS_PER_PULL)))
-    return bits
-
-
-def _weighted_bit_counts(bits: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """sum over r of weight[r] * bit i of column r of `bits` (words × rows), for every
-    bit i (word i // 64, bit i % 64).
-
-    Columns are unpacked a block at a time into 0/1 flags (a bounded copy) and weighted
-    by a float matrix-vector product (BLAS): float32, exact while the weights sum below
-    2**24 (16.7M companies), else float64."""
-    words, rows = bits.shape
-    out = np.zeros(words * 64, dtype=np.float64)
-    exact = np.float32 if int(weight.sum()) < 2**24 else np.float64
-    weight = weight.astype(exact)
-    for lo in range(0, rows, _COLUMNS_PER_BLOCK):
-        block = np.ascontiguousarray(bits[:, lo : lo + _COLUMNS_PER_BLOCK])
-        flags = np.unpackbits(block.view(np.uint8).reshape(words, -1, 8), axis=2,
-                              bitorder="little")  # words × columns × 64 (little-endian)
-        flags = flags.transpose(0, 2, 1).reshape(words * 64, -1)
-        out += flags.astype(exact) @ weight[lo : lo + _COLUMNS_PER_BLOCK]
-    return np.rint(out).astype(np.int64)

@@ -14,21 +14,20 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from graph_models.engine.components import ComponentDag
+from graph_models.engine.reach import reach_counts
 from graph_models.models import NodeState
 
 if TYPE_CHECKING:
     from graph_models.engine.analysis import ArrayAnalysis
 
-__all__ = ["is_gap_list", "seed_bits", "uncovered_upstream"]
+__all__ = ["is_gap_list", "uncovered_upstream"]
 
 
 def uncovered_upstream(
-    dag: ComponentDag, uncovered: np.ndarray, heads: np.ndarray, chunk: int = 2048
+    dag: ComponentDag, uncovered: np.ndarray, heads: np.ndarray
 ) -> dict[int, int]:
-    """For each head company: the `uncovered` companies upstream of it (itself included).
-
-    Exact: one bit per uncovered company (`chunk` at a time) pulled up the component
-    DAG from suppliers to buyers, then a popcount per head.
+    """For each head company: the `uncovered` companies upstream of it (itself included),
+    exactly (`reach.reach_counts`: bitsets over the component DAG).
 
     Examples
     --------
@@ -38,10 +37,7 @@ def uncovered_upstream(
     >>> uncovered_upstream(dag, np.array([1, 2, 3]), np.array([0, 1, 3]))
     {0: 3, 1: 2, 3: 1}
     """
-    impact = np.zeros(heads.size, dtype=np.int64)
-    for start in range(0, uncovered.size, chunk):
-        bits = _pull_up(dag, dag.comp[uncovered[start : start + chunk]], chunk // 64)
-        impact += np.bitwise_count(bits[dag.comp[heads]]).sum(axis=1, dtype=np.int64)
+    impact = reach_counts(dag, heads, uncovered)
     return dict(zip(heads.tolist(), impact.tolist(), strict=True))
 
 
@@ -92,25 +88,3 @@ def is_gap_list(analysis: ArrayAnalysis, gaps: list[tuple[str, str, int, int]]) 
                                          == NodeState.acknowledged)
     ]
     return gaps == sorted(expected, key=lambda g: (-g[3], g[2], g[0], g[1]))
-
-
-def seed_bits(bits: np.ndarray, rows: np.ndarray, words: np.ndarray) -> None:
-    """Set bit i % 64 of `bits[rows[i], words[i]]` for every i (`words` is i // 64).
-
-    One bit position at a time: within one, no two i share a word, so a plain fancy
-    `|=` is exact (`np.bitwise_or.at` on two index arrays is ~100x slower)."""
-    slot = np.arange(rows.size)
-    for b in range(min(64, rows.size)):
-        pick = slot % 64 == b
-        bits[rows[pick], words[pick]] |= np.uint64(1) << np.uint64(b)
-
-
-def _pull_up(dag: ComponentDag, groups: np.ndarray, words: int) -> np.ndarray:
-    """Bit i set on every group that reaches `groups[i]` (itself included)."""
-    bits = np.zeros((dag.size, words), dtype=np.uint64)
-    seed_bits(bits, groups, np.arange(groups.size) // 64)
-    for _, edges in dag.levels:  # suppliers first: each level's successors are final
-        heads = dag.edge_src[edges]
-        starts = np.flatnonzero(np.r_[True, heads[1:] != heads[:-1]])
-        bits[heads[starts]] |= np.bitwise_or.reduceat(bits[dag.edge_dst[edges]], starts)
-    return bits
