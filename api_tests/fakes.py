@@ -25,7 +25,7 @@ from graph_models.models import (
     utc_now,
 )
 from service.store.errors import AlreadyExists, ClaimLost, InUse
-from service.store.planning import plan_answers, plan_writes
+from service.store.planning import earliest_sent, plan_answers, plan_writes
 from service.store.records import (
     ApiKey,
     AuditEntry,
@@ -165,7 +165,7 @@ class FakeLedger(FakeGraph):
 
     def add_cascades(self, events: Sequence[CascadeEvent]) -> list[WriteOutcome]:
         keyed = [((e.request_id, e.from_id, e.to_id), e) for e in events]
-        outcomes, fresh = plan_writes(self.cascades, keyed, replace=False)
+        outcomes, fresh = plan_writes(self.cascades, keyed, keep=earliest_sent)
         self.cascades.update(fresh)
         self._bump(bool(fresh))
         return outcomes

@@ -356,16 +356,37 @@ def test_cascade_is_201_then_200_without_double_counting(chain: TestClient) -> N
     first = cascade(chain, "focal-jp", "acme-pcb", "2026-01-06T00:00:00Z")
     assert first.status_code == 201
     assert first.json() == {"request_id": "bcp-2026", "from_id": "focal-jp",
-                            "to_id": "acme-pcb", "sent_at": "2026-01-06T00:00:00Z"}
+                            "to_id": "acme-pcb", "sent_at": "2026-01-06T00:00:00Z",
+                            "outcome": "created"}
     again = cascade(chain, "focal-jp", "acme-pcb", "2026-01-09T00:00:00Z")
     assert again.status_code == 200
-    assert again.json()["sent_at"] == "2026-01-06T00:00:00Z"  # the first one stays
+    # the earlier one holds, and the answer shows it
+    assert again.json() == first.json() | {"outcome": "unchanged"}
     assert len(chain.get("/v1/cascades", params={"request_id": "bcp-2026"}).json()) == 1
     # first reached stays at the earliest sending: overdue 30 days after Jan 6th
     assert standing(chain, "acme-pcb", "2026-02-05T00:00:01Z")["state"] == "overdue"
     counts = chain.get("/v1/requests/bcp-2026/coverage",
                        params={"as_of": "2026-01-20T00:00:00Z"}).json()["counts"]
     assert counts["pending"] == 1
+
+
+def test_a_backfilled_earlier_forward_holds_whatever_the_posting_order(chain: TestClient) -> None:
+    late = cascade(chain, "focal-jp", "acme-pcb", "2026-01-20T00:00:00Z")
+    backfill = cascade(chain, "focal-jp", "acme-pcb", "2026-01-06T00:00:00Z")
+    assert (late.status_code, backfill.status_code) == (201, 200)
+    assert backfill.json() == {"request_id": "bcp-2026", "from_id": "focal-jp",
+                               "to_id": "acme-pcb", "sent_at": "2026-01-06T00:00:00Z",
+                               "outcome": "updated"}
+    listed = chain.get("/v1/cascades", params={"request_id": "bcp-2026"}).json()
+    assert [e["sent_at"] for e in listed] == ["2026-01-06T00:00:00Z"]
+    # reached on Jan 6th, not the 20th: pending on the 10th, overdue 30 days after the 6th
+    assert standing(chain, "acme-pcb", "2026-01-10T00:00:00Z")["state"] == "pending"
+    assert standing(chain, "acme-pcb", "2026-02-05T00:00:01Z")["state"] == "overdue"
+    batch = chain.post("/v1/cascades/batch", json={"items": [
+        {"request_id": "bcp-2026", "from_id": "focal-jp", "to_id": "acme-pcb",
+         "sent_at": sent} for sent in ("2026-01-07T00:00:00Z", "2026-01-05T00:00:00Z")]})
+    assert [r["status"] for r in batch.json()["results"]] == ["unchanged", "updated"]
+    assert standing(chain, "acme-pcb", "2026-02-04T00:00:01Z")["state"] == "overdue"
 
 
 def test_cascade_to_a_company_that_is_not_a_supplier_is_422_naming_to_id(

@@ -389,23 +389,37 @@ def test_requests_list_in_id_order(store: CascadeStore) -> None:
 # -- cascade events -----------------------------------------------------------------------
 
 
-def test_a_cascade_is_recorded_once_and_keeps_its_first_sent_at(store: CascadeStore) -> None:
+def test_a_cascade_is_recorded_once_and_keeps_its_earliest_sent_at(store: CascadeStore) -> None:
     seed_chain(store)
     revision = store.revision()
-    assert store.add_cascades([cascade("focal-jp", "acme-tier1", 1)]) == [CREATED]
+    assert store.add_cascades([cascade("focal-jp", "acme-tier1", 24)]) == [CREATED]
     assert store.revision() == revision + 1
     retry = [cascade("focal-jp", "acme-tier1", 48), cascade("acme-tier1", "beta-tier2", 50)]
     assert store.add_cascades(retry) == [UNCHANGED, CREATED]
-    assert store.add_cascades([cascade("focal-jp", "acme-tier1", 72)]) == [UNCHANGED]
+    assert store.add_cascades([cascade("focal-jp", "acme-tier1", 24)]) == [UNCHANGED]
     assert store.revision() == revision + 2
-    assert store.list_cascades(to_id="acme-tier1") == [cascade("focal-jp", "acme-tier1", 1)]
+    backfill = cascade("focal-jp", "acme-tier1", 1)
+    assert store.add_cascades([backfill]) == [UPDATED]
+    assert store.revision() == revision + 3
+    assert store.list_cascades(to_id="acme-tier1") == [backfill]
 
 
-def test_a_cascade_repeated_in_one_batch_counts_once(store: CascadeStore) -> None:
+def test_an_earlier_forward_reaches_the_change_log(store: CascadeStore) -> None:
     seed_chain(store)
-    batch = [cascade("focal-jp", "acme-tier1", 2), cascade("focal-jp", "acme-tier1", 1)]
-    assert store.add_cascades(batch) == [CREATED, UNCHANGED]
-    assert store.list_cascades() == [batch[0]]
+    store.add_cascades([cascade("focal-jp", "acme-tier1", 24)])
+    revision = store.revision()
+    store.add_cascades([cascade("focal-jp", "acme-tier1", 1)])
+    changes = store.changes_since(revision)
+    assert changes is not None
+    assert changes.cascades == {MINERALS: [("focal-jp", "acme-tier1", to_epoch_us(at(1)))]}
+
+
+def test_a_cascade_repeated_in_one_batch_keeps_the_earliest(store: CascadeStore) -> None:
+    seed_chain(store)
+    batch = [cascade("focal-jp", "acme-tier1", 2), cascade("focal-jp", "acme-tier1", 1),
+             cascade("focal-jp", "acme-tier1", 3)]
+    assert store.add_cascades(batch) == [CREATED, UPDATED, UNCHANGED]
+    assert store.list_cascades() == [batch[1]]
 
 
 def test_the_same_forward_of_another_request_is_another_event(store: CascadeStore) -> None:
@@ -915,7 +929,7 @@ def test_retried_and_refused_writes_change_nothing_in_the_log(store: CascadeStor
     store.upsert_companies(CHAIN)
     store.add_links(CHAIN_LINKS)
     store.add_cascades(
-        [cascade("focal-jp", "acme-tier1", 1), cascade("acme-tier1", "beta-tier2", 9)]
+        [cascade("focal-jp", "acme-tier1", 1), cascade("acme-tier1", "beta-tier2", 30)]
     )
     store.add_acknowledgements([answer("acme-tier1", "accepted", 3)])
     store.delete_link("focal-jp", "kanto-smelter")  # no such link

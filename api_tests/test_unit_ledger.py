@@ -32,12 +32,18 @@ def forward(at: datetime = T0, to_id: str = "acme-tier1") -> CascadeCreate:
     return CascadeCreate(request_id=MINERALS, from_id="focal-jp", to_id=to_id, sent_at=at)
 
 
-def test_a_repeated_forward_returns_the_first_one(store: FakeStore) -> None:
-    first, created = service.record_cascade(store=store, body=forward())
-    again, created_again = service.record_cascade(store=store,
-                                                  body=forward(T0.replace(hour=12)))
-    assert (created, created_again) == (True, False)
+def test_a_later_forward_of_a_link_answers_the_earlier_one_that_holds(store: FakeStore) -> None:
+    first = service.record_cascade(store=store, body=forward())
+    again = service.record_cascade(store=store, body=forward(T0.replace(hour=12)))
+    assert (first.outcome, again.outcome) == ("created", "unchanged")
     assert again.sent_at == first.sent_at == T0
+
+
+def test_an_earlier_forward_of_a_link_replaces_the_later_one(store: FakeStore) -> None:
+    service.record_cascade(store=store, body=forward(T0.replace(hour=12)))
+    backfill = service.record_cascade(store=store, body=forward(T0))
+    assert (backfill.outcome, backfill.sent_at) == ("updated", T0)
+    assert [e.sent_at for e in store.list_cascades()] == [T0]
 
 
 def test_a_forward_off_the_supply_links_names_to_id(store: FakeStore) -> None:

@@ -1,10 +1,10 @@
 """Read RMI CMRT (6.x) and EMRT (1.x, 2.x) workbooks: the declaration and the smelters.
 
-The templates are Excel workbooks full of formulas. A workbook is read twice: once for the
-values Excel cached when it was saved, once for what was typed; where a formula has no
-cached value (a file written by a tool that does not compute formulas) the typed input
-stands in (the smelter id typed in the *Smelter Identification Number Input Column* for
-the looked-up *Smelter Identification*, a typed smelter name for the looked-up one).
+The templates are Excel workbooks full of formulas. A workbook is read once, for the
+values Excel cached when it was saved; where a formula has no cached value (a file written
+by a tool that does not compute formulas) the typed input stands in (the smelter id typed
+in the *Smelter Identification Number Input Column* for the looked-up *Smelter
+Identification*, a typed smelter name for the looked-up one).
 
 The template is told by its revision text ("Revision 6.5" in the title block of the
 *Declaration* sheet, else the highest revision on the *Revision* sheet; CMRT revisions are
@@ -14,27 +14,22 @@ formulas over the template's translations, so their text is never relied on, and
 saved without cached values or in another of the template's languages reads the same.
 Every answer is kept, per metal, the EMRT's per-mineral company question C included.
 
-Bounded whatever the file holds: before anything is decompressed every archive part's
-uncompressed size is checked (`PART_LIMIT`, shared strings `SHARED_STRINGS_LIMIT`);
-sheets are read cell by cell (the declared `<dimension>` is never trusted), only the
-cells of the template's extent (`EXTENT`) are kept, and a sheet with a value beyond it is
-refused naming the sheet, so memory stays near the template's size.
+Bounded whatever the file holds (`loaders.xlsx_cells`): before anything is decompressed
+every archive part's uncompressed size is checked; each sheet is streamed once (the
+declared `<dimension>` is never read), a sheet with a value beyond the template's extent
+(`EXTENT`) or more than `MAX_CELLS` cells is refused naming the sheet, and only the cells
+the reader looks at are kept (`WANTED`: the title block and the answer and comment
+columns of the Declaration, the Smelter List's columns A-F, the Revision sheet's text),
+so time and memory stay near the template's size.
 """
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-
-import openpyxl
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.worksheet._reader import WorkSheetParser
 
 from loaders.cmrt_layout import (
     ANSWER_COLUMN,
@@ -48,6 +43,7 @@ from loaders.cmrt_layout import (
     layout_of,
 )
 from loaders.tabular import FileError
+from loaders.xlsx_cells import Grid, SheetBounds, read_sheets
 
 __all__ = [
     "SUPPORTED",
@@ -127,22 +123,19 @@ class Declaration:
 
 
 class _Sheet:
-    """A sheet's cells as (cached value, typed input) grids; `value` prefers the cached."""
+    """A sheet's wanted values (`loaders.xlsx_cells.Grid`)."""
 
-    def __init__(self, name: str, cached: Any, typed: Any) -> None:
-        self.cached, self.typed = _grid(name, cached), _grid(name, typed)
+    def __init__(self, grid: Grid) -> None:
+        self.grid = grid
 
     @property
     def rows(self) -> int:
-        return len(self.typed)
+        return len(self.grid)
 
     def value(self, row: int, column: int) -> Any:
-        """The value at 1-based `row`, 0-based `column`: Excel's cached value, else the
-        typed input unless that is a formula; blank text counts as nothing."""
-        found = _cell(self.cached, row, column)
-        if found is None:
-            typed = _cell(self.typed, row, column)
-            found = None if isinstance(typed, str) and typed.startswith("=") else typed
+        """The value at 1-based `row`, 0-based `column`; blank text counts as nothing."""
+        cells = self.grid[row - 1] if row - 1 < len(self.grid) else []
+        found = cells[column] if column < len(cells) else None
         if isinstance(found, str):
             found = found.strip() or None
         return found
@@ -157,68 +150,18 @@ class _Sheet:
 # (rows, columns) a sheet of the templates fills, with room to spare (hidden helper
 # columns, long smelter lists); a value beyond is refused
 EXTENT = {"Declaration": (1000, 64), "Smelter List": (10_000, 64), "Revision": (500, 32)}
-PART_LIMIT = 24 * 1024 * 1024  # uncompressed bytes of one archive part
-SHARED_STRINGS_LIMIT = 8 * 1024 * 1024  # held in memory whole by the reader
-MAX_PARTS = 2000
 MAX_CELLS = 100_000  # cells (with a value or only a format) read of one sheet: bounds time
-
-
-def check_archive(data: bytes, *, part_limit: int = PART_LIMIT) -> None:
-    """Refuse a workbook whose parts would decompress beyond the limits (read from the
-    zip directory: nothing is decompressed)."""
-    try:
-        parts = zipfile.ZipFile(io.BytesIO(data)).infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise FileError(f"not an .xlsx workbook ({exc})") from None
-    if len(parts) > MAX_PARTS:
-        raise FileError(f"the workbook has {len(parts)} parts, at most {MAX_PARTS} are read")
-    for part in parts:
-        limit = SHARED_STRINGS_LIMIT if "sharedstrings" in part.filename.lower() else part_limit
-        if part.file_size > limit:
-            raise FileError(f"the workbook part {part.filename!r} is {part.file_size} bytes "
-                            f"uncompressed, at most {limit} are read")
-
-
-def _grid(name: str, sheet: Any) -> list[list[Any]]:
-    """The sheet's values as rows (1-based rows, 0-based columns), streamed cell by cell;
-    `FileError` naming the sheet for a value beyond its `EXTENT`."""
-    rows, columns = EXTENT[name]
-    grid: list[list[Any]] = []
-    seen = 0
-    book = sheet.parent
-    with sheet._get_source() as source:  # openpyxl's own streaming reader, unpadded
-        parser = WorkSheetParser(source, sheet._shared_strings, data_only=book.data_only,
-                                 epoch=book.epoch, date_formats=book._date_formats,
-                                 timedelta_formats=book._timedelta_formats)
-        for row, cells in parser.parse():
-            seen += len(cells)
-            if seen > MAX_CELLS:
-                raise FileError(f"{name}: more than {MAX_CELLS} cells, far more than the "
-                                "template holds", field=name)
-            for cell in cells:
-                if cell["value"] is None:
-                    continue  # formatting alone reaches far in real templates
-                if row > rows or cell["column"] > columns:
-                    where = f"{get_column_letter(min(cell['column'], 16384))}{row}"
-                    raise FileError(f"{name}: a value at {where}, beyond the template's "
-                                    f"{get_column_letter(columns)}{rows}; is this a "
-                                    "CMRT or EMRT sheet?", field=name)
-                _put(grid, row, cell["column"], cell["value"])
-    return grid
-
-
-def _put(grid: list[list[Any]], row: int, column: int, value: Any) -> None:
-    while len(grid) < row:
-        grid.append([])
-    cells = grid[row - 1]
-    cells.extend([None] * (column - len(cells)))
-    cells[column - 1] = value
-
-
-def _cell(grid: list[list[Any]], row: int, column: int) -> Any:
-    if row - 1 < len(grid) and column < len(grid[row - 1]):
-        return grid[row - 1][column]
-    return None
+TITLE_BLOCK = (6, 12)  # rows and columns of the Declaration's title block
+WANTED: dict[str, Callable[[int, int], bool]] = {  # (row, column), 1-based
+    "Declaration": lambda row, column: (
+        row <= TITLE_BLOCK[0] and column <= TITLE_BLOCK[1]
+        or column in (ANSWER_COLUMN + 1, COMMENT_COLUMN + 1)),
+    "Smelter List": lambda row, column: column <= max(SMELTER_COLUMNS.values()) + 1,
+    "Revision": lambda row, column: True,
+}
+"""The cells the reader looks at, by sheet."""
+BOUNDS = {name: SheetBounds(rows, columns, MAX_CELLS, WANTED[name])
+          for name, (rows, columns) in EXTENT.items()}
 
 
 def read_cmrt(data: bytes) -> Declaration:
@@ -245,27 +188,9 @@ def template_of(data: bytes) -> tuple[str, str]:
     return _template(sheets["Declaration"], sheets.get("Revision"))
 
 
-READ_SHEETS = ("Declaration", "Smelter List", "Revision")
-
-
 def _sheets(data: bytes) -> dict[str, _Sheet]:
-    """The sheets the importer reads, each with its cached values and its typed inputs."""
-    check_archive(data)
-    try:
-        cached = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=True)
-        typed = openpyxl.load_workbook(io.BytesIO(data), data_only=False, read_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise FileError(f"not an .xlsx workbook ({exc})") from None
-    try:
-        return {name: _Sheet(name, cached[name], typed[name])
-                for name in READ_SHEETS if name in typed.sheetnames}
-    except FileError:
-        raise
-    except (KeyError, ValueError, SyntaxError) as exc:  # a damaged sheet
-        raise FileError(f"the workbook cannot be read ({exc})") from None
-    finally:
-        cached.close()
-        typed.close()
+    """The sheets the importer reads, as far as the workbook has them."""
+    return {name: _Sheet(grid) for name, grid in read_sheets(data, BOUNDS).items()}
 
 
 # -- template and revision ------------------------------------------------------------------
@@ -275,7 +200,7 @@ def _template(declaration: _Sheet, revision: _Sheet | None) -> tuple[str, str]:
     """(template, revision) of the workbook, refusing what is not supported: the revision
     text of the title block (else of the Revision sheet) tells both, a title that reads
     names the template."""
-    title = " ".join(t for r in range(1, 7) for c in range(12)
+    title = " ".join(t for r in range(1, TITLE_BLOCK[0] + 1) for c in range(TITLE_BLOCK[1])
                      if (t := declaration.text(r, c)) is not None)
     found = REVISION.search(title)
     version = found.group(1) if found else _latest_revision(revision)
@@ -303,7 +228,7 @@ def _template_name(text: str) -> str | None:
 
 def _texts(sheet: _Sheet) -> Iterator[str]:
     for row in range(1, sheet.rows + 1):
-        for column in range(len(sheet.typed[row - 1])):
+        for column in range(len(sheet.grid[row - 1])):
             if (text := sheet.text(row, column)) is not None:
                 yield text
 

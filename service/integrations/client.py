@@ -50,6 +50,7 @@ from service.ledger.schemas import (
     BatchRead,
     CascadeCreate,
     CascadeRead,
+    CascadeRecorded,
 )
 from service.registry.schemas import (
     CompanyCreate,
@@ -201,8 +202,9 @@ class CascadeClient:
 
     # -- events ---------------------------------------------------------------------------
 
-    def cascade(self, event: CascadeCreate) -> CascadeRead:
-        return self._model(CascadeRead, "POST", "/v1/cascades", json=_body(event))
+    def cascade(self, event: CascadeCreate) -> CascadeRecorded:
+        """Record a forward: the event that holds for the link, and `outcome`."""
+        return self._model(CascadeRecorded, "POST", "/v1/cascades", json=_body(event))
 
     def cascades(self, *, request_id: str | None = None, from_id: str | None = None,
                  to_id: str | None = None, limit: int = 1000) -> list[CascadeRead]:

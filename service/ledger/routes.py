@@ -21,6 +21,7 @@ from service.ledger.schemas import (
     BatchResult,
     CascadeCreate,
     CascadeRead,
+    CascadeRecorded,
 )
 from service.store.port import CascadeStore
 
@@ -28,13 +29,16 @@ events_router = APIRouter(responses=ERRORS_READ)
 Limit = Annotated[int, Query(ge=1, le=5000)]
 
 
-@events_router.post("/v1/cascades", status_code=201, response_model=CascadeRead, tags=["cascades"],
-             responses={200: {"description": "The same event was already recorded",
-                              "model": CascadeRead}, **ERRORS_WRITE})
+@events_router.post("/v1/cascades", status_code=201, response_model=CascadeRecorded,
+                    tags=["cascades"], responses={200: {
+                        "description": "The link was already forwarded: `outcome` says "
+                        "whether this earlier `sent_at` replaced the held one (`updated`) "
+                        "or the held one stays (`unchanged`)", "model": CascadeRecorded},
+                        **ERRORS_WRITE})
 def record_cascade(body: CascadeCreate, store: StoreDep, once: IdempotencyDep) -> Response:
-    def effect() -> tuple[int, CascadeRead]:
-        event, created = events.record_cascade(store=store, body=body)
-        return (201 if created else 200), event
+    def effect() -> tuple[int, CascadeRecorded]:
+        recorded = events.record_cascade(store=store, body=body)
+        return (201 if recorded.outcome == "created" else 200), recorded
 
     return once.respond(effect)
 

@@ -4,7 +4,7 @@ shape is the same; unknown fields are refused everywhere."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -20,6 +20,16 @@ from service.http.schemas import Payload
 
 CascadeRead = CascadeEvent
 AcknowledgementRead = Acknowledgement
+
+
+class CascadeRecorded(CascadeEvent):
+    """A forward as its POST answers it: the event that holds for the link (the earliest
+    `sent_at` ever posted for it) and what this post did to it."""
+
+    outcome: Literal["created", "updated", "unchanged"] = Field(
+        description="`created`: the first forward of this link; `updated`: earlier than "
+        "the one held, so this `sent_at` now holds; `unchanged`: a forward at or after the "
+        "held `sent_at` (the body shows the one that holds)")
 
 
 class CascadeCreate(Payload):

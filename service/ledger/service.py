@@ -9,6 +9,7 @@ from service.ledger.schemas import (
     DEFAULT_MAX_EVIDENCE_BYTES,
     AcknowledgementCreate,
     CascadeCreate,
+    CascadeRecorded,
     evidence_size,
 )
 from service.registry.service import require_companies
@@ -33,9 +34,11 @@ def _require_request(store: CascadeStore, request_id: str) -> None:
         raise InvalidField(f"unknown request {request_id!r}", field="request_id")
 
 
-def record_cascade(*, store: CascadeStore, body: CascadeCreate) -> tuple[CascadeEvent, bool]:
-    """Record that `from_id` forwarded the request to its supplier `to_id`. Returns the
-    stored event (the first one, on a repeat) and whether it was new."""
+def record_cascade(*, store: CascadeStore, body: CascadeCreate) -> CascadeRecorded:
+    """Record that `from_id` forwarded the request to its supplier `to_id`: the event
+    that holds for the link afterwards (the earliest forward of it, whatever order they
+    were posted in) and what this one did (created, updated: now the earliest, or
+    unchanged)."""
     _require_request(store, body.request_id)
     require_companies(store, {"from_id": body.from_id, "to_id": body.to_id})
     if not store.existing_links([(body.from_id, body.to_id)]):
@@ -49,11 +52,11 @@ def record_cascade(*, store: CascadeStore, body: CascadeCreate) -> tuple[Cascade
         sent_at=body.sent_at or utc_now(),
     )
     (outcome,) = store.add_cascades([event])
-    if outcome == WriteOutcome.created:
-        return event, True
-    stored = store.list_cascades(request_id=event.request_id, from_id=event.from_id,
-                                 to_id=event.to_id, limit=1)
-    return (stored[0] if stored else event), False
+    if outcome == WriteOutcome.unchanged:
+        stored = store.list_cascades(request_id=event.request_id, from_id=event.from_id,
+                                     to_id=event.to_id, limit=1)
+        event = stored[0] if stored else event
+    return CascadeRecorded(**event.model_dump(), outcome=outcome.value)
 
 
 def record_acknowledgement(

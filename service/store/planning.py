@@ -9,21 +9,23 @@ Examples
 ...                                 [("acme", "smelter"), ("beta", "other"), ("acme", "other")])
 >>> [str(o) for o in outcomes], changed
 (['unchanged', 'created', 'updated'], {'beta': 'other', 'acme': 'other'})
->>> plan_writes({}, [("k", 1), ("k", 2)], replace=False)[0]
-[<WriteOutcome.created: 'created'>, <WriteOutcome.unchanged: 'unchanged'>]
+>>> outcomes, changed = plan_writes({}, [("k", 2), ("k", 3), ("k", 1)], keep=min)
+>>> [str(o) for o in outcomes], changed
+(['created', 'unchanged', 'updated'], {'k': 1})
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from graph_models.models import Acknowledgement
+from graph_models.models import Acknowledgement, CascadeEvent
 from service.store.records import WriteOutcome
 
-__all__ = ["AnswerIdentity", "AnswerPlan", "plan_answers", "plan_writes"]
+__all__ = ["AnswerIdentity", "AnswerPlan", "earliest_sent", "latest", "plan_answers",
+           "plan_writes"]
 
 _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
@@ -32,26 +34,51 @@ AnswerIdentity = tuple[str, str, str, datetime]
 """(request, company, status, at): what makes two answers the same one (a retry)."""
 
 
+def latest(held: _V, offered: _V) -> _V:
+    """The rule of companies and links: the value offered last holds."""
+    return offered
+
+
+def earliest_sent(held: CascadeEvent, offered: CascadeEvent) -> CascadeEvent:
+    """The rule of cascade events: of two forwards of one link the earlier `sent_at`
+    holds, whatever order they were posted in (DESIGN: a company is first reached at the
+    earliest forward); on a tie, the one held.
+
+    >>> from datetime import UTC
+    >>> sent = [CascadeEvent(request_id="r1", from_id="f", to_id="a",
+    ...                      sent_at=datetime(2026, 1, day, tzinfo=UTC)) for day in (9, 2)]
+    >>> earliest_sent(*sent).sent_at.day, earliest_sent(*reversed(sent)).sent_at.day
+    (2, 2)
+    """
+    return offered if offered.sent_at < held.sent_at else held
+
+
 def plan_writes(
-    stored: Mapping[_K, _V], items: Iterable[tuple[_K, _V]], *, replace: bool = True
+    stored: Mapping[_K, _V], items: Iterable[tuple[_K, _V]], *,
+    keep: Callable[[_V, _V], _V] = latest,
 ) -> tuple[list[WriteOutcome], dict[_K, _V]]:
     """Apply `items` (key, value) in order onto what is `stored`: the outcome of each and
     the values to write, by key.
 
-    `replace=True` (companies, links): a different value for a held key is `updated`, the
-    last one wins; `replace=False` (cascade events): a held key is `unchanged` whatever the
-    value says, the first one wins.
+    For a held key, `keep(held, offered)` says which value holds: the offered one (when
+    it differs) makes the item `updated`, else it is `unchanged`. Companies and links
+    take the `latest`; cascade events the `earliest_sent`, so what is stored does not
+    depend on the order the items came in.
     """
     held = dict(stored)
     outcomes: list[WriteOutcome] = []
     changed: dict[_K, _V] = {}
     for key, value in items:
-        old = held.get(key)
-        if old == value or (key in held and not replace):
+        if key not in held:
+            outcomes.append(WriteOutcome.created)
+            held[key] = changed[key] = value
+            continue
+        kept = keep(held[key], value)
+        if kept == held[key]:
             outcomes.append(WriteOutcome.unchanged)
             continue
-        outcomes.append(WriteOutcome.updated if key in held else WriteOutcome.created)
-        held[key] = changed[key] = value
+        outcomes.append(WriteOutcome.updated)
+        held[key] = changed[key] = kept
     return outcomes, changed
 
 

@@ -158,8 +158,10 @@ class LedgerStore(Protocol):
     """The ledger: cascade events and acknowledgements (append only)."""
 
     def add_cascades(self, events: Sequence[CascadeEvent]) -> list[WriteOutcome]:
-        """Record cascade events; one already recorded (same request, from, to) is
-        `unchanged` and keeps its first `sent_at`."""
+        """Record cascade events; of forwards of one link (same request, from, to) the
+        earliest `sent_at` is kept (`planning.earliest_sent`): one with an earlier
+        `sent_at` than the stored one is `updated` (and stamped in the change log), any
+        other `unchanged`."""
 
     def list_cascades(
         self,

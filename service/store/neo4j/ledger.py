@@ -12,6 +12,7 @@ from graph_models.models import (
     Acknowledgement,
     CascadeEvent,
     PolicyRequest,
+    from_epoch_us,
     to_epoch_us,
     utc_now,
 )
@@ -38,7 +39,7 @@ from service.store.neo4j.tx import (
     put,
     read_records,
 )
-from service.store.planning import plan_answers, plan_writes
+from service.store.planning import earliest_sent, plan_answers, plan_writes
 from service.store.records import WriteOutcome
 
 __all__ = ["Neo4jLedger"]
@@ -56,10 +57,10 @@ def add_cascades_tx(tx: ManagedTransaction, events: Sequence[CascadeEvent]) -> l
     revision = lock_next_revision(tx)
     keyed = [(cascade_key(event), event) for event in events]
     keys = list(dict.fromkeys(key for key, _ in keyed))
-    found = {r["key"] for r in fetch(tx, cypher.EXISTING_CASCADE_KEYS, "keys", keys)}
-    held = {key: event for key, event in keyed if key in found}  # (what they say is moot)
-    # the first of a key wins, later ones keep its sent_at
-    outcomes, fresh = plan_writes(held, keyed, replace=False)
+    sent = {r["key"]: r["sent_at"] for r in fetch(tx, cypher.STORED_CASCADES, "keys", keys)}
+    held = {key: event.model_copy(update={"sent_at": from_epoch_us(sent[key])})
+            for key, event in keyed if key in sent}
+    outcomes, fresh = plan_writes(held, keyed, keep=earliest_sent)
     if fresh:
         rows = [{"key": key, "sent_us": to_epoch_us(event.sent_at), **event.model_dump()}
                 for key, event in fresh.items()]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from graph_models.models import Acknowledgement, CascadeEvent, PolicyRequest, utc_now
 from service.store.errors import AlreadyExists
-from service.store.planning import plan_answers, plan_writes
+from service.store.planning import earliest_sent, plan_answers, plan_writes
 from service.store.records import WriteOutcome
 from service.store.sqlite import codecs
 from service.store.sqlite import statements as sql
@@ -43,18 +43,17 @@ class SqliteLedger:
         return [codecs.request_from_row(row) for row in rows]
 
     def add_cascades(self: Transactions, events: Sequence[CascadeEvent]) -> list[WriteOutcome]:
-        rows = [codecs.cascade_row(event) for event in events]
-        keys = list(dict.fromkeys(row[:3] for row in rows))
+        keyed = [(event.key, event) for event in events]
         with self._write() as conn:
             key_columns = "request_id, from_id, to_id"
-            found = matching(conn, "cascades", key_columns, keys, key_columns)
-            stored = {tuple(row): tuple(row) for row in found}
-            outcomes, fresh = plan_writes(stored, ((row[:3], row) for row in rows),
-                                          replace=False)
+            found = matching(conn, "cascades", key_columns, list(dict.fromkeys(
+                key for key, _ in keyed)), sql.CASCADE_COLUMNS)
+            stored = {event.key: event for event in map(codecs.cascade_from_row, found)}
+            outcomes, fresh = plan_writes(stored, keyed, keep=earliest_sent)
             if fresh:
                 revision = next_revision(conn)
-                conn.executemany(sql.INSERT_CASCADE,
-                                 [(*r, revision) for r in sorted(fresh.values())])
+                rows = sorted(codecs.cascade_row(event) for event in fresh.values())
+                conn.executemany(sql.UPSERT_CASCADE, [(*row, revision) for row in rows])
                 conn.execute(sql.BUMP_REVISION)
         return outcomes
 

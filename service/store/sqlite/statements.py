@@ -25,7 +25,6 @@ __all__ = [
     "COMPANY_TOMBSTONE",
     "FORCE_DELETE",
     "INSERT_ACK",
-    "INSERT_CASCADE",
     "INSERT_REQUEST",
     "LAST_ACK_SEQ",
     "LINK_COLUMNS",
@@ -43,6 +42,7 @@ __all__ = [
     "SELECT_LOG",
     "SELECT_REQUESTS",
     "SELECT_REVISION",
+    "UPSERT_CASCADE",
     "UPSERT_COMPANY",
     "UPSERT_LINK",
 ]
@@ -73,9 +73,12 @@ UPSERT_LINK = (
 INSERT_REQUEST = (
     f"INSERT INTO requests ({REQUEST_COLUMNS}, revision) VALUES ({', '.join('?' * 14)})"
 )
-INSERT_CASCADE = (
+# An update is an earlier forward of a held link (the store planned it: `earliest_sent`).
+UPSERT_CASCADE = (
     f"INSERT INTO cascades ({CASCADE_COLUMNS}, revision, from_key, to_key) "
-    f"VALUES (?1, ?2, ?3, ?4, ?5, {_KEY_OF(2)}, {_KEY_OF(3)})"
+    f"VALUES (?1, ?2, ?3, ?4, ?5, {_KEY_OF(2)}, {_KEY_OF(3)}) "
+    "ON CONFLICT (request_id, from_id, to_id) DO UPDATE SET sent_at = excluded.sent_at, "
+    "revision = excluded.revision"
 )
 # seq is given: the store hands it out under the write lock, in batch order.
 INSERT_ACK = (

@@ -73,7 +73,6 @@ from service.store.neo4j.queries.ledger import (
     ADD_ACKNOWLEDGEMENTS,
     ADD_CASCADES,
     CREATE_REQUEST,
-    EXISTING_CASCADE_KEYS,
     GET_REQUEST,
     LIST_ACKS,
     LIST_ACKS_OF_COMPANY,
@@ -83,6 +82,7 @@ from service.store.neo4j.queries.ledger import (
     LIST_CASCADES_OF_REQUEST,
     LIST_CASCADES_TO,
     LIST_REQUESTS,
+    STORED_CASCADES,
 )
 from service.store.neo4j.queries.revision import (
     ADD_TOMBSTONES,
@@ -165,7 +165,6 @@ __all__ = [
     "DELETE_WEBHOOK",
     "DELIVERY_ATTEMPTS",
     "ENQUEUE_DELIVERIES",
-    "EXISTING_CASCADE_KEYS",
     "EXISTING_COMPANY_IDS",
     "EXISTING_LINKS",
     "FILL_ACK_KEYS",
@@ -217,6 +216,7 @@ __all__ = [
     "SET_COMPANY_KEY",
     "SET_SCHEMA_VERSION",
     "START_LOG",
+    "STORED_CASCADES",
     "UNKEYED_COMPANIES",
     "UPSERT_COMPANIES",
     "UPSERT_LINKS",

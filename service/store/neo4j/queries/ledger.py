@@ -7,7 +7,6 @@ __all__ = [
     "ADD_ACKNOWLEDGEMENTS",
     "ADD_CASCADES",
     "CREATE_REQUEST",
-    "EXISTING_CASCADE_KEYS",
     "GET_REQUEST",
     "LIST_ACKS",
     "LIST_ACKS_OF_COMPANY",
@@ -17,6 +16,7 @@ __all__ = [
     "LIST_CASCADES_OF_REQUEST",
     "LIST_CASCADES_TO",
     "LIST_REQUESTS",
+    "STORED_CASCADES",
 ]
 
 _REQUEST_FIELDS = """
@@ -46,12 +46,12 @@ e.request_id AS request_id, e.from_id AS from_id, e.to_id AS to_id,
 e.sent_at.epochMillis * 1000 + e.sent_at.microsecond % 1000 AS sent_at
 """
 
-EXISTING_CASCADE_KEYS = """
+STORED_CASCADES = """
 UNWIND $keys AS key
 MATCH (e:Cascade {key: key})
-RETURN e.key AS key
+RETURN e.key AS key, e.sent_at.epochMillis * 1000 + e.sent_at.microsecond % 1000 AS sent_at
 """
-"""The cascade keys among `$keys` already recorded."""
+"""The cascade events among `$keys` already recorded: their key and `sent_at` (µs)."""
 
 ADD_CASCADES = """
 UNWIND $rows AS row
@@ -62,9 +62,12 @@ ON CREATE SET e.request_id = row.request_id, e.from_id = row.from_id,
               e.to_id = row.to_id, e.sent_at = row.sent_at, e.revision = $revision,
               e.sent_us = row.sent_us, e.from_key = CASE WHEN f IS NULL THEN 0 ELSE f.key END,
               e.to_key = CASE WHEN t IS NULL THEN 0 ELSE t.key END
+ON MATCH SET e.sent_at = row.sent_at, e.sent_us = row.sent_us, e.revision = $revision
 RETURN count(e) AS written
 """
-"""Record cascade events by key; an existing one keeps its first `sent_at`. The event
+"""Record cascade events by key; a row for an existing one is an earlier forward of its
+link (the caller planned it, `planning.earliest_sent`): it takes that `sent_at` and the
+revision, so the change log carries it. The event
 also keeps, for the cold read, its time as epoch µs (`sent_us`) and the keys of its
 companies (`from_key`, `to_key`; 0: no such company, which no read holds; none: a company
 without a key yet, see FILL_CASCADE_KEYS)."""
