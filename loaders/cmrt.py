@@ -1,10 +1,10 @@
 """Read RMI CMRT (6.x) and EMRT (1.x, 2.x) workbooks: the declaration and the smelters.
 
-The templates are Excel workbooks full of formulas. A workbook is read twice: once for the
-values Excel cached when it was saved, once for what was typed; where a formula has no
-cached value (a file written by a tool that does not compute formulas) the typed input
-stands in (the smelter id typed in the *Smelter Identification Number Input Column* for
-the looked-up *Smelter Identification*, a typed smelter name for the looked-up one).
+The templates are Excel workbooks full of formulas. A workbook is read for the values Excel
+cached when it was saved and for what was typed (`loaders.cmrt_sheets`); where a formula
+has no cached value (a file written by a tool that does not compute formulas) the typed
+input stands in, and the Smelter List's look-up cells are resolved from the template's own
+smelter reference sheet (`loaders.cmrt_smelters`).
 
 The template is told by its revision text ("Revision 6.5" in the title block of the
 *Declaration* sheet, else the highest revision on the *Revision* sheet; CMRT revisions are
@@ -14,42 +14,40 @@ formulas over the template's translations, so their text is never relied on, and
 saved without cached values or in another of the template's languages reads the same.
 Every answer is kept, per metal, the EMRT's per-mineral company question C included.
 
-Bounded whatever the file holds: before anything is decompressed every archive part's
-uncompressed size is checked (`PART_LIMIT`, shared strings `SHARED_STRINGS_LIMIT`);
-sheets are read cell by cell (the declared `<dimension>` is never trusted), only the
-cells of the template's extent (`EXTENT`) are kept, and a sheet with a value beyond it is
-refused naming the sheet, so memory stays near the template's size.
+Bounded whatever the file holds: every sheet is read within the template's extent, in
+memory and in time (`loaders.cmrt_sheets`).
 """
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-import openpyxl
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.worksheet._reader import WorkSheetParser
-
 from loaders.cmrt_layout import (
     ANSWER_COLUMN,
     COMMENT_COLUMN,
     LANGUAGE_CELL,
-    SMELTER_COLUMNS,
-    SMELTER_HEADER_ROW,
     TEMPLATE_OF_MAJOR,
     Layout,
     answer_of,
     layout_of,
 )
+from loaders.cmrt_sheets import Book, Sheet, SheetProblem
+from loaders.cmrt_smelters import (
+    NOT_IDENTIFIED,
+    NOT_LISTED,
+    REFERENCE_SHEET,
+    Smelter,
+    read_smelter_list,
+)
 from loaders.tabular import FileError
 
 __all__ = [
+    "NOT_IDENTIFIED",
+    "NOT_LISTED",
     "SUPPORTED",
     "CompanyAnswer",
     "Declaration",
@@ -61,9 +59,6 @@ __all__ = [
 ]
 
 SUPPORTED = {"CMRT": (6,), "EMRT": (1, 2)}  # template -> supported major revisions
-NOT_IDENTIFIED = "smelter not yet identified"
-NOT_LISTED = "smelter not listed"
-RMI_ID = re.compile(r"^[A-Z]{2,5}\d{4,8}$")  # e.g. CID000292
 REVISION = re.compile(r"(?:revision|version|rev\.?|[ce]mrt)\s*:?\s*v?(\d+\.\d+)", re.I)
 DATE_FORMATS = ("%d-%b-%Y", "%Y-%m-%d", "%d/%m/%Y", "%d %b %Y", "%d-%B-%Y")
 
@@ -90,26 +85,6 @@ class CompanyAnswer:
     metal: str | None = None
 
 
-@dataclass(frozen=True)
-class Smelter:
-    """One row of the Smelter List; without `smelter_id` it is unidentified (without a
-    name too: "smelter not yet identified")."""
-
-    row: int
-    metal: str
-    name: str | None
-    smelter_id: str | None  # the RMI smelter id, when the row has one
-    country: str | None  # as the template spells it (a country name)
-
-
-@dataclass(frozen=True)
-class SheetProblem:
-    sheet: str
-    row: int
-    field: str | None
-    message: str
-
-
 @dataclass
 class Declaration:
     """What a CMRT / EMRT workbook declares."""
@@ -126,152 +101,41 @@ class Declaration:
     notes: list[str] = field(default_factory=list)
 
 
-class _Sheet:
-    """A sheet's cells as (cached value, typed input) grids; `value` prefers the cached."""
-
-    def __init__(self, name: str, cached: Any, typed: Any) -> None:
-        self.cached, self.typed = _grid(name, cached), _grid(name, typed)
-
-    @property
-    def rows(self) -> int:
-        return len(self.typed)
-
-    def value(self, row: int, column: int) -> Any:
-        """The value at 1-based `row`, 0-based `column`: Excel's cached value, else the
-        typed input unless that is a formula; blank text counts as nothing."""
-        found = _cell(self.cached, row, column)
-        if found is None:
-            typed = _cell(self.typed, row, column)
-            found = None if isinstance(typed, str) and typed.startswith("=") else typed
-        if isinstance(found, str):
-            found = found.strip() or None
-        return found
-
-    def text(self, row: int, column: int) -> str | None:
-        found = self.value(row, column)
-        if isinstance(found, float) and found.is_integer():
-            found = int(found)
-        return None if found is None else str(found)
-
-
-# (rows, columns) a sheet of the templates fills, with room to spare (hidden helper
-# columns, long smelter lists); a value beyond is refused
-EXTENT = {"Declaration": (1000, 64), "Smelter List": (10_000, 64), "Revision": (500, 32)}
-PART_LIMIT = 24 * 1024 * 1024  # uncompressed bytes of one archive part
-SHARED_STRINGS_LIMIT = 8 * 1024 * 1024  # held in memory whole by the reader
-MAX_PARTS = 2000
-MAX_CELLS = 100_000  # cells (with a value or only a format) read of one sheet: bounds time
-
-
-def check_archive(data: bytes, *, part_limit: int = PART_LIMIT) -> None:
-    """Refuse a workbook whose parts would decompress beyond the limits (read from the
-    zip directory: nothing is decompressed)."""
-    try:
-        parts = zipfile.ZipFile(io.BytesIO(data)).infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise FileError(f"not an .xlsx workbook ({exc})") from None
-    if len(parts) > MAX_PARTS:
-        raise FileError(f"the workbook has {len(parts)} parts, at most {MAX_PARTS} are read")
-    for part in parts:
-        limit = SHARED_STRINGS_LIMIT if "sharedstrings" in part.filename.lower() else part_limit
-        if part.file_size > limit:
-            raise FileError(f"the workbook part {part.filename!r} is {part.file_size} bytes "
-                            f"uncompressed, at most {limit} are read")
-
-
-def _grid(name: str, sheet: Any) -> list[list[Any]]:
-    """The sheet's values as rows (1-based rows, 0-based columns), streamed cell by cell;
-    `FileError` naming the sheet for a value beyond its `EXTENT`."""
-    rows, columns = EXTENT[name]
-    grid: list[list[Any]] = []
-    seen = 0
-    book = sheet.parent
-    with sheet._get_source() as source:  # openpyxl's own streaming reader, unpadded
-        parser = WorkSheetParser(source, sheet._shared_strings, data_only=book.data_only,
-                                 epoch=book.epoch, date_formats=book._date_formats,
-                                 timedelta_formats=book._timedelta_formats)
-        for row, cells in parser.parse():
-            seen += len(cells)
-            if seen > MAX_CELLS:
-                raise FileError(f"{name}: more than {MAX_CELLS} cells, far more than the "
-                                "template holds", field=name)
-            for cell in cells:
-                if cell["value"] is None:
-                    continue  # formatting alone reaches far in real templates
-                if row > rows or cell["column"] > columns:
-                    where = f"{get_column_letter(min(cell['column'], 16384))}{row}"
-                    raise FileError(f"{name}: a value at {where}, beyond the template's "
-                                    f"{get_column_letter(columns)}{rows}; is this a "
-                                    "CMRT or EMRT sheet?", field=name)
-                _put(grid, row, cell["column"], cell["value"])
-    return grid
-
-
-def _put(grid: list[list[Any]], row: int, column: int, value: Any) -> None:
-    while len(grid) < row:
-        grid.append([])
-    cells = grid[row - 1]
-    cells.extend([None] * (column - len(cells)))
-    cells[column - 1] = value
-
-
-def _cell(grid: list[list[Any]], row: int, column: int) -> Any:
-    if row - 1 < len(grid) and column < len(grid[row - 1]):
-        return grid[row - 1][column]
-    return None
-
-
 def read_cmrt(data: bytes) -> Declaration:
     """The declaration of a CMRT / EMRT workbook; `FileError` when it is not one of a
     supported revision, or its sheets are not laid out as the templates are."""
-    sheets = _sheets(data)
-    for name in ("Declaration", "Smelter List"):
-        if name not in sheets:
-            raise FileError(f"no {name!r} sheet: not a CMRT or EMRT workbook")
-    template, version = _template(sheets["Declaration"], sheets.get("Revision"))
-    layout = layout_of(template, version)
-    assert layout is not None  # every supported revision has one
-    declaration = Declaration(template, version)
-    _read_declaration(sheets["Declaration"], declaration, layout)
-    _read_smelters(sheets["Smelter List"], declaration)
+    with Book(data) as book:
+        sheet, smelter_list = book.sheet("Declaration"), book.sheet("Smelter List")
+        for name, found in (("Declaration", sheet), ("Smelter List", smelter_list)):
+            if found is None:
+                raise FileError(f"no {name!r} sheet: not a CMRT or EMRT workbook")
+        assert sheet is not None and smelter_list is not None
+        template, version = _template(sheet, book.sheet("Revision"))
+        layout = layout_of(template, version)
+        assert layout is not None  # every supported revision has one
+        declaration = Declaration(template, version)
+        _read_declaration(sheet, declaration, layout)
+        smelters, problems, notes = read_smelter_list(
+            smelter_list, lambda: book.sheet(REFERENCE_SHEET))
+    declaration.smelters = smelters
+    declaration.problems += problems
+    declaration.notes += notes
     return declaration
 
 
 def template_of(data: bytes) -> tuple[str, str]:
     """(template, revision) of a workbook, filled or blank; `FileError` as `read_cmrt`."""
-    sheets = _sheets(data)
-    if "Declaration" not in sheets:
-        raise FileError("no 'Declaration' sheet: not a CMRT or EMRT workbook")
-    return _template(sheets["Declaration"], sheets.get("Revision"))
-
-
-READ_SHEETS = ("Declaration", "Smelter List", "Revision")
-
-
-def _sheets(data: bytes) -> dict[str, _Sheet]:
-    """The sheets the importer reads, each with its cached values and its typed inputs."""
-    check_archive(data)
-    try:
-        cached = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=True)
-        typed = openpyxl.load_workbook(io.BytesIO(data), data_only=False, read_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise FileError(f"not an .xlsx workbook ({exc})") from None
-    try:
-        return {name: _Sheet(name, cached[name], typed[name])
-                for name in READ_SHEETS if name in typed.sheetnames}
-    except FileError:
-        raise
-    except (KeyError, ValueError, SyntaxError) as exc:  # a damaged sheet
-        raise FileError(f"the workbook cannot be read ({exc})") from None
-    finally:
-        cached.close()
-        typed.close()
+    with Book(data) as book:
+        sheet = book.sheet("Declaration")
+        if sheet is None:
+            raise FileError("no 'Declaration' sheet: not a CMRT or EMRT workbook")
+        return _template(sheet, book.sheet("Revision"))
 
 
 # -- template and revision ------------------------------------------------------------------
 
 
-def _template(declaration: _Sheet, revision: _Sheet | None) -> tuple[str, str]:
+def _template(declaration: Sheet, revision: Sheet | None) -> tuple[str, str]:
     """(template, revision) of the workbook, refusing what is not supported: the revision
     text of the title block (else of the Revision sheet) tells both, a title that reads
     names the template."""
@@ -301,14 +165,14 @@ def _template_name(text: str) -> str | None:
     return None
 
 
-def _texts(sheet: _Sheet) -> Iterator[str]:
+def _texts(sheet: Sheet) -> Iterator[str]:
     for row in range(1, sheet.rows + 1):
         for column in range(len(sheet.typed[row - 1])):
             if (text := sheet.text(row, column)) is not None:
                 yield text
 
 
-def _latest_revision(sheet: _Sheet | None) -> str | None:
+def _latest_revision(sheet: Sheet | None) -> str | None:
     if sheet is None:
         return None
     found = [m.group(1) for t in _texts(sheet) if (m := REVISION.search(t))]
@@ -322,7 +186,7 @@ def _cell_position(coordinate: str) -> tuple[int, int]:
     return int(coordinate[1:]), ord(coordinate[0]) - ord("A")
 
 
-def _read_declaration(sheet: _Sheet, declaration: Declaration, layout: Layout) -> None:
+def _read_declaration(sheet: Sheet, declaration: Declaration, layout: Layout) -> None:
     declaration.language = sheet.text(*_cell_position(LANGUAGE_CELL))
     for key, row in layout.company_rows.items():
         if key == "effective_date":
@@ -365,34 +229,3 @@ def _date(found: Any, row: int, declaration: Declaration) -> date | None:
     declaration.problems.append(SheetProblem(
         "Declaration", row, "effective_date", f"{found!r} is not a date (DD-MMM-YYYY)"))
     return None
-
-
-# -- the Smelter List sheet -----------------------------------------------------------------
-
-
-def _read_smelters(sheet: _Sheet, declaration: Declaration) -> None:
-    for row in range(SMELTER_HEADER_ROW + 1, sheet.rows + 1):
-        cells = {k: sheet.text(row, c) for k, c in SMELTER_COLUMNS.items()}
-        if not any(cells.values()):
-            continue
-        smelter = _smelter(row, cells, declaration)
-        if smelter is not None:
-            declaration.smelters.append(smelter)
-
-
-def _smelter(row: int, cells: dict[str, str | None], declaration: Declaration) -> Smelter | None:
-    """The smelter of one row; None with a problem when there is none."""
-    smelter_id = next((v for k in ("smelter_id", "input_id")
-                       if (v := cells.get(k)) and RMI_ID.match(v)), None)
-    lookup = (cells.get("lookup") or "").lower()
-    name = cells.get("name") or (cells.get("lookup") if lookup not in (
-        "", NOT_LISTED, NOT_IDENTIFIED) else None)
-    problem = None
-    if not cells.get("metal"):
-        problem = ("metal", "no metal")
-    elif smelter_id is None and name is None and lookup != NOT_IDENTIFIED:
-        problem = ("smelter_name", "no smelter name or identification number")
-    if problem is not None:
-        declaration.problems.append(SheetProblem("Smelter List", row, *problem))
-        return None
-    return Smelter(row, str(cells["metal"]).title(), name, smelter_id, cells.get("country"))
