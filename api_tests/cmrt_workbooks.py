@@ -9,11 +9,18 @@ labels are plain text, or formulas without a cached value (`labels="formulas"`, 
 saved by a tool that does not compute them), or another language's text
 (`labels="日本語"`). The *Smelter List* sheet: headers on row 4, smelters from row 5;
 *Smelter Identification* (F) and *Smelter Name* (D) are formulas there, as in the
-templates. `blank=True` builds an empty template (the user's blank file for an export),
-with the answer cells' data validation and the look-up formulas of the first smelter rows.
+templates; a `looked_up` row is filled as the template's look-up formulas fill it, from
+the typed id (metal, name, country and identification: B, D, E, F) or from the metal and
+look-up name (D, E, F). The hidden *Smelter Look-up* sheet is the template's smelter
+reference (`lookup`): headers on row 1, then metal, look-up name, standard smelter name,
+country, smelter id, and source and address columns nobody reads. `blank=True` builds an
+empty template (the user's blank file for an export), with the answer cells' data
+validation and the look-up formulas of the first smelter rows.
 
 openpyxl writes formulas without a cached value; `cached` patches the saved file so chosen
-formula cells carry one, as a workbook saved by Excel does.
+formula cells carry one, as a workbook saved by Excel does: a `looked_up` row's cells
+carry the values the reference gives them unless `recalculated=False` (a file saved by a
+tool that computes no formulas).
 """
 
 from __future__ import annotations
@@ -36,6 +43,30 @@ SMELTER_HEADERS = (
     "Smelter Name (1)", "Smelter Country (*)", "Smelter Identification",
     "Source of Smelter Identification Number", "Smelter Street", "Smelter City",
 )
+LOOKUP_HEADERS = (
+    "METAL", "Smelter Look-up (*)", "Standard Smelter Names",
+    "Smelter Facility Location: Country", "Smelter ID",
+    "Source of Smelter Identification Number", "Smelter Street", "Smelter City",
+    "Smelter Facility Location: State / Province",
+)
+# The template's smelter reference: one row per look-up name (aliases share an id)
+LOOKUP_LIST: tuple[tuple[str | None, ...], ...] = (
+    ("Tantalum", "Global Advanced Metals Boyertown", "Global Advanced Metals Boyertown",
+     "UNITED STATES OF AMERICA", "CID000211", "RMI", None, "Boyertown", "Pennsylvania"),
+    ("Tin", "PT Timah Tbk Mentok", "PT Timah Tbk Mentok", "INDONESIA", "CID001482", "RMI",
+     None, "Mentok", "Bangka Belitung"),
+    ("Tin", "Timah Mentok", "PT Timah Tbk Mentok", "INDONESIA", "CID001482", "RMI", None,
+     "Mentok", "Bangka Belitung"),
+    ("Tungsten", "Wolfram Bergbau und Hutten AG", "Wolfram Bergbau und Hutten AG",
+     "AUSTRIA", "CID002044", "RMI", None, "St. Martin i.-S.", "Steiermark"),
+    ("Cobalt", "Cobalt Refinery X", "Cobalt Refinery X", "CHINA", "CID002988", "RMI", None,
+     "Ganzhou", "Jiangxi"),
+    ("Tin", "Smelter not listed", None, None, None, None, None, None, None),
+    ("Tin", "Smelter not yet identified", "Unknown", None, None, None, None, None, None),
+)
+LOOKED_UP_COLUMNS = {"B": 0, "D": 2, "E": 3, "F": 4}  # Smelter List cell -> reference column
+
+
 @dataclass
 class SmelterRow:
     """One Smelter List row: what was typed, and what the formulas show."""
@@ -47,6 +78,7 @@ class SmelterRow:
     country: str | None = None  # column E
     shown_id: str | None = None  # column F formula's cached value (None: not cached)
     shown_name: str | None = None  # column D formula's cached value
+    looked_up: bool = False  # B (by id), D, E, F are the template's look-up formulas
 
 
 @dataclass
@@ -66,6 +98,8 @@ class Template:
     labels: str = "English"  # or "formulas" (no cached value), or another language
     language: str = "English"
     blank: bool = False
+    lookup: tuple[tuple[str | None, ...], ...] | None = LOOKUP_LIST  # None: no such sheet
+    recalculated: bool = True  # looked-up cells carry cached values
 
 
 def build(spec: Template) -> bytes:
@@ -77,6 +111,8 @@ def build(spec: Template) -> bytes:
         _declaration(workbook.create_sheet("Declaration"), spec)
     if "Smelter List" in spec.sheets:
         cached["Smelter List"] = _smelter_list(workbook.create_sheet("Smelter List"), spec)
+    if spec.lookup is not None:
+        _lookup_sheet(workbook.create_sheet("Smelter Look-up"), spec.lookup)
     if spec.version_on_revision_sheet:
         revisions = workbook.create_sheet("Revision")
         revisions["B2"] = f"Revision {spec.version.split('.')[0]}.0 April 2021"  # older
@@ -155,6 +191,9 @@ def _smelter_list(sheet: Any, spec: Template) -> dict[str, Any]:
             sheet[f"F{row}"] = f"=IF(A{row}<>\"\",A{row},VLOOKUP(C{row},L,5,0))"
         return cached
     for row, smelter in enumerate(spec.smelters, start=5):
+        if smelter.looked_up:
+            cached |= _looked_up(sheet, row, smelter, spec)
+            continue
         sheet[f"A{row}"], sheet[f"B{row}"] = smelter.typed_id, smelter.metal
         sheet[f"C{row}"], sheet[f"E{row}"] = smelter.lookup, smelter.country
         sheet[f"D{row}"] = smelter.name or f"=IF(C{row}=\"\",\"\",VLOOKUP(C{row},L,2,0))"
@@ -164,6 +203,44 @@ def _smelter_list(sheet: Any, spec: Template) -> dict[str, Any]:
         if smelter.shown_name is not None and smelter.name is None:
             cached[f"D{row}"] = smelter.shown_name
     return cached
+
+
+def _lookup_sheet(sheet: Any, rows: tuple[tuple[str | None, ...], ...]) -> None:
+    sheet.sheet_state = "hidden"
+    sheet.append(LOOKUP_HEADERS)
+    for row in rows:
+        sheet.append(row)
+
+
+def _looked_up(sheet: Any, row: int, smelter: SmelterRow, spec: Template) -> dict[str, Any]:
+    """A row filled by look-up formulas, from the typed id (A) or else from the metal and
+    look-up name (B, C); the values they show, by coordinate, when recalculated."""
+    sheet[f"A{row}"], sheet[f"C{row}"] = smelter.typed_id, smelter.lookup
+    if smelter.typed_id:
+        key, match = f"A{row}", "LookupID"
+    else:
+        sheet[f"B{row}"] = smelter.metal
+        key, match = f"B{row}&C{row}", "LookupMetalName"
+    shown = _reference_row(spec.lookup or (), smelter)
+    cached: dict[str, Any] = {}
+    for column, index in LOOKED_UP_COLUMNS.items():
+        if column == "B" and not smelter.typed_id:
+            continue
+        sheet[f"{column}{row}"] = (f'=IFERROR(INDEX(SmelterReference,MATCH({key},{match},0),'
+                                   f'{index + 1}),"")')
+        if spec.recalculated:
+            cached[f"{column}{row}"] = (shown[index] or "") if shown else ""
+    return cached
+
+
+def _reference_row(rows: tuple[tuple[str | None, ...], ...],
+                   smelter: SmelterRow) -> tuple[str | None, ...] | None:
+    """The first reference row of the typed id, else of the metal and look-up name."""
+    for row in rows:
+        if (row[4] == smelter.typed_id if smelter.typed_id
+                else (row[0], row[1]) == (smelter.metal, smelter.lookup)):
+            return row
+    return None
 
 
 def patch_cached(data: bytes, sheetnames: list[str], cached: dict[str, dict[str, Any]]) -> bytes:

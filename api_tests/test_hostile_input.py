@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api_tests.cmrt_workbooks import Template, build
+from api_tests.cmrt_workbooks import SmelterRow, Template, build
 from api_tests.conftest import bearer
 from api_tests.test_api_batches import T0, company, seed_chain
 from benchmarks.hostile_cmrt import hostile_workbook
@@ -84,6 +84,27 @@ def test_hostile_workbooks_get_422_naming_the_sheet_or_part(client: TestClient) 
     assert "sharedStrings" in json.dumps(problem(upload_cmrt(client, bomb), 422))
 
 
+def test_the_smelter_reference_is_read_in_its_five_columns_and_its_rows_only(
+    client: TestClient
+) -> None:
+    looked_up = Template(smelters=[SmelterRow(None, typed_id="CID001482", looked_up=True)],
+                         recalculated=False)  # its look-up formulas need the reference
+    wide = _with_cells(build(looked_up), "Smelter Look-up",
+                       {f"XFD{row}": "helper" for row in range(2, 6002)})
+    tracemalloc.start()
+    try:
+        (smelter,) = read_cmrt(wide).smelters
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (smelter.smelter_id, smelter.name) == ("CID001482", "PT Timah Tbk Mentok")
+    assert peak < 150 * 1024 * 1024
+    long = _with_cells(build(looked_up), "Smelter Look-up", {"A10001": "Tin"})
+    body = problem(upload_cmrt(client, long), 422)
+    assert body["detail"].startswith("Smelter Look-up: a value at A10001, beyond the "
+                                     "template's E10000")
+
+
 def _with_part(data: bytes, name: str, content: bytes) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, \
@@ -96,10 +117,15 @@ def _with_part(data: bytes, name: str, content: bytes) -> bytes:
 
 
 def _with_cell(data: bytes, sheet: str, ref: str, value: str) -> bytes:
+    return _with_cells(data, sheet, {ref: value})
+
+
+def _with_cells(data: bytes, sheet: str, values: dict[str, str]) -> bytes:
     from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(data))
-    book[sheet][ref] = value
+    for ref, value in values.items():
+        book[sheet][ref] = value
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

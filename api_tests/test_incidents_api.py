@@ -280,3 +280,39 @@ def test_a_retried_post_enqueues_one_delivery(network: TestClient) -> None:
     deliveries = store.list_deliveries(hook_id)
     assert sorted(json.loads(d.payload)["data"]["incident"]["id"] for d in deliveries) == \
         sorted([first.json()["id"], named.json()["id"]])
+
+
+def test_a_retried_survey_replays_its_answer_and_issues_one_survey(network: TestClient) -> None:
+    network.post("/v1/incidents", json=QUAKE)
+    key, body = {"Idempotency-Key": "quake-survey-1"}, {"root": "focal", "due_hours": 24}
+    first = network.post("/v1/incidents/quake/survey", json=body, headers=key)
+    again = network.post("/v1/incidents/quake/survey", json=body, headers=key)
+    assert (first.status_code, again.status_code) == (201, 201), again.text
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json() == first.json()
+    assert network.get("/v1/incidents/quake").json()["surveys"] == [first.json()["id"]]
+    assert [r["id"] for r in network.get("/v1/requests").json()
+            if r["topic"] == "incident_report"] == [first.json()["id"]]
+
+    other = network.post("/v1/incidents/quake/survey", json={**body, "due_hours": 48},
+                         headers=key)
+    assert other.status_code == 422
+    assert other.json()["type"].endswith("/problems/idempotency-key-reused")
+    assert network.get("/v1/incidents/quake").json()["surveys"] == [first.json()["id"]]
+
+
+def test_a_survey_and_its_incident_commit_together(
+    network: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    network.post("/v1/incidents", json=QUAKE)
+    store = network.app.state.services.store  # type: ignore[attr-defined]
+
+    def store_lost(incident: Any) -> bool:  # the store goes away between the two writes
+        raise StoreUnavailable("connection lost")
+
+    monkeypatch.setattr(store, "replace_incident", store_lost)
+    survey = {"root": "focal", "due_hours": 24, "id": "report"}
+    assert network.post("/v1/incidents/quake/survey", json=survey).status_code == 503
+    monkeypatch.undo()
+    assert network.get("/v1/requests/report").status_code == 404  # neither was kept
+    assert network.post("/v1/incidents/quake/survey", json=survey).status_code == 201
+    assert network.get("/v1/incidents/quake").json()["surveys"] == ["report"]

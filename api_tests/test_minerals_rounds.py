@@ -101,3 +101,26 @@ def test_a_survey_never_reissued_has_one_round_and_other_topics_no_band(
     (only,) = rounds_of(client, "bcp")
     assert only["response_band"] is None and only["answered_share"] is None
     assert client.get("/v1/requests/nope/rounds").status_code == 404
+
+
+def test_a_retried_reissue_replays_its_answer_and_leaves_one_new_round(
+    client: TestClient
+) -> None:
+    seed(client)
+    forward(client, "minerals", ["alpha", "beta", "gamma"], "2026-02-02T00:00:00Z")
+    key, body = {"Idempotency-Key": "round-2027"}, {"recascade": True}
+    first = client.post("/v1/requests/minerals/reissue", json=body, headers=key)
+    again = client.post("/v1/requests/minerals/reissue", json=body, headers=key)
+    assert (first.status_code, again.status_code) == (201, 201), again.text
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json() == first.json()
+    assert first.json()["recascaded"] == 3
+    assert [r["request_id"] for r in rounds_of(client, "minerals")] == ["minerals", ROUND_2]
+    assert len(client.get("/v1/cascades", params={"request_id": ROUND_2}).json()) == 3
+
+    other = client.post("/v1/requests/minerals/reissue", json={"recascade": False},
+                        headers=key)
+    assert other.status_code == 422
+    assert other.json()["type"].endswith("/problems/idempotency-key-reused")
+    unkeyed = client.post("/v1/requests/minerals/reissue", json=body)
+    assert unkeyed.status_code == 409 and unkeyed.json()["field"] == "id"
+    assert len(rounds_of(client, "minerals")) == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -14,10 +15,11 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 
+from api_tests.cmrt_workbooks import SmelterRow, Template, build
 from benchmarks.dense_cmrt import dense_workbook, with_shared_strings
 from loaders.cmrt import read_cmrt
 from loaders.tabular import FileError
-from loaders.xlsx_cells import SheetBounds, read_sheets
+from loaders.xlsx_cells import Book, SheetBounds, read_sheets
 
 EVERYTHING = SheetBounds(rows=1000, columns=64, max_cells=100_000, wanted=lambda r, c: True)
 
@@ -80,10 +82,28 @@ def _patched(data: bytes, edits: dict[str, list[tuple[str, str]]]) -> bytes:
     return out.getvalue()
 
 
-def test_each_sheet_is_read_once_and_other_sheets_never(monkeypatch: pytest.MonkeyPatch
-                                                          ) -> None:
-    data, _ = dense_workbook(0.02, 4)
-    data = _with_sheet(data, "Checker")  # a sheet the reader has no use for
+def test_a_formula_never_computed_is_told_from_an_empty_cell() -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Sheet"
+    sheet.append(["typed", "=A1", None, "=A1", "=A1"])
+    sheet["C1"].number_format = "0.00"  # a format alone: an empty cell
+    sheet["B3"] = "=A1"  # beyond the rows read: neither kept nor refused
+    out = io.BytesIO()
+    book.save(out)
+    data = _patched(out.getvalue(), {"xl/worksheets/sheet1.xml": [
+        ('<c r="E1"><f>A1</f><v />', '<c r="E1" t="str"><f>A1</f><v>typed</v>')]})
+    bounds = SheetBounds(rows=2, columns=5, max_cells=100, wanted=lambda r, c: c != 4)
+    with Book(data) as workbook:
+        cells = workbook.sheet("Sheet", bounds)
+        assert workbook.sheet("Missing", bounds) is None
+    assert cells is not None
+    assert cells.values == [["typed", None, None, None, "typed"]]  # E1: computed by Excel
+    assert cells.uncached == {(1, 2)}  # B1; D1 is not wanted
+
+
+def _opened_sheets(monkeypatch: pytest.MonkeyPatch, data: bytes) -> list[str]:
+    """The worksheet parts `read_cmrt` opens, in order, as many times as it opens them."""
     opened: list[str] = []
     real_open = zipfile.ZipFile.open
 
@@ -91,11 +111,32 @@ def test_each_sheet_is_read_once_and_other_sheets_never(monkeypatch: pytest.Monk
         opened.append(name if isinstance(name, str) else name.filename)
         return real_open(self, name, *args, **kwargs)
 
-    monkeypatch.setattr(zipfile.ZipFile, "open", counting_open)
-    read_cmrt(data)
-    sheets = sorted(name for name in opened if name.startswith("xl/worksheets/"))
-    assert sheets == ["xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml",
-                      "xl/worksheets/sheet3.xml"]  # was each four times, and sheet4 too
+    with monkeypatch.context() as patched:
+        patched.setattr(zipfile.ZipFile, "open", counting_open)
+        read_cmrt(data)
+    return [name for name in opened if name.startswith("xl/worksheets/")]
+
+
+def test_each_sheet_is_read_once_and_other_sheets_never(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    data, _ = dense_workbook(0.02, 4)
+    data = _with_sheet(data, "Checker")  # a sheet the reader has no use for
+    assert sorted(_opened_sheets(monkeypatch, data)) == [
+        "xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml",
+        "xl/worksheets/sheet3.xml"]  # was each four times, and sheet4 too
+
+
+def test_the_smelter_reference_is_read_only_for_a_file_without_computed_look_ups(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    excel = Template(smelters=[SmelterRow(None, typed_id="CID001482", looked_up=True)])
+    bare = replace(excel, recalculated=False)
+    excel_sheets, bare_sheets = (_opened_sheets(monkeypatch, build(spec))
+                                 for spec in (excel, bare))
+    assert "xl/worksheets/sheet3.xml" not in excel_sheets  # the Smelter Look-up sheet
+    assert sorted(bare_sheets) == sorted([*excel_sheets, "xl/worksheets/sheet3.xml"])
+    assert len(set(bare_sheets)) == len(bare_sheets)  # each once
+    assert [s.name for s in read_cmrt(build(bare)).smelters] == ["PT Timah Tbk Mentok"]
 
 
 def _with_sheet(data: bytes, name: str) -> bytes:

@@ -1,5 +1,5 @@
 """Time and peak memory of reading dense CMRT workbooks: files of about 0.25, 0.5 and
-1 MB holding as many cells as the reader's bounds allow (`loaders.cmrt.EXTENT`,
+1 MB holding as many cells as the reader's bounds allow (`loaders.cmrt_sheets.EXTENT`,
 `MAX_CELLS`): the Declaration, Smelter List and Revision sheets filled row by row, the
 smelter rows real ones (the look-up formulas of D and F carrying cached values, as Excel
 saves them). Each reading runs in a fresh process, so its peak RSS is its own; the figure

@@ -1,10 +1,10 @@
 """Read RMI CMRT (6.x) and EMRT (1.x, 2.x) workbooks: the declaration and the smelters.
 
 The templates are Excel workbooks full of formulas. A workbook is read once, for the
-values Excel cached when it was saved; where a formula has no cached value (a file written
-by a tool that does not compute formulas) the typed input stands in (the smelter id typed
-in the *Smelter Identification Number Input Column* for the looked-up *Smelter
-Identification*, a typed smelter name for the looked-up one).
+values Excel cached when it was saved (`loaders.cmrt_sheets`); where a formula has no
+cached value (a file written by a tool that does not compute formulas) the Smelter List's
+look-up cells are resolved from the template's own smelter reference sheet, and the typed
+inputs stand in for the rest (`loaders.cmrt_smelters`).
 
 The template is told by its revision text ("Revision 6.5" in the title block of the
 *Declaration* sheet, else the highest revision on the *Revision* sheet; CMRT revisions are
@@ -15,18 +15,16 @@ saved without cached values or in another of the template's languages reads the 
 Every answer is kept, per metal, the EMRT's per-mineral company question C included.
 
 Bounded whatever the file holds (`loaders.xlsx_cells`): before anything is decompressed
-every archive part's uncompressed size is checked; each sheet is streamed once (the
-declared `<dimension>` is never read), a sheet with a value beyond the template's extent
-(`EXTENT`) or more than `MAX_CELLS` cells is refused naming the sheet, and only the cells
-the reader looks at are kept (`WANTED`: the title block and the answer and comment
-columns of the Declaration, the Smelter List's columns A-F, the Revision sheet's text),
-so time and memory stay near the template's size.
+every archive part's uncompressed size is checked; each sheet is streamed at most once
+(the declared `<dimension>` is never read), a sheet with a value beyond the template's
+extent or with too many cells is refused naming the sheet, and only the cells the reader
+looks at are kept (`loaders.cmrt_sheets`), so time and memory stay near the template's
+size.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -35,17 +33,24 @@ from loaders.cmrt_layout import (
     ANSWER_COLUMN,
     COMMENT_COLUMN,
     LANGUAGE_CELL,
-    SMELTER_COLUMNS,
-    SMELTER_HEADER_ROW,
     TEMPLATE_OF_MAJOR,
     Layout,
     answer_of,
     layout_of,
 )
+from loaders.cmrt_sheets import TITLE_BLOCK, Book, Sheet, SheetProblem
+from loaders.cmrt_smelters import (
+    NOT_IDENTIFIED,
+    NOT_LISTED,
+    REFERENCE_SHEET,
+    Smelter,
+    read_smelter_list,
+)
 from loaders.tabular import FileError
-from loaders.xlsx_cells import Grid, SheetBounds, read_sheets
 
 __all__ = [
+    "NOT_IDENTIFIED",
+    "NOT_LISTED",
     "SUPPORTED",
     "CompanyAnswer",
     "Declaration",
@@ -57,9 +62,6 @@ __all__ = [
 ]
 
 SUPPORTED = {"CMRT": (6,), "EMRT": (1, 2)}  # template -> supported major revisions
-NOT_IDENTIFIED = "smelter not yet identified"
-NOT_LISTED = "smelter not listed"
-RMI_ID = re.compile(r"^[A-Z]{2,5}\d{4,8}$")  # e.g. CID000292
 REVISION = re.compile(r"(?:revision|version|rev\.?|[ce]mrt)\s*:?\s*v?(\d+\.\d+)", re.I)
 DATE_FORMATS = ("%d-%b-%Y", "%Y-%m-%d", "%d/%m/%Y", "%d %b %Y", "%d-%B-%Y")
 
@@ -86,26 +88,6 @@ class CompanyAnswer:
     metal: str | None = None
 
 
-@dataclass(frozen=True)
-class Smelter:
-    """One row of the Smelter List; without `smelter_id` it is unidentified (without a
-    name too: "smelter not yet identified")."""
-
-    row: int
-    metal: str
-    name: str | None
-    smelter_id: str | None  # the RMI smelter id, when the row has one
-    country: str | None  # as the template spells it (a country name)
-
-
-@dataclass(frozen=True)
-class SheetProblem:
-    sheet: str
-    row: int
-    field: str | None
-    message: str
-
-
 @dataclass
 class Declaration:
     """What a CMRT / EMRT workbook declares."""
@@ -122,81 +104,41 @@ class Declaration:
     notes: list[str] = field(default_factory=list)
 
 
-class _Sheet:
-    """A sheet's wanted values (`loaders.xlsx_cells.Grid`)."""
-
-    def __init__(self, grid: Grid) -> None:
-        self.grid = grid
-
-    @property
-    def rows(self) -> int:
-        return len(self.grid)
-
-    def value(self, row: int, column: int) -> Any:
-        """The value at 1-based `row`, 0-based `column`; blank text counts as nothing."""
-        cells = self.grid[row - 1] if row - 1 < len(self.grid) else []
-        found = cells[column] if column < len(cells) else None
-        if isinstance(found, str):
-            found = found.strip() or None
-        return found
-
-    def text(self, row: int, column: int) -> str | None:
-        found = self.value(row, column)
-        if isinstance(found, float) and found.is_integer():
-            found = int(found)
-        return None if found is None else str(found)
-
-
-# (rows, columns) a sheet of the templates fills, with room to spare (hidden helper
-# columns, long smelter lists); a value beyond is refused
-EXTENT = {"Declaration": (1000, 64), "Smelter List": (10_000, 64), "Revision": (500, 32)}
-MAX_CELLS = 100_000  # cells (with a value or only a format) read of one sheet: bounds time
-TITLE_BLOCK = (6, 12)  # rows and columns of the Declaration's title block
-WANTED: dict[str, Callable[[int, int], bool]] = {  # (row, column), 1-based
-    "Declaration": lambda row, column: (
-        row <= TITLE_BLOCK[0] and column <= TITLE_BLOCK[1]
-        or column in (ANSWER_COLUMN + 1, COMMENT_COLUMN + 1)),
-    "Smelter List": lambda row, column: column <= max(SMELTER_COLUMNS.values()) + 1,
-    "Revision": lambda row, column: True,
-}
-"""The cells the reader looks at, by sheet."""
-BOUNDS = {name: SheetBounds(rows, columns, MAX_CELLS, WANTED[name])
-          for name, (rows, columns) in EXTENT.items()}
-
-
 def read_cmrt(data: bytes) -> Declaration:
     """The declaration of a CMRT / EMRT workbook; `FileError` when it is not one of a
     supported revision, or its sheets are not laid out as the templates are."""
-    sheets = _sheets(data)
-    for name in ("Declaration", "Smelter List"):
-        if name not in sheets:
-            raise FileError(f"no {name!r} sheet: not a CMRT or EMRT workbook")
-    template, version = _template(sheets["Declaration"], sheets.get("Revision"))
-    layout = layout_of(template, version)
-    assert layout is not None  # every supported revision has one
-    declaration = Declaration(template, version)
-    _read_declaration(sheets["Declaration"], declaration, layout)
-    _read_smelters(sheets["Smelter List"], declaration)
+    with Book(data) as book:
+        sheet, smelter_list = book.sheet("Declaration"), book.sheet("Smelter List")
+        for name, found in (("Declaration", sheet), ("Smelter List", smelter_list)):
+            if found is None:
+                raise FileError(f"no {name!r} sheet: not a CMRT or EMRT workbook")
+        assert sheet is not None and smelter_list is not None
+        template, version = _template(sheet, book.sheet("Revision"))
+        layout = layout_of(template, version)
+        assert layout is not None  # every supported revision has one
+        declaration = Declaration(template, version)
+        _read_declaration(sheet, declaration, layout)
+        smelters, problems, notes = read_smelter_list(
+            smelter_list, lambda: book.sheet(REFERENCE_SHEET))
+    declaration.smelters = smelters
+    declaration.problems += problems
+    declaration.notes += notes
     return declaration
 
 
 def template_of(data: bytes) -> tuple[str, str]:
     """(template, revision) of a workbook, filled or blank; `FileError` as `read_cmrt`."""
-    sheets = _sheets(data)
-    if "Declaration" not in sheets:
-        raise FileError("no 'Declaration' sheet: not a CMRT or EMRT workbook")
-    return _template(sheets["Declaration"], sheets.get("Revision"))
-
-
-def _sheets(data: bytes) -> dict[str, _Sheet]:
-    """The sheets the importer reads, as far as the workbook has them."""
-    return {name: _Sheet(grid) for name, grid in read_sheets(data, BOUNDS).items()}
+    with Book(data) as book:
+        sheet = book.sheet("Declaration")
+        if sheet is None:
+            raise FileError("no 'Declaration' sheet: not a CMRT or EMRT workbook")
+        return _template(sheet, book.sheet("Revision"))
 
 
 # -- template and revision ------------------------------------------------------------------
 
 
-def _template(declaration: _Sheet, revision: _Sheet | None) -> tuple[str, str]:
+def _template(declaration: Sheet, revision: Sheet | None) -> tuple[str, str]:
     """(template, revision) of the workbook, refusing what is not supported: the revision
     text of the title block (else of the Revision sheet) tells both, a title that reads
     names the template."""
@@ -210,7 +152,7 @@ def _template(declaration: _Sheet, revision: _Sheet | None) -> tuple[str, str]:
     major = int(version.split(".")[0])
     template = _template_name(title) or TEMPLATE_OF_MAJOR.get(major)
     if template is None and revision is not None:
-        template = _template_name(" ".join(_texts(revision)))
+        template = _template_name(" ".join(revision.texts()))
     if template is None or major not in SUPPORTED[template]:
         raise FileError(f"unsupported template revision {template or 'revision'} {version} "
                         "(supported: CMRT 6.x, EMRT 1.x and 2.x)")
@@ -226,17 +168,10 @@ def _template_name(text: str) -> str | None:
     return None
 
 
-def _texts(sheet: _Sheet) -> Iterator[str]:
-    for row in range(1, sheet.rows + 1):
-        for column in range(len(sheet.grid[row - 1])):
-            if (text := sheet.text(row, column)) is not None:
-                yield text
-
-
-def _latest_revision(sheet: _Sheet | None) -> str | None:
+def _latest_revision(sheet: Sheet | None) -> str | None:
     if sheet is None:
         return None
-    found = [m.group(1) for t in _texts(sheet) if (m := REVISION.search(t))]
+    found = [m.group(1) for t in sheet.texts() if (m := REVISION.search(t))]
     return max(found, key=lambda v: tuple(int(p) for p in v.split(".")), default=None)
 
 
@@ -247,7 +182,7 @@ def _cell_position(coordinate: str) -> tuple[int, int]:
     return int(coordinate[1:]), ord(coordinate[0]) - ord("A")
 
 
-def _read_declaration(sheet: _Sheet, declaration: Declaration, layout: Layout) -> None:
+def _read_declaration(sheet: Sheet, declaration: Declaration, layout: Layout) -> None:
     declaration.language = sheet.text(*_cell_position(LANGUAGE_CELL))
     for key, row in layout.company_rows.items():
         if key == "effective_date":
@@ -290,34 +225,3 @@ def _date(found: Any, row: int, declaration: Declaration) -> date | None:
     declaration.problems.append(SheetProblem(
         "Declaration", row, "effective_date", f"{found!r} is not a date (DD-MMM-YYYY)"))
     return None
-
-
-# -- the Smelter List sheet -----------------------------------------------------------------
-
-
-def _read_smelters(sheet: _Sheet, declaration: Declaration) -> None:
-    for row in range(SMELTER_HEADER_ROW + 1, sheet.rows + 1):
-        cells = {k: sheet.text(row, c) for k, c in SMELTER_COLUMNS.items()}
-        if not any(cells.values()):
-            continue
-        smelter = _smelter(row, cells, declaration)
-        if smelter is not None:
-            declaration.smelters.append(smelter)
-
-
-def _smelter(row: int, cells: dict[str, str | None], declaration: Declaration) -> Smelter | None:
-    """The smelter of one row; None with a problem when there is none."""
-    smelter_id = next((v for k in ("smelter_id", "input_id")
-                       if (v := cells.get(k)) and RMI_ID.match(v)), None)
-    lookup = (cells.get("lookup") or "").lower()
-    name = cells.get("name") or (cells.get("lookup") if lookup not in (
-        "", NOT_LISTED, NOT_IDENTIFIED) else None)
-    problem = None
-    if not cells.get("metal"):
-        problem = ("metal", "no metal")
-    elif smelter_id is None and name is None and lookup != NOT_IDENTIFIED:
-        problem = ("smelter_name", "no smelter name or identification number")
-    if problem is not None:
-        declaration.problems.append(SheetProblem("Smelter List", row, *problem))
-        return None
-    return Smelter(row, str(cells["metal"]).title(), name, smelter_id, cells.get("country"))

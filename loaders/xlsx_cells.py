@@ -9,14 +9,19 @@ time and memory follow what the sheets hold, not what they declare:
 - before anything is decompressed, every archive part's uncompressed size is checked
   (`PART_LIMIT`, the shared strings `SHARED_STRINGS_LIMIT`, at most `MAX_PARTS` parts);
 - a sheet's declared `<dimension>` is never read; a sheet with more than its `max_cells`
-  cells (with a value or only a format), with a value beyond its `rows` x `columns`, or
-  with more than `ELEMENTS_PER_CELL` XML elements per cell it may hold, is refused naming
-  the sheet;
+  cells (with a value or only a format), with a value beyond its `rows` x `columns` (in a
+  `clipped` sheet: beyond its `rows`; columns beyond are skipped), or with more than
+  `ELEMENTS_PER_CELL` XML elements per cell it may hold, is refused naming the sheet;
+- a `Book` streams each sheet at most once, the first time it is asked for, so a sheet
+  nobody needs is never read;
 - nothing is kept but the wanted cells' values, so memory stays near their size.
 
-A value is what Excel cached when it saved the file (a formula's last result; a formula
-without one reads as nothing): text, a number, a bool, a `datetime` for a date-styled
-number, or the error text (`#N/A`).
+A value is what Excel cached when it saved the file (a formula's last result): text, a
+number, a bool, a `datetime` for a date-styled number, or the error text (`#N/A`). A
+formula whose saved value is missing or empty (a file saved by a tool that computes no
+formulas: openpyxl, LibreOffice without recalculation) has no value; the wanted cells
+holding one are listed apart (`SheetCells.uncached`), so a caller can tell it from an
+empty cell.
 
 Examples
 --------
@@ -31,6 +36,10 @@ Examples
 >>> bounds = SheetBounds(rows=10, columns=5, max_cells=100, wanted=lambda row, col: col == 1)
 >>> read_sheets(out.getvalue(), {"Sheet": bounds})
 {'Sheet': [['name'], ['Acme']]}
+>>> with Book(out.getvalue()) as workbook:
+...     cells = workbook.sheet("Sheet", SheetBounds(10, 5, 100, lambda row, col: True))
+>>> cells.values, sorted(cells.uncached)
+([['name', 'kind'], ['Acme']], [(2, 2)])
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ import io
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import TracebackType
 from typing import IO, Any
 from xml.etree.ElementTree import XMLParser
 
@@ -52,8 +62,8 @@ from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
 
 from loaders.tabular import FileError
 
-__all__ = ["MAX_PARTS", "PART_LIMIT", "SHARED_STRINGS_LIMIT", "SheetBounds",
-           "check_archive", "read_sheets"]
+__all__ = ["MAX_PARTS", "PART_LIMIT", "SHARED_STRINGS_LIMIT", "Book", "Grid", "SheetBounds",
+           "SheetCells", "check_archive", "read_sheets"]
 
 PART_LIMIT = 24 * 1024 * 1024  # uncompressed bytes of one archive part
 SHARED_STRINGS_LIMIT = 8 * 1024 * 1024  # held in memory whole by the reader
@@ -62,8 +72,8 @@ MAX_PARTS = 2000
 CHUNK = 64 * 1024  # bytes of XML fed to the parser at a time
 ELEMENTS_PER_CELL = 10  # XML elements a sheet may hold per cell it may hold: bounds time
 
-_ROW, _CELL, _VALUE, _INLINE, _TEXT, _PHONETIC, _STRING = (
-    f"{{{SHEET_MAIN_NS}}}{tag}" for tag in ("row", "c", "v", "is", "t", "rPh", "si"))
+_ROW, _CELL, _VALUE, _FORMULA, _INLINE, _TEXT, _PHONETIC, _STRING = (
+    f"{{{SHEET_MAIN_NS}}}{tag}" for tag in ("row", "c", "v", "f", "is", "t", "rPh", "si"))
 
 Grid = list[list[Any]]
 """A sheet's wanted values as rows: `grid[row - 1][column - 1]`, rows and columns
@@ -74,12 +84,23 @@ Grid = list[list[Any]]
 class SheetBounds:
     """What a caller reads of a sheet: a value beyond `rows` x `columns`, or more than
     `max_cells` cells, refuses the file; only the values of `wanted(row, column)` cells
-    (1-based) are kept."""
+    (1-based) are kept. A `clipped` sheet's columns beyond `columns` are skipped instead
+    (helper columns nobody reads)."""
 
     rows: int
     columns: int
     max_cells: int
     wanted: Callable[[int, int], bool]
+    clipped: bool = False
+
+
+@dataclass(frozen=True)
+class SheetCells:
+    """A sheet's wanted cells: their `values`, and the (row, column), 1-based, of those
+    holding a formula the file carries no value for (nothing in `values`)."""
+
+    values: Grid
+    uncached: frozenset[tuple[int, int]]
 
 
 def check_archive(data: bytes, *, part_limit: int = PART_LIMIT) -> None:
@@ -101,30 +122,62 @@ def check_archive(data: bytes, *, part_limit: int = PART_LIMIT) -> None:
 def read_sheets(data: bytes, bounds: Mapping[str, SheetBounds]) -> dict[str, Grid]:
     """The wanted values of each sheet named in `bounds` that the workbook has; `FileError`
     for a file that is not a readable workbook or breaks a sheet's bounds."""
-    check_archive(data)
-    try:
-        reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True)
-        reader.read_manifest()
-        reader.read_workbook()
-        apply_stylesheet(reader.archive, reader.wb)
-        parts = {sheet.name: rel.target for sheet, rel in reader.parser.find_sheets()
-                 if sheet.name in bounds and rel.target in reader.valid_files}
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError,
-            SyntaxError) as exc:
-        raise FileError(f"not an .xlsx workbook ({exc})") from None
-    try:
-        cells = _Cells(reader, _shared_strings(reader))
-        grids = {}
-        for name, part in parts.items():
-            with reader.archive.open(part) as source:
-                grids[name] = _SheetReader(name, bounds[name], cells).read(source)
-        return grids
-    except FileError:
-        raise
-    except (KeyError, ValueError, SyntaxError, IndexError) as exc:
-        raise FileError(f"the workbook cannot be read ({exc})") from None  # a damaged sheet
-    finally:
-        reader.archive.close()
+    with Book(data) as book:
+        return {name: found.values for name, limits in bounds.items()
+                if (found := book.sheet(name, limits)) is not None}
+
+
+class Book:
+    """A workbook open for its chosen cells: the archive is checked and the package read
+    when it opens; the shared strings are streamed before the first sheet, and each sheet
+    the first time it is asked for, once (`FileError` as `read_sheets`)."""
+
+    def __init__(self, data: bytes) -> None:
+        check_archive(data)
+        try:
+            self._reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True)
+        except (InvalidFileException, zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise FileError(f"not an .xlsx workbook ({exc})") from None
+        try:
+            self._reader.read_manifest()
+            self._reader.read_workbook()
+            apply_stylesheet(self._reader.archive, self._reader.wb)
+            self._parts = {sheet.name: rel.target
+                           for sheet, rel in self._reader.parser.find_sheets()
+                           if rel.target in self._reader.valid_files}
+        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError,
+                SyntaxError) as exc:
+            self.close()
+            raise FileError(f"not an .xlsx workbook ({exc})") from None
+        self._cells: _Cells | None = None
+        self._read: dict[str, SheetCells] = {}
+
+    def sheet(self, name: str, bounds: SheetBounds) -> SheetCells | None:
+        """The wanted cells of sheet `name` within `bounds` (those of the first call: a
+        sheet is read once), None when the workbook has no such sheet."""
+        if name not in self._read:
+            if name not in self._parts:
+                return None
+            try:
+                self._cells = self._cells or _Cells(self._reader,
+                                                    _shared_strings(self._reader))
+                with self._reader.archive.open(self._parts[name]) as source:
+                    self._read[name] = _SheetReader(name, bounds, self._cells).read(source)
+            except FileError:
+                raise
+            except (KeyError, ValueError, SyntaxError, IndexError) as exc:  # a damaged sheet
+                raise FileError(f"the workbook cannot be read ({exc})") from None
+        return self._read[name]
+
+    def close(self) -> None:
+        self._reader.archive.close()
+
+    def __enter__(self) -> Book:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
 
 
 def _shared_strings(reader: ExcelReader) -> list[str]:
@@ -209,16 +262,18 @@ class _SheetReader:
     def __init__(self, name: str, bounds: SheetBounds, cells: _Cells) -> None:
         self.name, self.bounds, self.cells = name, bounds, cells
         self.grid: Grid = []
+        self.uncached: set[tuple[int, int]] = set()
         self.count = self.elements = 0
         self.row = self.column = 0  # where a cell without a reference sits
         self.cell: dict[str, str] | None = None  # the open cell's attributes
         self.raw: list[str] | None = None  # its value's text, once it has one
+        self.formula = False  # whether it has a formula
         self.collecting = False  # inside its <v>, or a <t> of its inline string
         self.phonetic = False  # inside a phonetic run (<rPh>), which is not the text
 
-    def read(self, source: IO[bytes]) -> Grid:
+    def read(self, source: IO[bytes]) -> SheetCells:
         _feed(source, self)
-        return self.grid
+        return SheetCells(self.grid, frozenset(self.uncached))
 
     def start(self, tag: str, attributes: dict[str, str]) -> None:
         self.elements += 1
@@ -231,14 +286,16 @@ class _SheetReader:
             if self.count > self.bounds.max_cells:
                 raise self._refused(f"more than {self.bounds.max_cells} cells, far more "
                                     "than the template holds")
-            self.cell, self.raw = attributes, None
+            self.cell, self.raw, self.formula = attributes, None, False
         elif tag == _ROW:
             self.row, self.column = int(attributes.get("r") or self.row + 1), 0
 
     def _start_in_cell(self, tag: str) -> None:
         assert self.cell is not None
         inline = self.cell.get("t") == "inlineStr"
-        if tag == (_INLINE if inline else _VALUE):
+        if tag == _FORMULA:
+            self.formula = True
+        elif tag == (_INLINE if inline else _VALUE):
             self.raw = []  # openpyxl reads <is> of an inline string, else <v>
             self.collecting = not inline
         elif tag == _PHONETIC:
@@ -272,10 +329,17 @@ class _SheetReader:
         self.column = column
         kind = self.cell.get("t", "n")
         raw = None if self.raw is None else "".join(self.raw)
-        if raw is None or (not raw and kind != "inlineStr"):
-            return  # no value: formatting alone (it reaches far in real templates)
         bounds = self.bounds
+        if raw is None or (not raw and kind != "inlineStr"):
+            # no value: formatting alone (it reaches far in real templates), or a formula
+            # never computed, which the caller is told of where it reads the cell
+            if self.formula and row <= bounds.rows and column <= bounds.columns \
+                    and bounds.wanted(row, column):
+                self.uncached.add((row, column))
+            return
         if row > bounds.rows or column > bounds.columns:
+            if bounds.clipped and row <= bounds.rows:
+                return  # a helper column nobody reads
             where = f"{get_column_letter(min(column, 16384))}{row}"
             raise self._refused(f"a value at {where}, beyond the template's "
                                 f"{get_column_letter(bounds.columns)}{bounds.rows}")

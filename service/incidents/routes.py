@@ -100,7 +100,13 @@ def exposed_companies(incident_id: str, root: RootQuery, atlas: AtlasDep,
 
 @router.post("/{incident_id}/survey", status_code=201, response_model=SurveyRead,
              responses=ERRORS_WRITE)
-def survey(incident_id: str, body: SurveyCreate, atlas: AtlasDep) -> SurveyRead:
+def survey(incident_id: str, body: SurveyCreate, atlas: AtlasDep,
+           once: IdempotencyDep) -> Response:
     """Issue the prompt report: a request (topic `incident_report`, due in hours, no
-    expiry) that applies to the exposed cone only."""
-    return incidents.issue_survey(atlas=atlas, incident_id=incident_id, body=body)
+    expiry) that applies to the exposed cone only. A retry with the same
+    `Idempotency-Key` is answered with the first response."""
+    def prepare() -> Effect:  # the exposed cone is read before the write's transaction
+        new = incidents.new_survey(atlas=atlas, incident_id=incident_id, body=body)
+        return lambda: (201, incidents.record_survey(atlas=atlas, new=new))
+
+    return once.respond_after(prepare)

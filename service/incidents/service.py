@@ -35,9 +35,9 @@ from service.incidents.schemas import (
 )
 from service.store.port import AlreadyExists, WebhookEvent
 
-__all__ = ["NewIncident", "close_incident", "create_incident", "exposed_companies", "exposure",
-           "exposure_summaries", "get_incident", "issue_survey", "list_incidents",
-           "new_incident", "record_incident"]
+__all__ = ["NewIncident", "NewSurvey", "close_incident", "create_incident", "exposed_companies",
+           "exposure", "exposure_summaries", "get_incident", "issue_survey", "list_incidents",
+           "new_incident", "new_survey", "record_incident", "record_survey"]
 
 BCP_TOPIC = "business_continuity"
 SURVEY_TOPIC = "incident_report"
@@ -227,14 +227,23 @@ def _name(company: Company | None, company_id: str) -> str:
 # -- survey ------------------------------------------------------------------------------
 
 
-def issue_survey(*, atlas: IncidentAtlas, incident_id: str, body: SurveyCreate) -> SurveyRead:
-    """The prompt report as an ordinary request over the exposed cone, due in hours."""
+@dataclass(frozen=True)
+class NewSurvey:
+    """A survey ready to record: its request and the incident it reports on."""
+
+    incident_id: str
+    request: PolicyRequest
+
+
+def new_survey(*, atlas: IncidentAtlas, incident_id: str, body: SurveyCreate) -> NewSurvey:
+    """The prompt report as an ordinary request over the exposed cone, due in hours: read
+    here, before the write, so the write's transaction stays short."""
     incident = _incident(atlas, incident_id)
     categories = None if body.categories is None else sorted(set(body.categories))
     found = _exposure(atlas, incident, body.root, categories)
     cone = [found.base.network.ids[i] for i in np.flatnonzero(found.cone()).tolist()]
     due_days = body.due_hours // 24 if body.due_hours % 24 == 0 else body.due_hours / 24
-    request = PolicyRequest(
+    return NewSurvey(incident.id, PolicyRequest(
         id=body.id or f"incident-report-{uuid.uuid4().hex[:10]}", topic=SURVEY_TOPIC,
         title=f"Incident report: {incident.title}"[:500], issuer_id=body.root,
         issued_at=utc_now(), due_days=due_days, valid_days=None, mandatory=True,
@@ -242,14 +251,28 @@ def issue_survey(*, atlas: IncidentAtlas, incident_id: str, body: SurveyCreate) 
         applies_to=Applicability(categories=categories, companies=sorted(cone) or [body.root]),
         description=f"Prompt report on incident {incident.id} ({incident.kind}, occurred "
                     f"{incident.occurred_at.isoformat()}): {body.due_hours} hours to answer."
-                    + (f" Over {', '.join(categories)} links." if categories else ""))
+                    + (f" Over {', '.join(categories)} links." if categories else "")))
+
+
+def record_survey(*, atlas: IncidentAtlas, new: NewSurvey) -> SurveyRead:
+    """The survey's request and the incident's list of surveys in ONE store transaction;
+    an id already taken is 409 and changes nothing."""
+    def work() -> None:
+        atlas.store.create_request(new.request)
+        incident = _incident(atlas, new.incident_id)  # read again inside the unit
+        atlas.incidents.replace_incident(
+            incident.model_copy(update={"surveys": [*incident.surveys, new.request.id]}))
+
     try:
-        atlas.store.create_request(request)
+        atlas.store.atomic(work)
     except AlreadyExists as exc:
-        raise Conflict(f"request {request.id!r} already exists", field="id") from exc
-    atlas.incidents.replace_incident(
-        incident.model_copy(update={"surveys": [*incident.surveys, request.id]}))
-    return survey_read(request, incident.id)
+        raise Conflict(f"request {new.request.id!r} already exists", field="id") from exc
+    return survey_read(new.request, new.incident_id)
+
+
+def issue_survey(*, atlas: IncidentAtlas, incident_id: str, body: SurveyCreate) -> SurveyRead:
+    return record_survey(atlas=atlas, new=new_survey(atlas=atlas, incident_id=incident_id,
+                                                      body=body))
 
 
 def survey_read(request: PolicyRequest, incident_id: str) -> SurveyRead:

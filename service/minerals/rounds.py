@@ -6,6 +6,7 @@ the rounds of the survey side by side."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -28,7 +29,8 @@ from service.minerals.files import latest_files, supply_of
 from service.minerals.schemas import CompanyChange, RoundChanges, RoundRead, RoundsRead
 from service.store.port import AlreadyExists, CascadeStore, Network
 
-__all__ = ["ReissueCreate", "ReissueRead", "reissue", "survey_chain", "survey_rounds"]
+__all__ = ["NextRound", "ReissueCreate", "ReissueRead", "next_round", "record_round", "reissue",
+           "survey_chain", "survey_rounds"]
 
 MAX_EVENTS = 10_000_000
 MINERALS_TOPIC = "conflict_minerals"
@@ -53,7 +55,17 @@ def _next_version(version: str) -> str:
     return str(int(version) + 1) if version.isdigit() else f"{version}.1"
 
 
-def reissue(*, store: CascadeStore, request_id: str, body: ReissueCreate) -> ReissueRead:
+@dataclass(frozen=True)
+class NextRound:
+    """A round ready to record: the new request and the forwards sent again."""
+
+    request: PolicyRequest
+    supersedes: str
+    events: list[CascadeEvent]
+
+
+def next_round(*, store: CascadeStore, request_id: str, body: ReissueCreate) -> NextRound:
+    """The next round of `request_id`, read before the write's transaction."""
     old = store.get_request(request_id)
     if old is None:
         raise NotFound(f"no request {request_id!r}")
@@ -66,17 +78,28 @@ def reissue(*, store: CascadeStore, request_id: str, body: ReissueCreate) -> Rei
     events = [CascadeEvent(request_id=new.id, from_id=e.from_id, to_id=e.to_id, sent_at=issued)
               for e in store.list_cascades(request_id=old.id, limit=MAX_EVENTS)
               ] if body.recascade else []
+    return NextRound(request=new, supersedes=old.id, events=events)
 
+
+def record_round(*, store: CascadeStore, round_: NextRound) -> ReissueRead:
+    """The new request and its forwards in one store transaction; an id already taken is
+    409 and changes nothing."""
     def work() -> None:
-        store.create_request(new)
-        if events:
-            store.add_cascades(events)
+        store.create_request(round_.request)
+        if round_.events:
+            store.add_cascades(round_.events)
 
     try:
         store.atomic(work)
     except AlreadyExists as exc:
-        raise Conflict(f"request {new.id!r} already exists", field="id") from exc
-    return ReissueRead(request=new, supersedes=old.id, recascaded=len(events))
+        raise Conflict(f"request {round_.request.id!r} already exists", field="id") from exc
+    return ReissueRead(request=round_.request, supersedes=round_.supersedes,
+                       recascaded=len(round_.events))
+
+
+def reissue(*, store: CascadeStore, request_id: str, body: ReissueCreate) -> ReissueRead:
+    return record_round(store=store, round_=next_round(store=store, request_id=request_id,
+                                                        body=body))
 
 
 # -- the rounds side by side ------------------------------------------------------------

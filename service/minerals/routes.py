@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Response
 
 from service.composition.deps import CoverageDep, StoreDep
 from service.http.openapi import ERRORS_READ, ERRORS_WRITE, AsOfQuery, CursorQuery, LimitQuery
+from service.integrations.idempotency import Effect, IdempotencyDep
 from service.minerals import exports, rounds
 from service.minerals import service as minerals
 from service.minerals.rounds import ReissueCreate, ReissueRead
@@ -75,9 +76,15 @@ def reconciliation_xlsx(store: StoreDep, request_id: str) -> Response:
 
 @router.post("/v1/requests/{request_id}/reissue", status_code=201, response_model=ReissueRead,
              responses=ERRORS_WRITE, tags=["requests"])
-def reissue(store: StoreDep, request_id: str, body: ReissueCreate) -> ReissueRead:
-    """The next survey round: a new version superseding this one."""
-    return rounds.reissue(store=store, request_id=request_id, body=body)
+def reissue(store: StoreDep, request_id: str, body: ReissueCreate,
+            once: IdempotencyDep) -> Response:
+    """The next survey round: a new version superseding this one. A retry with the same
+    `Idempotency-Key` is answered with the first response."""
+    def prepare() -> Effect:  # the old round and its forwards are read before the write
+        round_ = rounds.next_round(store=store, request_id=request_id, body=body)
+        return lambda: (201, rounds.record_round(store=store, round_=round_))
+
+    return once.respond_after(prepare)
 
 
 @router.get("/v1/requests/{request_id}/rounds", response_model=RoundsRead, tags=["requests"])
