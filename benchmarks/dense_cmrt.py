@@ -10,12 +10,14 @@ is the median of `--runs` readings.
     .venv/bin/python benchmarks/dense_cmrt.py --loader /tmp/old_cmrt.py   # reading with
         another loaders/cmrt.py (e.g. `git show 06a3b72:loaders/cmrt.py > /tmp/old_cmrt.py`)
 
-Each size is built twice: its text in a shared-string table (as Excel saves) and inline
-(as openpyxl writes). Prints per file, for reading the workbook (`read_cmrt`) and for uploading it
-(`POST /v1/imports` of kind `cmrt` to a fresh service on SQLite, in process): the file's
-bytes, its smelter rows, the median seconds, the median peak memory added (MB of RSS
-over the process once it has imported the reader: 0 when the reading fits in what the
-imports had already reached) and the outcome.
+Each size is built three times: its text in a shared-string table (as Excel saves),
+inline (as openpyxl writes), and "bare": inline, the look-up formulas without cached
+values (as openpyxl saves them) and the template's *Smelter Look-up* sheet listing every
+row's smelter, so each row is resolved from it. Prints per file, for reading the
+workbook (`read_cmrt`) and for uploading it (`POST /v1/imports` of kind `cmrt` to a fresh
+service on SQLite, in process): the file's bytes, its smelter rows, the median seconds,
+the median peak memory added (MB of RSS over the process once it has imported the
+reader: 0 when the reading fits in what the imports had already reached) and the outcome.
 """
 
 from __future__ import annotations
@@ -52,11 +54,13 @@ def _token(rng: random.Random, length: int) -> str:
     return "".join(rng.choices("abdfghjklnpqsuwxyz", k=length))
 
 
-def dense_workbook(fill: float, length: int, seed: int = 7) -> tuple[bytes, int]:
+def dense_workbook(fill: float, length: int, seed: int = 7, computed: bool = True
+                   ) -> tuple[bytes, int]:
     """A CMRT 6.5 workbook whose three read sheets are filled, row by row, to `fill` of
     what the reader's bounds allow (each sheet's `EXTENT`, at most `MAX_CELLS` cells),
     with filler text `length` long; and its smelter rows (real rows: id, metal, name,
-    country, the D and F look-ups with cached values)."""
+    country, the D and F look-ups with cached values; without them unless `computed`,
+    and then a Smelter Look-up sheet listing each row's smelter)."""
     rng = random.Random(seed)
     book = Workbook(write_only=True)
     declaration = book.create_sheet("Declaration")
@@ -71,19 +75,28 @@ def dense_workbook(fill: float, length: int, seed: int = 7) -> tuple[bytes, int]
     smelters.append(list(HEADERS))
     rows = int(9_995 * fill)
     cached: dict[str, str] = {}
+    reference = [("METAL", "Smelter Look-up (*)", "Standard Smelter Names",
+                  "Smelter Facility Location: Country", "Smelter ID", "Source", "Street")]
     for row in range(5, 5 + rows):
         smelter_id, name = f"CID{rng.randint(0, 999_999):06d}", _token(rng, length).title()
         cached[f"D{row}"], cached[f"F{row}"] = name, smelter_id
-        smelters.append([smelter_id, rng.choice(METALS), name,
-                         f'=IF(C{row}="","",VLOOKUP(C{row},L,2,0))', rng.choice(COUNTRIES),
-                         f'=IF(A{row}<>"",A{row},VLOOKUP(C{row},L,5,0))', "RMI",
-                         _token(rng, length), _token(rng, length), _token(rng, length)])
+        smelters.append(values := [
+            smelter_id, rng.choice(METALS), name, f'=IF(C{row}="","",VLOOKUP(C{row},L,2,0))',
+            rng.choice(COUNTRIES), f'=IF(A{row}<>"",A{row},VLOOKUP(C{row},L,5,0))', "RMI",
+            _token(rng, length), _token(rng, length), _token(rng, length)])
+        reference.append((values[1], name, name, values[4], smelter_id, "RMI", values[7]))
     revision = book.create_sheet("Revision")
     revision.append([None, "Revision 6.5 April 25, 2025"])
     for _ in range(1, int(500 * fill)):
         revision.append([_token(rng, length) for _ in range(32)])
+    if not computed:
+        lookup = book.create_sheet("Smelter Look-up")
+        for values in reference:
+            lookup.append(values)
     out = io.BytesIO()
     book.save(out)
+    if not computed:
+        return out.getvalue(), rows
     return _with_cached(out.getvalue(), "xl/worksheets/sheet2.xml", cached), rows
 
 
@@ -145,11 +158,11 @@ def with_shared_strings(data: bytes) -> bytes:
 
 def workbook_of_size(megabytes: float, strings: str) -> tuple[bytes, int]:
     """The densest workbook of about `megabytes` MB, its text `strings` "shared" (as Excel
-    saves) or "inline" (as openpyxl does): the most cells the bounds allow (fewer when
-    even the shortest filler makes a larger file), then longer filler; and its smelter
-    rows."""
+    saves), "inline" (as openpyxl does) or "bare" (inline, look-ups without cached values,
+    the Smelter Look-up sheet beside): the most cells the bounds allow (fewer when even
+    the shortest filler makes a larger file), then longer filler; and its smelter rows."""
     def build(fill: float, length: int) -> tuple[bytes, int]:
-        data, rows = dense_workbook(fill, length)
+        data, rows = dense_workbook(fill, length, computed=strings != "bare")
         return (with_shared_strings(data) if strings == "shared" else data), rows
 
     target = megabytes * 1_000_000
@@ -244,7 +257,7 @@ def main() -> None:
         measure(*args.measure, args.loader)
         return
     print("strings  file KB  smelter rows  what     median s  median +MB peak  outcome")
-    for size, strings in itertools.product(args.sizes, ("shared", "inline")):
+    for size, strings in itertools.product(args.sizes, ("shared", "inline", "bare")):
         data, rows = workbook_of_size(size, strings)
         with tempfile.NamedTemporaryFile(suffix=".xlsx") as file:
             file.write(data)
