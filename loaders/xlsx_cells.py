@@ -69,6 +69,8 @@ PART_LIMIT = 24 * 1024 * 1024  # uncompressed bytes of one archive part
 SHARED_STRINGS_LIMIT = 8 * 1024 * 1024  # held in memory whole by the reader
 MAX_PARTS = 2000
 
+_UNREADABLE = (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError,
+               SyntaxError)  # what openpyxl raises for a file that is no workbook
 CHUNK = 64 * 1024  # bytes of XML fed to the parser at a time
 ELEMENTS_PER_CELL = 10  # XML elements a sheet may hold per cell it may hold: bounds time
 
@@ -136,7 +138,7 @@ class Book:
         check_archive(data)
         try:
             self._reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True)
-        except (InvalidFileException, zipfile.BadZipFile, OSError, ValueError) as exc:
+        except _UNREADABLE as exc:
             raise FileError(f"not an .xlsx workbook ({exc})") from None
         try:
             self._reader.read_manifest()
@@ -145,8 +147,7 @@ class Book:
             self._parts = {sheet.name: rel.target
                            for sheet, rel in self._reader.parser.find_sheets()
                            if rel.target in self._reader.valid_files}
-        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError,
-                SyntaxError) as exc:
+        except _UNREADABLE as exc:
             self.close()
             raise FileError(f"not an .xlsx workbook ({exc})") from None
         self._cells: _Cells | None = None
