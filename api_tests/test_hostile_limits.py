@@ -86,3 +86,20 @@ def test_the_python_client_follows_pages_up_to_its_limit(small_pages: TestClient
     with CascadeClient("http://testserver", key, transport=small_pages._transport) as cascade:
         assert len(cascade.acknowledgements(request_id="reach-1")) == 7  # pages of 3
         assert len(cascade.acknowledgements(request_id="reach-1", limit=4)) == 4
+
+
+def test_a_flood_of_strangers_adds_a_bounded_number_of_audit_entries(client: TestClient
+                                                                      ) -> None:
+    for n in range(150):  # each claims another key
+        response = client.post("/v1/companies", json={"id": "x", "name": "x"},
+                               headers={"Authorization": f"Bearer csk_{n:012x}_{'s' * 32}"})
+        assert response.status_code == 401
+    client.post("/v1/companies", json={"id": "bad id!"})  # a key's own refused write
+    entries = client.get("/v1/audit", params={"limit": 500}).json()["items"]
+    strangers = [e for e in entries if e["status"] == 401]
+    assert 1 <= len(strangers) <= 30  # was 150: 6 at once, then one a second
+    assert [e["status"] for e in entries if e["key_id"] not in {s["key_id"] for s in strangers}
+            and e["path"] == "/v1/companies"] == [422]  # every key's own write is kept
+    metrics = client.get("/metrics").text
+    unrecorded = re.search(r"^cascade_audit_unrecorded_total (\S+)$", metrics, re.M)
+    assert unrecorded is not None and float(unrecorded[1]) == 150 - len(strangers)
