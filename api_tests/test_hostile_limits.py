@@ -1,19 +1,22 @@
 """Hostile input (issue 18), what the first suite (`test_hostile_input.py`) left: pages of
 answers bounded in bytes, the audit trail of refused strangers bounded, ids with edge
-spaces in files. API cases run on both stores."""
+spaces in files, a missing Neo4j database. API cases run on both stores."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
-from api_tests.conftest import bearer, signed_in, warmed
+from api_tests.conftest import bearer, require_neo4j, signed_in, warmed
 from api_tests.test_api_batches import seed_chain
 from service.app import create_app
+from service.cli import main as cli
 from service.config.settings import Settings
 from service.integrations.client import CascadeClient
 from service.store.port import CascadeStore
@@ -103,3 +106,23 @@ def test_a_flood_of_strangers_adds_a_bounded_number_of_audit_entries(client: Tes
     metrics = client.get("/metrics").text
     unrecorded = re.search(r"^cascade_audit_unrecorded_total (\S+)$", metrics, re.M)
     assert unrecorded is not None and float(unrecorded[1]) == 150 - len(strangers)
+
+
+def test_a_missing_neo4j_database_is_one_line_like_a_missing_sqlite_file(tmp_path: Path
+                                                                         ) -> None:
+    neo4j = require_neo4j()
+    env = {"CASCADE_NEO4J_DATABASE": "no-such-db", "CASCADE_NEO4J_USER": neo4j["user"],
+           "CASCADE_NEO4J_PASSWORD": neo4j["password"]}
+    runs = [(["coverage", "x", "--store", str(neo4j["uri"])], env),
+            (["init-schema", "--store", str(neo4j["uri"])], env),  # it cannot make one
+            (["coverage", "x", "--store", f"sqlite:///{tmp_path}/no-such.db"], {})]
+    said = []
+    for args, extra in runs:
+        result = CliRunner().invoke(cli.app, args, env={k: v for k, v in extra.items() if v})
+        lines = result.output.strip().splitlines()
+        assert result.exit_code == 2 and len(lines) == 1, result.output  # was "cannot reach"
+        said.append(lines[0])
+    assert said[0] == said[1]
+    assert said[0].startswith(f"no store at {neo4j['uri']} (database 'no-such-db' does not "
+                              "exist there): create it")
+    assert said[2].startswith(f"no store at sqlite:///{tmp_path}/no-such.db (")
