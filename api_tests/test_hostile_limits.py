@@ -126,3 +126,32 @@ def test_a_missing_neo4j_database_is_one_line_like_a_missing_sqlite_file(tmp_pat
     assert said[0].startswith(f"no store at {neo4j['uri']} (database 'no-such-db' does not "
                               "exist there): create it")
     assert said[2].startswith(f"no store at sqlite:///{tmp_path}/no-such.db (")
+
+
+@pytest.mark.parametrize(("kind", "csv", "column"), [
+    ("companies", "id,name\nacme-pcb,Acme\n tin-id,Tin\n", "id"),
+    ("links", "buyer_id,supplier_id\nfocal-jp,acme-pcb\nacme-pcb,tin-id\u00a0\n", "supplier_id"),
+    ("cascades", "request_id,from_id,to_id\nreach-1,focal-jp,acme-pcb\nreach-1 ,acme-pcb,"
+     "tin-id\n", "request_id"),
+    ("acknowledgements", "request_id,company_id,status\nreach-1,acme-pcb,received\n"
+     "reach-1,\u2003acme-pcb,accepted\n", "company_id"),
+])
+def test_a_csv_id_with_edge_space_is_refused_naming_row_and_column(
+    client: TestClient, kind: str, csv: str, column: str
+) -> None:
+    seed_chain(client)
+    response = client.post("/v1/imports", data={"kind": kind},
+                           files={"file": (f"{kind}.csv", csv.encode())})
+    assert response.status_code == 422, response.text  # was 201: the id trimmed silently
+    (error,) = response.json()["errors"]
+    assert (error["section"], error["row"], error["field"]) == (kind, 3, f"{kind}[3].{column}")
+    assert "white space" in error["message"]
+
+
+def test_other_csv_cells_are_still_trimmed(client: TestClient) -> None:
+    file = b"id,name,country\nbeta-co,  Beta Co  , JP \n"
+    response = client.post("/v1/imports", data={"kind": "companies"},
+                           files={"file": ("companies.csv", file)})
+    assert response.status_code == 200, response.text
+    stored = client.get("/v1/companies/beta-co").json()
+    assert (stored["name"], stored["country"]) == ("Beta Co", "JP")
