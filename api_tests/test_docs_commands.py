@@ -77,7 +77,7 @@ def _wait_for_key(log: Path, process: subprocess.Popen[bytes]) -> str:
     while time.monotonic() < deadline:
         text = log.read_text()
         if "Application startup complete" in text:
-            return re.findall(r"csk_\w+", text)[0]
+            return re.findall(r"csk_[A-Za-z0-9_-]+", text)[0]
         assert process.poll() is None, text
         time.sleep(0.3)
     raise AssertionError(log.read_text())
