@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from typing import TypeVar
 
 from graph_models.models import (
@@ -188,10 +189,12 @@ class FakeLedger(FakeGraph):
         return plan.results
 
     def list_acknowledgements(self, *, request_id: str | None = None,
-                              company_id: str | None = None, limit: int = 1000
+                              company_id: str | None = None, limit: int = 1000,
+                              before: tuple[datetime, int] | None = None
                               ) -> list[Acknowledgement]:
         found = [a for a in self.answers if (request_id is None or a.request_id == request_id)
-                 and (company_id is None or a.company_id == company_id)]
+                 and (company_id is None or a.company_id == company_id)
+                 and (before is None or (a.at, a.seq or 0) < before)]
         found.sort(key=lambda a: (a.at, a.seq or 0), reverse=True)
         return found[:limit]
 

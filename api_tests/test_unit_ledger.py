@@ -72,6 +72,6 @@ def test_a_retried_answer_is_stored_and_announced_once(store: FakeStore) -> None
     assert (created, created_again) == (True, False)
     assert again == first and first.seq == 1 and first.posted_by == "key-1"
     assert len(store.list_deliveries("hook-1")) == 1
-    history = service.list_acknowledgements(store=store, request_id=MINERALS, company_id=None,
-                                            limit=10)
-    assert history == [first]
+    history = service.acknowledgement_page(store=store, request_id=MINERALS, company_id=None,
+                                           limit=10, cursor=None, max_bytes=1 << 20)
+    assert history == ([first], None)

@@ -22,7 +22,9 @@ Columns (CSV header, or JSON keys):
   fields the store assigns (``seq``, ``recorded_at``, ``posted_by``) are ignored, so what
   ``GET /v1/acknowledgements`` or ``cascade generate --out`` gives loads back.
 
-Timestamps carry an offset (``2026-03-01T09:00:00Z``). Empty CSV cells count as absent.
+Timestamps carry an offset (``2026-03-01T09:00:00Z``). Empty CSV cells count as absent;
+other cells are trimmed, but not ids (``id``, ``*_id``): an id with a space at either end
+is refused, naming its row and column, as everywhere else.
 
 Examples
 --------
@@ -179,14 +181,22 @@ def _check_header(kind: str, header: Iterable[str] | None) -> None:
 
 
 def _cells(record: dict[str | None, Any]) -> dict[str | None, Any]:
-    """Named, non-empty cells, stripped; cells beyond the header make a problem later."""
+    """Named, non-empty cells, stripped, but for ids: an id with a space at either end is
+    refused by the model naming its row and column, as in a JSON file or a request body
+    (trimming here alone would make `" acme"` one company in a CSV and refused elsewhere).
+    Cells beyond the header make a problem later."""
     cells: dict[str | None, Any] = {}
     for name, value in record.items():
         if name is None:  # more cells than columns
             cells[None] = value
         elif value is not None and value.strip():
-            cells[name.strip()] = value.strip()
+            column = name.strip()
+            cells[column] = value if _is_id(column) else value.strip()
     return cells
+
+
+def _is_id(column: str) -> bool:
+    return column == "id" or column.endswith("_id")
 
 
 def _json_rows(section: str, items: Any) -> list[SourceRow]:

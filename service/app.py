@@ -92,7 +92,8 @@ def create_app(settings: Settings | None = None, store: CascadeStore | None = No
     # trail sees the 401s; HEAD becomes GET before anything looks at the method
     app.add_middleware(WritesMarkTheSnapshotDirty)
     app.add_middleware(AuthenticateFirst)
-    app.add_middleware(AuditWrites)
+    app.add_middleware(AuditWrites, refused_per_minute=settings.audit_refused_per_minute,
+                       metrics=metrics)
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
     app.add_middleware(HttpMetrics, metrics=metrics)
     app.add_middleware(HeadAsGet)

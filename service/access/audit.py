@@ -1,4 +1,6 @@
-"""The audit trail of writes: every write an API key makes, refused ones too."""
+"""The audit trail of writes: every write an API key makes, refused ones too; writes
+refused 401 (no valid key) at a bounded rate, so a flood of strangers cannot grow it
+without bound (the rest are counted in `cascade_audit_unrecorded_total`)."""
 
 from __future__ import annotations
 
@@ -9,8 +11,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph_models.models import to_epoch_us, utc_now
+from service.access.rate_limit import RateLimiter
 from service.composition.deps import services_in
 from service.http.middleware import SAFE_METHODS
+from service.integrations.metrics import Metrics
 from service.store.port import AuditEntry, StoreUnavailable
 
 __all__ = ["AuditWrites"]
@@ -27,11 +31,13 @@ def _caller(state: dict[str, Any]) -> str | None:
 
 class AuditWrites:
     """Every write an API key makes is recorded: key id, when, method, path, status
-    (refused ones too, 401 included: an audit trail shows attempts). Plain ASGI, nothing
-    on reads."""
+    (refused ones too, 401 included: an audit trail shows attempts, up to
+    `refused_per_minute` of them in bursts of a tenth). Plain ASGI, nothing on reads."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, refused_per_minute: int, metrics: Metrics) -> None:
         self.app = app
+        self.strangers = RateLimiter(refused_per_minute)  # one bucket: their key ids vary
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
@@ -49,7 +55,9 @@ class AuditWrites:
             await self.app(scope, receive, remember_status)
         finally:
             key_id = _caller(scope.get("state", {}))
-            if key_id is not None:
+            if key_id is not None and status == 401 and self.strangers.take("401") > 0:
+                self.metrics.unaudited.inc()
+            elif key_id is not None:
                 entry = AuditEntry(
                     at_us=to_epoch_us(utc_now()),
                     key_id=key_id,

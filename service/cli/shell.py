@@ -25,7 +25,7 @@ from rich.progress import (
 
 from service.config.settings import Settings
 from service.store import build_store
-from service.store.port import AuditEntry, CascadeStore, StoreUnavailable
+from service.store.port import AuditEntry, CascadeStore, StoreMissing, StoreUnavailable
 
 if TYPE_CHECKING:
     pass
@@ -79,6 +79,8 @@ def open_store(settings: Settings, *, create: bool = False) -> CascadeStore:
         store = build_store(settings)
         store.init_schema()
         return store
+    except StoreMissing as exc:  # as a SQLite file that does not exist (`_sqlite_file`)
+        refuse_config(_first_line(exc))
     except StoreUnavailable as exc:
         refuse_config(f"cannot reach the store {settings.store}: {_first_line(exc)}")
     except (sqlite3.Error, OSError, ValueError) as exc:

@@ -66,8 +66,14 @@ class Settings(BaseSettings):
     auth_cache_s: float = Field(default=5.0, ge=0)
     metrics_public: bool = False  # /metrics without a key (a scraper inside the network)
     max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # Writes refused 401 (no valid key) recorded in the audit trail, a minute per worker:
+    # strangers must not grow it without bound; the rest are only counted (metrics).
+    audit_refused_per_minute: int = Field(default=60, ge=1)
     # An answer's evidence (a reference and a note, not the document), as compact JSON.
     max_evidence_bytes: int = Field(default=64 * 1024, ge=256)
+    # A page of answers stops before its body would exceed this (its cursor continues):
+    # `limit` alone would let a page of answers with large evidence grow to megabytes.
+    max_page_bytes: int = Field(default=1024 * 1024, ge=4096)
     max_batch_items: int = Field(default=10_000, ge=1, le=10_000)
     rate_limit_per_minute: int = Field(default=6000, ge=1)
     # Webhooks: how often the dispatcher looks for due deliveries and coverage changes,

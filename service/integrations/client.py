@@ -219,9 +219,19 @@ class CascadeClient:
     def acknowledgements(self, *, request_id: str | None = None,
                          company_id: str | None = None,
                          limit: int = 1000) -> list[AcknowledgementRead]:
-        return self._model(list[AcknowledgementRead], "GET", "/v1/acknowledgements",
-                           params={"request_id": request_id, "company_id": company_id,
-                                   "limit": limit})
+        """Up to `limit` answers, newest first, following the pages a byte budget cuts
+        short (the `Link` header)."""
+        answers: list[AcknowledgementRead] = []
+        params = {"request_id": request_id, "company_id": company_id, "cursor": None}
+        while len(answers) < limit:
+            response = self._send("GET", "/v1/acknowledgements",
+                                  params=params | {"limit": limit - len(answers)})
+            answers += TypeAdapter(list[AcknowledgementRead]).validate_python(response.json())
+            following = response.links.get("next", {}).get("url")
+            if following is None:
+                break
+            params["cursor"] = httpx.URL(following).params["cursor"]
+        return answers
 
     def batch(self, resource: str, items: Sequence[BaseModel | dict[str, Any]]) -> BatchRead:
         """`resource`: companies, links, cascades or acknowledgements (≤ 10,000 items)."""

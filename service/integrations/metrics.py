@@ -92,6 +92,9 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.requests = Counter("cascade_http_requests", "HTTP requests answered",
                                 ["method", "route", "status"], registry=self.registry)
+        self.unaudited = Counter("cascade_audit_unrecorded", "Writes refused 401 that the "
+                                 "audit trail did not record (over its rate for strangers)",
+                                 registry=self.registry)
         self.latency = Histogram("cascade_http_request_duration_seconds",
                                  "Time to answer an HTTP request", ["method", "route"],
                                  registry=self.registry)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from service.composition.deps import StoreDep
+from service.composition.deps import SettingsDep, StoreDep
 from service.http.errors import InvalidField
-from service.http.openapi import ERRORS_READ, ERRORS_WRITE
+from service.http.openapi import ERRORS_READ, ERRORS_WRITE, CursorQuery
 from service.integrations.idempotency import IdempotencyDep, IdempotentWrite
 from service.ledger import batches
 from service.ledger import service as events
@@ -74,16 +74,28 @@ def record_acknowledgement(
 
 
 @events_router.get("/v1/acknowledgements", response_model=list[AcknowledgementRead],
-            tags=["acknowledgements"])
+                   tags=["acknowledgements"], responses={200: {"headers": {"Link": {
+                       "description": '`<...&cursor=...>; rel="next"` while more answers '
+                       "follow", "schema": {"type": "string"}}}}})
 def list_acknowledgements(
     store: StoreDep,
+    settings: SettingsDep,
+    request: Request,
+    response: Response,
     request_id: str | None = None,
     company_id: str | None = None,
     limit: Limit = 1000,
+    cursor: CursorQuery = None,
 ) -> list[AcknowledgementRead]:
-    return events.list_acknowledgements(
-        store=store, request_id=request_id, company_id=company_id, limit=limit
-    )
+    """History, newest first: at most `limit` answers, fewer when their body would exceed
+    `max_page_bytes`; the next page is in the `Link` header."""
+    page, following = events.acknowledgement_page(
+        store=store, request_id=request_id, company_id=company_id, limit=limit,
+        cursor=cursor, max_bytes=settings.max_page_bytes)
+    if following is not None:
+        following_url = request.url.include_query_params(cursor=following)
+        response.headers["Link"] = f'<{following_url.path}?{following_url.query}>; rel="next"'
+    return page
 
 
 batches_router = APIRouter(tags=["batches"], responses=ERRORS_WRITE)

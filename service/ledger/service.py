@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from graph_models.models import Acknowledgement, CascadeEvent, utc_now
+from datetime import datetime
+
+from graph_models.models import (
+    Acknowledgement,
+    CascadeEvent,
+    from_epoch_us,
+    to_epoch_us,
+    utc_now,
+)
 from service.http.errors import InvalidField
+from service.http.pagination import decode_cursor, encode_cursor
 from service.integrations.webhooks import acknowledgements_recorded
 from service.ledger.schemas import (
     DEFAULT_MAX_EVIDENCE_BYTES,
@@ -15,8 +24,8 @@ from service.ledger.schemas import (
 from service.registry.service import require_companies
 from service.store.port import CascadeStore, WriteOutcome
 
-__all__ = ["check_evidence", "list_acknowledgements", "list_cascades", "record_acknowledgement",
-           "record_cascade"]
+__all__ = ["acknowledgement_page", "check_evidence", "list_cascades",
+           "record_acknowledgement", "record_cascade"]
 
 
 def check_evidence(body: AcknowledgementCreate, max_bytes: int) -> None:
@@ -89,7 +98,42 @@ def list_cascades(
     return store.list_cascades(request_id=request_id, from_id=from_id, to_id=to_id, limit=limit)
 
 
-def list_acknowledgements(
-    *, store: CascadeStore, request_id: str | None, company_id: str | None, limit: int
-) -> list[Acknowledgement]:
-    return store.list_acknowledgements(request_id=request_id, company_id=company_id, limit=limit)
+ANSWERS_READ = 100  # answers read from the store at a time while a page fills
+
+
+def acknowledgement_page(
+    *, store: CascadeStore, request_id: str | None, company_id: str | None, limit: int,
+    cursor: str | None, max_bytes: int,
+) -> tuple[list[Acknowledgement], str | None]:
+    """A page of history, newest first, and the cursor of the next one (None: no more).
+    The page ends at `limit` answers or before its JSON body would exceed `max_bytes`
+    (it always holds one), reading the store a few answers at a time."""
+    before = _position(cursor)
+    page: list[Acknowledgement] = []
+    size = 2  # the list's brackets
+    while True:
+        asked = min(ANSWERS_READ, limit + 1 - len(page))  # one more: is there a next page?
+        found = store.list_acknowledgements(request_id=request_id, company_id=company_id,
+                                            limit=asked, before=before)
+        for ack in found:
+            size += len(ack.model_dump_json().encode()) + 1
+            if len(page) == limit or (page and size > max_bytes):
+                return page, encode_cursor([to_epoch_us(page[-1].at), page[-1].seq])
+            page.append(ack)
+        if len(found) < asked:
+            return page, None
+        before = (page[-1].at, page[-1].seq or 0)
+
+
+def _position(cursor: str | None) -> tuple[datetime, int] | None:
+    """The (at, seq) a cursor continues after."""
+    value = decode_cursor(cursor)
+    if value is None:
+        return None
+    if not (isinstance(value, list) and len(value) == 2
+            and all(type(v) is int for v in value)):  # (a bool is no position)
+        raise InvalidField("cursor is not one this service issued", field="cursor")
+    try:
+        return from_epoch_us(value[0]), value[1]
+    except (OverflowError, ValueError, OSError):
+        raise InvalidField("cursor is not one this service issued", field="cursor") from None

@@ -10,6 +10,7 @@ __all__ = [
     "CommitOutcomeUnknown",
     "InUse",
     "StoreError",
+    "StoreMissing",
     "StoreUnavailable",
     "TransactionTooLarge",
 ]
@@ -29,6 +30,11 @@ class InUse(StoreError):
 
 class StoreUnavailable(StoreError):
     """The database cannot be reached."""
+
+
+class StoreMissing(StoreUnavailable):
+    """The store named does not exist (a Neo4j database; a SQLite file is checked before
+    it is opened): the message says how to create it, in one line."""
 
 
 class CommitOutcomeUnknown(StoreUnavailable):

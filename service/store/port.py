@@ -12,6 +12,7 @@ from service.store.errors import (
     CommitOutcomeUnknown,
     InUse,
     StoreError,
+    StoreMissing,
     StoreUnavailable,
     TransactionTooLarge,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "Snapshot",
     "SnapshotEvents",
     "StoreError",
+    "StoreMissing",
     "StoreUnavailable",
     "TransactionTooLarge",
     "UnitOfWork",

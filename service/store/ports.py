@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, TypeVar
 
 from graph_models.incidents import Incident
@@ -186,8 +187,10 @@ class LedgerStore(Protocol):
         request_id: str | None = None,
         company_id: str | None = None,
         limit: int = 1000,
+        before: tuple[datetime, int] | None = None,
     ) -> list[Acknowledgement]:
-        """History, newest first (by `at`, then by recording order)."""
+        """History, newest first (by `at`, then by recording order); with `before` (`at`,
+        `seq` of an answer), only the answers after it in that order: the next page."""
 
 
 class ChangeLog(Protocol):

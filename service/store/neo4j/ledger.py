@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from neo4j import ManagedTransaction
 
@@ -152,13 +153,16 @@ class Neo4jLedger:
         request_id: str | None = None,
         company_id: str | None = None,
         limit: int = 1000,
+        before: tuple[datetime, int] | None = None,
     ) -> list[Acknowledgement]:
-        """History, newest first (by `at`, then by recording order)."""
+        """History, newest first (by `at`, then by recording order), after `before`."""
         if request_id is not None:
             query = cypher.LIST_ACKS_OF_REQUEST
         elif company_id is not None:
             query = cypher.LIST_ACKS_OF_COMPANY
         else:
             query = cypher.LIST_ACKS
-        params = {"request_id": request_id, "company_id": company_id, "limit": limit}
+        before_at, before_seq = before or (None, None)
+        params = {"request_id": request_id, "company_id": company_id, "limit": limit,
+                  "before_at": before_at, "before_seq": before_seq}
         return [ack_from(r) for r in self._read(read_records, query, params)]

@@ -74,7 +74,12 @@ from neo4j.exceptions import (
     TransientError,
 )
 
-from service.store.errors import CommitOutcomeUnknown, StoreUnavailable, TransactionTooLarge
+from service.store.errors import (
+    CommitOutcomeUnknown,
+    StoreMissing,
+    StoreUnavailable,
+    TransactionTooLarge,
+)
 from service.store.neo4j import migrations
 from service.store.neo4j import queries as cypher
 from service.store.neo4j.access import Neo4jAccess
@@ -93,6 +98,7 @@ _T = TypeVar("_T")
 
 
 MEMORY_REFUSAL = "Neo.TransientError.General.MemoryPoolOutOfMemoryError"
+DATABASE_NOT_FOUND = "Neo.ClientError.Database.DatabaseNotFound"
 
 
 def _over_transaction_cap(exc: Exception) -> bool:
@@ -189,6 +195,12 @@ class Neo4jStore(Neo4jGraph, Neo4jLedger, Neo4jChangeLog, Neo4jSnapshots, Neo4jI
                     f"neo4j at {self.uri}: authentication refused (check user and password)"
                 ) from None
             except Neo4jError as exc:
+                if exc.code == DATABASE_NOT_FOUND:
+                    raise StoreMissing(
+                        f"no store at {self.uri} (database {self.database!r} does not exist "
+                        f"there): create it with `CREATE DATABASE {self.database}` (Neo4j "
+                        "Enterprise; Community has only `neo4j`), or set "
+                        "CASCADE_NEO4J_DATABASE to one that exists") from None
                 if not exc.is_retryable() or time.monotonic() + pause > deadline:
                     raise StoreUnavailable(
                         f"neo4j at {self.uri}, database {self.database!r}: {exc.message}"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from graph_models.models import Acknowledgement, CascadeEvent, PolicyRequest, utc_now
 from service.store.errors import AlreadyExists
@@ -98,7 +99,10 @@ class SqliteLedger:
         request_id: str | None = None,
         company_id: str | None = None,
         limit: int = 1000,
+        before: tuple[datetime, int] | None = None,
     ) -> list[Acknowledgement]:
-        clause, params = where({"request_id = ?": request_id, "company_id = ?": company_id})
+        after = None if before is None else (codecs.to_text(before[0]),) * 2 + (before[1],)
+        clause, params = where({"request_id = ?": request_id, "company_id = ?": company_id,
+                                sql.ACKS_AFTER: after})
         query = f"{sql.SELECT_ACKS}{clause} ORDER BY {sql.ACKS_NEWEST_FIRST} LIMIT ?"
         return [codecs.ack_from_row(row) for row in self._select(query, [*params, limit])]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from service.store.sqlite.codecs import REQUEST_FIELDS, epoch_us_sql
 
 __all__ = [
+    "ACKS_AFTER",
     "ACKS_NEWEST_FIRST",
     "ACK_COLUMNS",
     "ACK_IDENTITY",
@@ -100,6 +101,7 @@ SELECT_CASCADES = f"SELECT {CASCADE_COLUMNS} FROM cascades"
 SELECT_ACKS = f"SELECT {ACK_COLUMNS} FROM acknowledgements"
 # Order of history reads: newest first; a tie on `at` goes to the later recorded.
 ACKS_NEWEST_FIRST = "at DESC, seq DESC"
+ACKS_AFTER = "(at < ? OR (at = ? AND seq < ?))"  # after (at, seq) in that order: a next page
 CASCADES_IN_SENDING_ORDER = "sent_at, request_id, from_id, to_id"
 SELECT_REVISION = "SELECT revision FROM store_meta"
 SELECT_LOG = "SELECT revision, log_from FROM store_meta"

@@ -150,16 +150,25 @@ ORDER BY at DESC, seq DESC
 LIMIT $limit
 """
 
-LIST_ACKS = f"MATCH (a:Acknowledgement) {_ACK_PAGE}"
-"""Acknowledgement history of everything, newest first (by `at`, then seq)."""
+_AFTER = """($before_at IS NULL OR a.at < $before_at
+     OR (a.at = $before_at AND a.seq < $before_seq))"""
+
+LIST_ACKS = f"""
+MATCH (a:Acknowledgement)
+WHERE {_AFTER}
+{_ACK_PAGE}"""
+"""Acknowledgement history of everything, newest first (by `at`, then seq); with
+`$before_at` and `$before_seq`, only what comes after that answer (a next page), as in
+each list below."""
 
 LIST_ACKS_OF_REQUEST = f"""
 MATCH (a:Acknowledgement {{request_id: $request_id}})
-WHERE $company_id IS NULL OR a.company_id = $company_id
+WHERE ($company_id IS NULL OR a.company_id = $company_id) AND {_AFTER}
 {_ACK_PAGE}"""
 """History of one request (optionally of one company), newest first."""
 
 LIST_ACKS_OF_COMPANY = f"""
 MATCH (a:Acknowledgement {{company_id: $company_id}})
+WHERE {_AFTER}
 {_ACK_PAGE}"""
 """History of one company across requests, newest first."""
