@@ -9,6 +9,7 @@ __all__ = [
     "ClaimLost",
     "CommitOutcomeUnknown",
     "InUse",
+    "InvalidBookmark",
     "StoreError",
     "StoreUnavailable",
     "TransactionTooLarge",
@@ -25,6 +26,10 @@ class AlreadyExists(StoreError):
 
 class InUse(StoreError):
     """A delete was refused because other records reference the object."""
+
+
+class InvalidBookmark(StoreError):
+    """A bookmark handed to `CausalReads.catch_up` that the database does not accept."""
 
 
 class StoreUnavailable(StoreError):
