@@ -75,6 +75,28 @@ def test_typed_calls_end_to_end(served: tuple[str, str, CascadeStore]) -> None:
         assert [r.status for r in results.results] == ["created", "error"]
 
 
+def test_the_bookmark_of_a_write_goes_with_every_later_call(
+    served: tuple[str, str, CascadeStore],
+) -> None:
+    url, key, _ = served
+    sent: list[str | None] = []
+
+    def note(request: httpx.Request) -> None:
+        sent.append(request.headers.get("Cascade-Bookmark"))
+
+    with CascadeClient(url, key) as cascade:
+        cascade.http.event_hooks["request"].append(note)
+        assert cascade.list_requests() == [] and sent == [None]  # nothing written yet
+        seed(cascade)
+        assert cascade.bookmark is not None
+        cascade.gap_counts()
+        assert sent[-1] == cascade.bookmark  # another replica would wait for it
+        cascade.bookmark = "not a bookmark"
+        with pytest.raises(ProblemError) as refused:
+            cascade.gap_counts()
+        assert refused.value.problem["field"] == "Cascade-Bookmark"
+
+
 def test_reads_of_every_resource_are_typed(served: tuple[str, str, CascadeStore]) -> None:
     url, key, _ = served
     with CascadeClient(url, key) as cascade:

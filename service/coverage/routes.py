@@ -17,6 +17,7 @@ from service.composition.deps import CoverageDep, StoreDep, services_of
 from service.coverage import answers, exports, view_routes
 from service.coverage.exports import CSV, XLSX
 from service.coverage.exports import attachment as _attachment
+from service.coverage.freshness import BOOKMARK_HEADER
 from service.coverage.schemas import (
     CompanyStanding,
     CoverageHistory,
@@ -161,7 +162,8 @@ async def gap_counts(request: Request) -> Response:
     certainly-current answer is served on the event loop; anything else is computed in
     the thread pool."""
     dashboard = services_of(request).dashboard  # no Depends: this is the hot path
-    held = dashboard.cached_body()
+    # a client's bookmark asks for at least its own write: never the cached body
+    held = None if BOOKMARK_HEADER in request.headers else dashboard.cached_body()
     if held is None:
         held = await run_in_threadpool(dashboard.body)
     headers = {"ETag": held.etag, "Cache-Control": CACHE_CONTROL}

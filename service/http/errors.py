@@ -26,6 +26,7 @@ __all__ = [
     "ServiceError",
     "install_problem_handlers",
     "problem_response",
+    "store_unavailable_response",
 ]
 
 PROBLEM_JSON = "application/problem+json"
@@ -168,6 +169,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 
 async def on_store_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    return store_unavailable_response(exc)
+
+
+def store_unavailable_response(exc: Exception) -> JSONResponse:
+    """The 503 of a `StoreUnavailable` (middleware renders it too), with its Retry-After."""
     if isinstance(exc, CommitOutcomeUnknown):  # the database may well be up: retry soon
         response = problem_response(503, "commit-outcome-unknown", "Write outcome unknown",
                                     str(exc))

@@ -13,6 +13,8 @@ still in flight; a `Retry-After` (seconds or a date) is waited out in full, and 
 than `max_wait_s` ends the call. Any other error raises `ProblemError` with the
 problem+json body (and after the last attempt, the last one).
 `gap_counts()` revalidates with the last ETag and reuses the body on 304.
+Read-your-writes across replicas: the `Cascade-Bookmark` a write answers with is sent
+with every later call, so a replica behind a load balancer waits until it sees that write.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from tenacity import (
     wait_random,
 )
 
+from service.coverage.freshness import BOOKMARK_HEADER
 from service.coverage.schemas import (
     CompanyStanding,
     CoverageHistory,
@@ -129,6 +132,7 @@ class CascadeClient:
         self.retry = _RetryPolicy(attempts, backoff_s, max_wait_s)
         self.sleep = sleep  # how waits between attempts are spent
         self._gap_counts: tuple[str, GapCountsRead] | None = None
+        self.bookmark: str | None = None  # of the last write that answered with one
 
     def __enter__(self) -> CascadeClient:
         return self
@@ -146,6 +150,8 @@ class CascadeClient:
               headers: dict[str, str] | None = None) -> httpx.Response:
         """One logical call: attempts until success, a final error, or `attempts`."""
         headers = dict(headers or {})
+        if self.bookmark is not None:
+            headers.setdefault(BOOKMARK_HEADER, self.bookmark)
         if method == "POST":
             headers.setdefault("Idempotency-Key", str(uuid.uuid4()))
         retrying = Retrying(stop=self.retry.stop, wait=self.retry.wait, sleep=self.sleep,
@@ -158,6 +164,7 @@ class CascadeClient:
                                      headers=headers)
         if response.status_code >= 400:
             raise _problem(response)
+        self.bookmark = response.headers.get(BOOKMARK_HEADER, self.bookmark)
         return response
 
     def _model(self, model: type[_M], method: str, path: str, **kwargs: Any) -> _M:

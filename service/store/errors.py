@@ -9,6 +9,7 @@ __all__ = [
     "ClaimLost",
     "CommitOutcomeUnknown",
     "InUse",
+    "InvalidBookmark",
     "StoreError",
     "StoreMissing",
     "StoreUnavailable",
@@ -26,6 +27,10 @@ class AlreadyExists(StoreError):
 
 class InUse(StoreError):
     """A delete was refused because other records reference the object."""
+
+
+class InvalidBookmark(StoreError):
+    """A bookmark handed to `CausalReads.catch_up` that the database does not accept."""
 
 
 class StoreUnavailable(StoreError):

@@ -57,6 +57,7 @@ __all__ = [
     "AdminStore",
     "ApiKeyStore",
     "AuditTrail",
+    "CausalReads",
     "CompanyLocations",
     "CascadeStore",
     "ChangeLog",
@@ -239,6 +240,19 @@ class ChangeLog(Protocol):
         """
 
 
+class CausalReads(Protocol):
+    """Read-your-writes across replicas of the service on a database cluster: the reads of
+    one process follow its own writes; another process catches up to a client's tokens."""
+
+    def bookmarks(self) -> tuple[str, ...]:
+        """Opaque tokens of what this process has written and read (on SQLite, one copy,
+        a token with nothing to wait for)."""
+
+    def catch_up(self, bookmarks: Sequence[str]) -> None:
+        """Return once this process's reads see at least what `bookmarks` saw; raise
+        `InvalidBookmark` for a token the database refuses."""
+
+
 class UnitOfWork(Protocol):
     """Several store calls committed together."""
 
@@ -367,6 +381,7 @@ class CascadeStore(
     RequestStore,
     LedgerStore,
     ChangeLog,
+    CausalReads,
     UnitOfWork,
     IdempotencyStore,
     ApiKeyStore,

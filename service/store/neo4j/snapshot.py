@@ -65,6 +65,7 @@ class ColdReads(Transactions, Protocol):
 
     _unit: threading.local  # .tx: the transaction of this thread's `atomic` unit
     _snapshot_pool: Executor  # two workers: the links, then the events
+    _one_server: bool  # bolt:// reaches one server: `network_at_once` is safe
 
     def _read_session(self) -> Session: ...
 
@@ -94,10 +95,16 @@ def _snapshot_by_id(store: ColdReads, wanted: list[str]) -> Snapshot:
 
 def _network_and_events(store: ColdReads, wanted: list[str]
                         ) -> tuple[NetworkColumns, Future[Events]] | None:
-    """`network_at_once` with the events of `wanted`; inside `atomic`, or on a transient
-    error, one managed transaction of `network_columns_tx` (which the driver retries),
-    then the events. None while a company has no key."""
-    if getattr(store._unit, "tx", None) is None and wanted:
+    """`network_at_once` with the events of `wanted`; inside `atomic`, on a transient
+    error, or through a routing URI, one managed transaction of `network_columns_tx`
+    (which the driver retries), then the events. None while a company has no key.
+
+    A routing URI (``neo4j://``) may reach a cluster, which can serve the two sessions of
+    `network_at_once` from two servers at different points of the log, where node ids
+    need not agree and the events may be older than the revision: there the network is
+    read in one transaction, and the events after it commits (the bookmark manager starts
+    them at least where it ended)."""
+    if getattr(store._unit, "tx", None) is None and wanted and store._one_server:
         try:
             return network_at_once(store._read_session, store._snapshot_pool,
                                    partial(_keyed_events, store, wanted))

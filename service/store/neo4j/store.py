@@ -43,6 +43,12 @@ function first locks the `StoreRevision` node, so writers are serialised like SQ
 ``BEGIN IMMEDIATE``, outcomes computed from reads in the transaction are exact, and the
 revision (bumped only when something changed) and ack seq values follow commit order;
 each writer stamps its rows with the revision it commits as.
+Reads run in read transactions (`execute_read`, or read sessions for the cold read), which
+a cluster reached through ``neo4j://`` may serve from a secondary; writes go to the leader.
+Every session shares the driver's one bookmark manager, so each transaction starts where
+this process's last one ended: a read follows this process's writes and never goes back
+in time (causal consistency); `catch_up` adds another process's bookmarks to that chain
+(docs/scaling.md).
 Batches are written ~1,000 rows per ``UNWIND``, several UNWINDs inside ONE transaction, so
 a call of any size stays atomic (a 300k-link import is one transaction; Neo4j holds its
 state in memory, so size `db.memory.transaction.max` and the heap accordingly).
@@ -58,14 +64,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from neo4j import READ_ACCESS, Driver, GraphDatabase, ManagedTransaction, Session
+from neo4j import READ_ACCESS, Bookmarks, Driver, GraphDatabase, ManagedTransaction, Session
 from neo4j.exceptions import (
     AuthError,
+    ClientError,
     DriverError,
     IncompleteCommit,
     Neo4jError,
@@ -76,6 +83,7 @@ from neo4j.exceptions import (
 
 from service.store.errors import (
     CommitOutcomeUnknown,
+    InvalidBookmark,
     StoreMissing,
     StoreUnavailable,
     TransactionTooLarge,
@@ -89,6 +97,7 @@ from service.store.neo4j.idempotency import Neo4jIdempotency
 from service.store.neo4j.incidents import Neo4jIncidents
 from service.store.neo4j.ledger import Neo4jLedger
 from service.store.neo4j.snapshot import Neo4jSnapshots
+from service.store.neo4j.tx import read_revision
 from service.store.neo4j.webhooks import Neo4jWebhooks
 
 __all__ = ["Neo4jStore"]
@@ -99,6 +108,7 @@ _T = TypeVar("_T")
 
 MEMORY_REFUSAL = "Neo.TransientError.General.MemoryPoolOutOfMemoryError"
 DATABASE_NOT_FOUND = "Neo.ClientError.Database.DatabaseNotFound"
+INVALID_BOOKMARK = "Neo.ClientError.Transaction.InvalidBookmark"  # ...Mixture too
 
 
 def _over_transaction_cap(exc: Exception) -> bool:
@@ -157,6 +167,8 @@ class Neo4jStore(Neo4jGraph, Neo4jLedger, Neo4jChangeLog, Neo4jSnapshots, Neo4jI
         self.database = database
         self._retry_time = retry_time
         self._unit = threading.local()  # .tx: the transaction of this thread's `atomic` unit
+        self._bookmarks = GraphDatabase.bookmark_manager()  # chains every session (causal)
+        self._one_server = uri.startswith("bolt")  # neo4j:// may route to a cluster
         # The cold read's second reader: the links, then the events (`snapshot`).
         self._snapshot_pool = ThreadPoolExecutor(2, thread_name_prefix="neo4j-snapshot")
         auth = (user, password or "") if user else None
@@ -187,7 +199,7 @@ class Neo4jStore(Neo4jGraph, Neo4jLedger, Neo4jChangeLog, Neo4jSnapshots, Neo4jI
         while True:
             try:
                 self._driver.verify_connectivity()
-                with self._session() as session:
+                with self._read_session() as session:
                     session.run(cypher.PING).consume()
                 return
             except AuthError:
@@ -214,10 +226,11 @@ class Neo4jStore(Neo4jGraph, Neo4jLedger, Neo4jChangeLog, Neo4jSnapshots, Neo4jI
             pause = min(pause * 2, 2.0)
 
     def _session(self) -> Session:
-        return self._driver.session(database=self.database)
+        return self._driver.session(database=self.database, bookmark_manager=self._bookmarks)
 
     def _read_session(self) -> Session:
-        return self._driver.session(database=self.database, default_access_mode=READ_ACCESS)
+        return self._driver.session(database=self.database, default_access_mode=READ_ACCESS,
+                                    bookmark_manager=self._bookmarks)
 
     def _write(self, work: Callable[..., _T], *args: Any) -> _T:
         tx = getattr(self._unit, "tx", None)
@@ -251,6 +264,30 @@ class Neo4jStore(Neo4jGraph, Neo4jLedger, Neo4jChangeLog, Neo4jSnapshots, Neo4jI
         with _unavailable_as_store_error(), self._session() as session:
             return session.execute_write(unit)
 
+    # -- causal reads across replicas ---------------------------------------------------
+
+    def bookmarks(self) -> tuple[str, ...]:
+        """The bookmarks of this process's last transactions: a reader holding them sees
+        everything this process wrote so far."""
+        return tuple(sorted(self._bookmarks.get_bookmarks()))
+
+    def catch_up(self, bookmarks: Sequence[str]) -> None:
+        """One read transaction that the server starts only once it has applied
+        `bookmarks` (a secondary waits to replicate them); its own bookmark joins this
+        process's, so every later transaction here starts at least there."""
+        if not bookmarks:
+            return
+        given = Bookmarks.from_raw_values(bookmarks)
+        try:
+            with _unavailable_as_store_error(), self._driver.session(
+                    database=self.database, default_access_mode=READ_ACCESS,
+                    bookmarks=given, bookmark_manager=self._bookmarks) as session:
+                session.execute_read(read_revision)
+        except ClientError as exc:
+            if str(exc.code).startswith(INVALID_BOOKMARK):
+                raise InvalidBookmark(f"neo4j: {exc.message}") from None
+            raise
+
     # -- administration ---------------------------------------------------------------------
 
     def init_schema(self) -> None:
@@ -272,7 +309,7 @@ class Neo4jStore(Neo4jGraph, Neo4jLedger, Neo4jChangeLog, Neo4jSnapshots, Neo4jI
         # that died with the old server; its failure purges the pool.
         for _ in range(2):
             try:
-                with self._session() as session:
+                with self._read_session() as session:
                     session.run(cypher.PING).consume()
                 return True
             except (DriverError, Neo4jError, OSError):

@@ -112,6 +112,16 @@ class SqliteStore(SqliteGraph, SqliteLedger, SqliteChangeLog, SqliteIdempotency,
         with self._read() as conn:
             return conn.execute(query, params).fetchall()
 
+    # -- causal reads: one file is one copy, every read sees every commit ---------------
+
+    def bookmarks(self) -> tuple[str, ...]:
+        """A token with nothing to wait for: echoed to another worker, it only makes that
+        worker read the store instead of answering from its cache."""
+        return ("sqlite",)
+
+    def catch_up(self, bookmarks: Sequence[str]) -> None:
+        """Nothing to wait for: every read already sees every committed write."""
+
     # -- administration ---------------------------------------------------------------------
 
     def init_schema(self) -> None:
