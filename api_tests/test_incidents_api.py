@@ -235,7 +235,9 @@ def test_a_starting_worker_computes_open_incidents_exposure(network: TestClient)
     atlas = IncidentAtlas(store, CoverageSnapshot(store))  # a worker's, fresh
     assert atlas.warm() == 1  # the open quake for the one issuer; the closed flood not
     network.patch("/v1/incidents/quake", json={"closed_at": at(31)})
-    assert IncidentAtlas(store, CoverageSnapshot(store)).warm() == 0
+    fresh = IncidentAtlas(store, CoverageSnapshot(store))
+    assert fresh.warm() == 0  # nothing open: no exposure, but the BCP issuer's reach bits
+    assert "reach_bits" in vars(fresh.base("focal", None))  # ready for the next incident
 
 
 def incident_hook(network: TestClient) -> tuple[Any, str]:

@@ -27,6 +27,8 @@ __all__ = ["IncidentAtlas"]
 
 BASES_KEPT = 16  # roots (with category filters) whose exposure base is kept
 EXPOSURES_KEPT = 64  # (root, incident area) exposures kept
+BCP_ROOTS_PREPARED = 4  # roots whose reach bits a start builds with no incident open
+BCP_TOPIC = "business_continuity"
 
 
 class IncidentAtlas:
@@ -109,14 +111,19 @@ class IncidentAtlas:
     def warm(self) -> int:
         """Compute every open incident's exposure for every root that issued a request
         (what the incident page and the webhook ask first), so a worker that starts the
-        morning after an earthquake answers them from memory; returns how many."""
+        morning after an earthquake answers them from memory; returns how many. With none
+        open, build the reach bits of the roots that issued a business-continuity request
+        (the part of an exposure that does not depend on the incident), so the first
+        incident costs only its own passes."""
         areas = [incident.area.pure() for incident in self._open_incidents()]
-        issuers = {request.issuer_id for request in self.store.list_requests()} if areas \
-            else set()
-        roots = sorted(self.store.existing_company_ids(issuers))[:BASES_KEPT]
+        requests = self.store.list_requests()
+        issuers = {r.issuer_id for r in requests if areas or r.topic == BCP_TOPIC}
+        kept = BASES_KEPT if areas else BCP_ROOTS_PREPARED
+        roots = sorted(self.store.existing_company_ids(issuers))[:kept]
         warmed = 0
         for root in roots:
             base = self.base(root, None)
+            base.reach_bits  # noqa: B018 -- computed and kept
             for area in areas[: EXPOSURES_KEPT // len(roots)]:
                 self.exposure(base, area).tier1()
                 warmed += 1

@@ -17,7 +17,7 @@ from graph_models.models import Applicability, Company, PolicyRequest, utc_now
 from service.http.errors import Conflict, InvalidField, NotFound
 from service.http.pagination import decode_cursor, decode_offset, encode_cursor
 from service.incidents import alerts
-from service.incidents.atlas import IncidentAtlas
+from service.incidents.atlas import BCP_TOPIC, IncidentAtlas
 from service.incidents.schemas import (
     BcpStanding,
     ExposedCompany,
@@ -39,7 +39,6 @@ __all__ = ["NewIncident", "NewSurvey", "close_incident", "create_incident", "exp
            "exposure", "exposure_summaries", "get_incident", "issue_survey", "list_incidents",
            "new_incident", "new_survey", "record_incident", "record_survey"]
 
-BCP_TOPIC = "business_continuity"
 SURVEY_TOPIC = "incident_report"
 
 
