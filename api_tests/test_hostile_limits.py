@@ -26,7 +26,8 @@ PAGE_BYTES = 200_000
 
 @pytest.fixture
 def small_pages(store: CascadeStore) -> Iterator[TestClient]:
-    app = create_app(Settings(max_page_bytes=PAGE_BYTES), store=store)
+    app = create_app(Settings(max_page_bytes=PAGE_BYTES, max_declaration_bytes=PAGE_BYTES // 2),
+                     store=store)
     with TestClient(app) as client:
         yield signed_in(warmed(client))
 

@@ -42,10 +42,14 @@ from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
 
+from loaders.cmrt_layout import layout_of
+
 HEADERS = ("Smelter Identification Number Input Column", "Metal (*)", "Smelter Look-up (*)",
            "Smelter Name (1)", "Smelter Country (*)", "Smelter Identification",
            "Source of Smelter Identification Number", "Smelter Street", "Smelter City")
 METALS = ("Tin", "Tantalum", "Tungsten", "Gold")
+CMRT_6_5 = layout_of("CMRT", "6.5")
+assert CMRT_6_5 is not None
 COUNTRIES = ("Indonesia", "China", "Malaysia", "Peru", "Bolivia", "Brazil", "Rwanda", "Japan")
 
 
@@ -64,8 +68,10 @@ def dense_workbook(fill: float, length: int, seed: int = 7, computed: bool = Tru
     rng = random.Random(seed)
     book = Workbook(write_only=True)
     declaration = book.create_sheet("Declaration")
-    fixed = {(4, 2): "Revision 6.5", (5, 4): "English", (8, 4): "Acme PCB Co., Ltd.",
-             (21, 4): "01-Mar-2026"}
+    rows_of = CMRT_6_5.company_rows  # the answers in D (column 4)
+    fixed = {(4, 2): "Revision 6.5", (5, 4): "English",
+             (rows_of["name"], 4): "Acme PCB Co., Ltd.",
+             (rows_of["effective_date"], 4): "01-Mar-2026"}
     for row in range(1, int(1000 * fill) + 1):
         declaration.append([fixed.get((row, column), None if row < 7 else
                                       _token(rng, length)) for column in range(1, 65)])

@@ -26,6 +26,7 @@ from graph_models.models import PolicyRequest
 from loaders.tabular import SECTIONS, SourceRow
 from service.ledger import batches
 from service.ledger.batches import Pending
+from service.ledger.schemas import DEFAULT_MAX_EVIDENCE_BYTES
 from service.store.port import CascadeStore, WriteOutcome
 
 __all__ = ["ImportReport", "Progress", "RowProblem", "check_rows", "import_rows", "write_plan"]
@@ -77,11 +78,13 @@ def import_rows(
     progress: Progress | None = None,
     notes: Iterable[str] = (),
     problems: Iterable[RowProblem] = (),
+    max_evidence_bytes: int = DEFAULT_MAX_EVIDENCE_BYTES,
 ) -> ImportReport:
     """Check every row, then write the valid ones (all of them, or none when some row
     was refused and `skip_invalid` is off). `problems` are rows refused while reading
-    (a sheet's rows that made no record). `progress(n)` after each n rows written."""
-    plan = check_rows(store, rows, posted_by=posted_by)
+    (a sheet's rows that made no record). `progress(n)` after each n rows written. An
+    answer's evidence is refused beyond `max_evidence_bytes`."""
+    plan = check_rows(store, rows, posted_by=posted_by, max_evidence_bytes=max_evidence_bytes)
     plan.problems[:0] = problems
     sections: dict[str, Counter[str]] = {s: Counter() for s in SECTIONS
                                          if any(r.section == s for r in rows)}
@@ -102,14 +105,16 @@ def import_rows(
 
 
 def check_rows(
-    store: CascadeStore, rows: Sequence[SourceRow], *, posted_by: str | None = None
+    store: CascadeStore, rows: Sequence[SourceRow], *, posted_by: str | None = None,
+    max_evidence_bytes: int = DEFAULT_MAX_EVIDENCE_BYTES,
 ) -> _Plan:
     """Every row checked; the valid ones as domain objects, per section."""
     plan = _Plan({}, [])
     pending = Pending()
     for section in SECTIONS:
         chosen = _unrepeated([r for r in rows if r.section == section], plan.problems)
-        refused, valid = _check_section(store, section, chosen, pending, posted_by)
+        refused, valid = _check_section(store, section, chosen, pending, posted_by,
+                                        max_evidence_bytes)
         plan.problems.extend(RowProblem(section, chosen[i].row, f, m) for i, f, m in refused)
         plan.valid[section] = [(chosen[i].row, obj) for i, obj in valid]
         pending = _extended(pending, section, [obj for _, obj in valid])
@@ -162,7 +167,7 @@ Refusal = tuple[int, str | None, str]  # (index among the rows checked, field, m
 
 def _check_section(
     store: CascadeStore, section: str, rows: list[SourceRow], pending: Pending,
-    posted_by: str | None,
+    posted_by: str | None, max_evidence_bytes: int,
 ) -> tuple[list[Refusal], list[tuple[int, Any]]]:
     """(refusals, valid (index, domain object)) of one section's rows."""
     if not rows:
@@ -171,8 +176,9 @@ def _check_section(
     if section == "requests":
         return _check_requests(store, items, pending)
     if section == "acknowledgements":
-        checked = batches.check_acknowledgements(store=store, items=items,
-                                                 posted_by=posted_by, pending=pending)
+        checked = batches.check_acknowledgements(
+            store=store, items=items, posted_by=posted_by, pending=pending,
+            max_evidence_bytes=max_evidence_bytes)
     else:
         checked = _CHECKS[section](store=store, items=items, pending=pending)
     refused = [(r.index, r.problem.get("field"), str(r.problem.get("detail", "invalid")))

@@ -35,14 +35,17 @@ def _load(
     if not path.is_file():
         shell.refuse(f"{path}: no such file")
     data = path.read_bytes()
-    active = shell.open_store(shell.settings_for(store))
+    settings = shell.settings_for(store)
+    active = shell.open_store(settings)
     start = time.perf_counter()
     try:
         with shell.progress() as bar:
             task = bar.add_task(f"loading {path.name}", total=None)
             report = import_file(store=active, kind=kind, filename=path.name, data=data,
                                  skip_invalid=skip_invalid, posted_by="cli",
-                                 progress=lambda n: bar.advance(task, n), **extra)
+                                 progress=lambda n: bar.advance(task, n),
+                                 max_evidence_bytes=settings.max_evidence_bytes,
+                                 max_declaration_bytes=settings.max_declaration_bytes, **extra)
             bar.update(task, total=bar.tasks[task].completed or 1,
                        completed=bar.tasks[task].completed or 1)
     except ServiceError as exc:

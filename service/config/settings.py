@@ -13,6 +13,7 @@ __all__ = ["Settings"]
 DEFAULT_STORE = "sqlite:///cascade.db"
 DEV_PSEUDONYM_SECRET = "development-only-pseudonym-secret"
 NEO4J_SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
+ANSWER_FIELDS_BYTES = 4096  # an answer as JSON besides its evidence: ids, times, poster
 
 
 def check_store_url(url: str) -> None:
@@ -71,8 +72,13 @@ class Settings(BaseSettings):
     audit_refused_per_minute: int = Field(default=60, ge=1)
     # An answer's evidence (a reference and a note, not the document), as compact JSON.
     max_evidence_bytes: int = Field(default=64 * 1024, ge=256)
+    # The evidence a CMRT / EMRT import builds itself: the declaration with its whole
+    # smelter list, whose template holds up to 10,000 smelter rows (about 80 bytes each
+    # as JSON with the RMI's smelter names; 100 allowed).
+    max_declaration_bytes: int = Field(default=1_000_000, ge=256)
     # A page of answers stops before its body would exceed this (its cursor continues):
     # `limit` alone would let a page of answers with large evidence grow to megabytes.
+    # It holds the largest answer either evidence bound allows (checked below).
     max_page_bytes: int = Field(default=1024 * 1024, ge=4096)
     max_batch_items: int = Field(default=10_000, ge=1, le=10_000)
     rate_limit_per_minute: int = Field(default=6000, ge=1)
@@ -113,4 +119,15 @@ class Settings(BaseSettings):
         if (self.environment == "production"
                 and self.pseudonym_secret.get_secret_value() == DEV_PSEUDONYM_SECRET):
             raise ValueError("pseudonym_secret: the default secret is refused in production")
+        return self
+
+    @model_validator(mode="after")
+    def _check_page_bytes(self) -> Settings:
+        """A page of answers always holds one: the page bound must fit the largest."""
+        largest = max(self.max_evidence_bytes, self.max_declaration_bytes)
+        if self.max_page_bytes < largest + ANSWER_FIELDS_BYTES:
+            raise ValueError(
+                f"max_page_bytes ({self.max_page_bytes}) must hold the largest answer: "
+                f"max_evidence_bytes and max_declaration_bytes (the larger is {largest}) "
+                f"plus {ANSWER_FIELDS_BYTES}")
         return self

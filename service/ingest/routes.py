@@ -44,7 +44,8 @@ def import_file(
         report = imports.import_file(
             store=store, kind=kind, filename=file.filename or "upload", data=data,
             skip_invalid=skip_invalid, request_id=request_id, company_id=company_id,
-            posted_by=once.posted_by,
+            posted_by=once.posted_by, max_evidence_bytes=once.settings.max_evidence_bytes,
+            max_declaration_bytes=once.settings.max_declaration_bytes,
         )
         if not report.loaded:
             raise _Refused(report)

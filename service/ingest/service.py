@@ -4,6 +4,10 @@ Kinds: `companies`, `links`, `cascades`, `acknowledgements` (CSV or JSON, told b
 name), `network` (one JSON document with those sections and `requests`), `cmrt` (an RMI
 CMRT / EMRT workbook answering a conflict-minerals request). See `loaders.tabular`,
 `loaders.cmrt_import` and `loaders.importer` for the columns and the rules.
+
+An answer's evidence is bounded like a posted one (`max_evidence_bytes`), except the
+declaration a CMRT / EMRT import builds itself, whole smelter list included: it has its
+own bound (`max_declaration_bytes`), sized for the template's 10,000 smelter rows.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from loaders.importer import ImportReport, Progress, RowProblem, import_rows
 from loaders.tabular import KINDS, FileError, SourceRow, format_of, read_network, read_tabular
 from service.http.errors import InvalidField, ServiceError, problem_response
 from service.ingest.schemas import ImportCounts, ImportProblem, ImportRead
+from service.ledger.schemas import DEFAULT_MAX_DECLARATION_BYTES, DEFAULT_MAX_EVIDENCE_BYTES
 from service.store.port import CascadeStore, TransactionTooLarge
 
 __all__ = ["IMPORT_KINDS", "ImportKind", "LoadTooLarge", "import_file", "import_read",
@@ -41,6 +46,8 @@ def import_file(
     company_id: str | None = None,
     posted_by: str | None = None,
     progress: Progress | None = None,
+    max_evidence_bytes: int = DEFAULT_MAX_EVIDENCE_BYTES,
+    max_declaration_bytes: int = DEFAULT_MAX_DECLARATION_BYTES,
 ) -> ImportReport:
     """Load one file; `InvalidField` (422) when it cannot be read or loaded as asked.
     Refused rows do not raise: the report lists them (and `loaded` is False unless
@@ -49,9 +56,11 @@ def import_file(
         rows, problems, notes = _rows(store, kind, filename, data, request_id, company_id)
     except FileError as exc:
         raise InvalidField(exc.message, field=exc.field or "file") from None
+    evidence_bound = max_declaration_bytes if kind == "cmrt" else max_evidence_bytes
     try:
         return import_rows(store, kind, rows, skip_invalid=skip_invalid, posted_by=posted_by,
-                           progress=progress, notes=notes, problems=problems)
+                           progress=progress, notes=notes, problems=problems,
+                           max_evidence_bytes=evidence_bound)
     except TransactionTooLarge as exc:
         raise too_large(len(rows), exc) from None
 

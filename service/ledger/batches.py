@@ -207,9 +207,9 @@ def check_acknowledgements(
     known = _known_companies(store, {a.company_id for _, a in parsed}, pending)
     valid = []
     for index, body in parsed:
-        if evidence_size(body.evidence) > max_evidence_bytes:
-            _refuse(results, index, f"evidence over {max_evidence_bytes} bytes as JSON",
-                    "evidence")
+        if (size := evidence_size(body.evidence)) > max_evidence_bytes:
+            _refuse(results, index, f"evidence is {size:,} bytes as JSON, at most "
+                    f"{max_evidence_bytes:,} are kept", "evidence")
         elif body.request_id not in requests:
             _refuse(results, index, f"unknown request {body.request_id!r}", "request_id")
         elif body.company_id not in known:

@@ -51,6 +51,8 @@ class AcknowledgementCreate(Payload):
 
 
 DEFAULT_MAX_EVIDENCE_BYTES = 64 * 1024
+# what a CMRT / EMRT import builds: the declaration and its smelter list (10,000 rows at most)
+DEFAULT_MAX_DECLARATION_BYTES = 1_000_000
 
 
 def evidence_size(evidence: dict[str, Any] | None) -> int:
