@@ -17,7 +17,9 @@ conflict-minerals request, and its smelters as raw-material suppliers.
   they are; a smelter listed twice is one company. A "smelter not yet identified" row
   becomes no company, but stays in the evidence's smelter list.
 - The evidence keeps the whole smelter list as rows `[metal, name, RMI id, country as
-  written, company id]` (`smelter_list`), which the minerals roll-up consolidates.
+  written, company id]` (`smelter_list`), which the minerals roll-up consolidates. So it
+  is bounded by the import's own `max_declaration_bytes` (sized for the template's 10,000
+  smelter rows), not by the `max_evidence_bytes` of a posted answer.
 - An EMRT is dated one second after the effective date's midnight, so that a supplier's
   CMRT and EMRT of the same day are two answers (an answer's identity is its request,
   company, status and time).
