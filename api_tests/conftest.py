@@ -93,8 +93,10 @@ def signed_in(test_client: TestClient, role: Role = Role.admin) -> TestClient:
 @pytest.fixture
 def client(store: CascadeStore) -> Iterator[TestClient]:
     """The REST app over the parametrised store (so every API test runs on both), called
-    with an admin key."""
-    app = create_app(Settings(), store=store)
+    with an admin key. No revision watch: tests write to the store behind the service's
+    back, as another worker would, and read the answer at once (the watch's own delay is
+    tested in test_workers and test_coverage_snapshot)."""
+    app = create_app(Settings(revision_watch_ms=0), store=store)
     with TestClient(app) as test_client:
         warmed(test_client)
         yield signed_in(test_client)

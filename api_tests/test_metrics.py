@@ -22,8 +22,8 @@ from service.store.port import CascadeStore
 
 @pytest.fixture
 def client(store: CascadeStore) -> Iterator[TestClient]:
-    seed(store)
-    with TestClient(create_app(Settings(), store=store)) as test_client:
+    seed(store)  # no revision watch: the tests write to the store and read at once
+    with TestClient(create_app(Settings(revision_watch_ms=0), store=store)) as test_client:
         yield signed_in(test_client)
 
 
