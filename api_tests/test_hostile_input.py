@@ -233,6 +233,24 @@ def test_odd_types_in_batch_items_are_refused_per_item(client: TestClient,
     assert response.status_code == 200 and response.json()["results"][0]["status"] == "error"
 
 
+SITE = {"id": "plant", "name": "Plant", "country": "JP"}
+TWICE = {"sites": [SITE, {**SITE, "name": "Plant again"}]}
+TOO_MANY = {"sites": [{**SITE, "id": f"plant-{n}"} for n in range(1001)]}
+
+
+@pytest.mark.parametrize("sites", [TWICE, TOO_MANY], ids=["same-id-twice", "1001-sites"])
+def test_sites_a_company_may_not_hold_are_refused_on_every_write(client: TestClient,
+                                                                 sites: dict[str, Any]) -> None:
+    problem(client.post("/v1/companies", json={"id": "sited", "name": "S", **sites}), 422, "sites")
+    problem(client.put("/v1/companies/sited", json={"name": "S", **sites}), 422, "sites")
+    assert client.post("/v1/companies", json={"id": "sited", "name": "S"}).status_code == 201
+    problem(client.patch("/v1/companies/sited", json=sites), 422, "sites")
+    batch = client.post("/v1/companies/batch",
+                        json={"items": [{"id": "sited", "name": "S", **sites}]})
+    assert batch.status_code == 200 and batch.json()["results"][0]["status"] == "error"
+    assert client.get("/v1/companies/sited").json()["sites"] == []  # nothing half-written
+
+
 def test_deeply_nested_json_is_a_4xx(client: TestClient) -> None:
     deep = "[" * 50_000 + "]" * 50_000
     refused = client.post("/v1/imports", data={"kind": "network"},

@@ -38,6 +38,7 @@ __all__ = [
     "Impact",
     "PolicyRequest",
     "Site",
+    "Sites",
     "SupplyLink",
     "UtcDateTime",
     "from_epoch_us",
@@ -194,6 +195,10 @@ def _distinct_site_ids(sites: list[Site]) -> list[Site]:
     return sites
 
 
+# A company's sites wherever they are posted (the company, its full and partial updates).
+Sites = Annotated[list[Site], AfterValidator(_distinct_site_ids), Field(max_length=1000)]
+
+
 class Company(DomainModel):
     id: CompanyId
     name: str = Field(min_length=1, max_length=300)
@@ -202,8 +207,7 @@ class Company(DomainModel):
     identifiers: dict[str, str] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
     # Where it works; none: located by `country` alone.
-    sites: Annotated[list[Site], AfterValidator(_distinct_site_ids)] = Field(
-        default_factory=list, max_length=1000)
+    sites: Sites = Field(default_factory=list)
 
 
 class SupplyLink(DomainModel):

@@ -13,7 +13,7 @@ from graph_models.models import (
     CompanyKind,
     Identifier,
     PolicyRequest,
-    Site,
+    Sites,
     SupplyLink,
     UtcDateTime,
 )
@@ -34,7 +34,7 @@ class CompanyPut(Payload):
     kind: CompanyKind = CompanyKind.manufacturer
     identifiers: dict[str, str] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
-    sites: list[Site] = Field(default_factory=list)
+    sites: Sites = Field(default_factory=list)
 
 
 class CompanyUpdate(Payload):
@@ -45,7 +45,7 @@ class CompanyUpdate(Payload):
     kind: CompanyKind | None = None
     identifiers: dict[str, str] | None = None
     tags: list[str] | None = None
-    sites: list[Site] | None = None
+    sites: Sites | None = None
 
 
 class CompanyPage(Payload):
