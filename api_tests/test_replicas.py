@@ -5,6 +5,7 @@ through one replica reads its write through another by echoing `Cascade-Bookmark
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -169,6 +170,19 @@ def test_a_malformed_bookmark_is_refused_naming_the_header(replicas: Replicas) -
     assert refused.status_code == 422
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.json()["field"] == BOOKMARK_HEADER
+
+
+def test_the_api_document_says_where_the_bookmark_goes(replicas: Replicas) -> None:
+    a, _ = replicas
+    document = a.get("/openapi.json").json()
+    header = {"$ref": "#/components/headers/CascadeBookmark"}
+    answered = document["paths"]["/v1/acknowledgements"]["post"]["responses"]["201"]
+    assert answered["headers"][BOOKMARK_HEADER] == header  # a write answers with it
+    sent = {"$ref": "#/components/parameters/CascadeBookmark"}
+    assert sent in document["paths"]["/v1/gap-counts"]["get"]["parameters"]  # a read sends it
+    pattern = document["components"]["parameters"]["CascadeBookmark"]["schema"]["pattern"]
+    assert re.fullmatch(pattern, "FB:kcwQ46jm2BsZ, FB:kcwQ46jm2Bs")
+    assert not re.fullmatch(pattern, "two words")  # what the service refuses, the schema does
 
 
 def test_a_bookmark_the_database_refuses_is_a_422_not_a_500() -> None:

@@ -17,7 +17,7 @@ from service.composition.container import Services
 from service.config.settings import Settings
 from service.coverage import routes as coverage
 from service.coverage.dashboard import GapCountsDashboard
-from service.coverage.freshness import ReadYourWrites
+from service.coverage.freshness import ReadYourWrites, document_bookmarks
 from service.coverage.snapshot import CoverageSnapshot
 from service.coverage.warmup import Warmup
 from service.http.errors import install_problem_handlers
@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None, store: CascadeStore | None = No
         dependencies=[Depends(authorize)],
     )
     install_problem_handlers(app)
+    document_bookmarks(app)
     # innermost first: a write is authenticated before its body is read, and the audit
     # trail sees the 401s; HEAD becomes GET before anything looks at the method
     app.add_middleware(ReadYourWrites)

@@ -4,6 +4,10 @@ client that wrote through another replica sees its write here by sending back th
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
@@ -12,14 +16,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.composition.deps import services_in
 from service.http.errors import problem_response, store_unavailable_response
 from service.http.middleware import SAFE_METHODS
+from service.http.openapi import PROBLEM
 from service.store.port import InvalidBookmark, StoreUnavailable
 
-__all__ = ["BOOKMARK_HEADER", "ReadYourWrites", "parse_bookmarks"]
+__all__ = ["BOOKMARK_HEADER", "ReadYourWrites", "document_bookmarks", "parse_bookmarks"]
 
 BOOKMARK_HEADER = "Cascade-Bookmark"
 _RAW_HEADER = BOOKMARK_HEADER.lower().encode()
 MAX_BOOKMARKS = 16
 MAX_BOOKMARK_CHARS = 256
+# printable ASCII but space and comma; the header is a comma-separated list of them
+_TOKEN = rf"[!-+\--~]{{1,{MAX_BOOKMARK_CHARS}}}"
+BOOKMARKS_PATTERN = rf"^ *{_TOKEN}(?: *, *{_TOKEN}){{0,{MAX_BOOKMARKS - 1}}} *$"
+_BOOKMARKS = re.compile(BOOKMARKS_PATTERN)
 
 
 def parse_bookmarks(raw: str) -> list[str]:
@@ -29,15 +38,51 @@ def parse_bookmarks(raw: str) -> list[str]:
     >>> parse_bookmarks("FB:kcwQ46jm2BsZ, FB:kcwQ46jm2Bs")
     ['FB:kcwQ46jm2BsZ', 'FB:kcwQ46jm2Bs']
     """
-    tokens = [token.strip() for token in raw.split(",")]
-    if not 0 < len(tokens) <= MAX_BOOKMARKS:
-        raise ValueError(f"at most {MAX_BOOKMARKS} comma-separated bookmarks")
-    for token in tokens:
-        if not (0 < len(token) <= MAX_BOOKMARK_CHARS and token.isascii()
-                and token.isprintable() and " " not in token):
-            raise ValueError(f"each bookmark is 1-{MAX_BOOKMARK_CHARS} printable ASCII "
-                             "characters, as a write's Cascade-Bookmark header gave it")
-    return tokens
+    if not _BOOKMARKS.fullmatch(raw):
+        raise ValueError(f"1-{MAX_BOOKMARKS} comma-separated bookmarks, each 1-"
+                         f"{MAX_BOOKMARK_CHARS} printable ASCII characters, as a write's "
+                         "Cascade-Bookmark header gave them")
+    return [token.strip() for token in raw.split(",")]
+
+
+def document_bookmarks(app: FastAPI) -> None:
+    """Declare the header in the app's OpenAPI document: any operation may send it, and
+    every write answers with it."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _declare(generate())
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _declare(schema: dict[str, Any]) -> None:
+    components = schema.setdefault("components", {})
+    described = {"description": (
+        "Read-your-writes across replicas: the bookmarks a write answered with; the read "
+        "waits until this replica's store has seen them (docs/scaling.md)"),
+        "schema": {"type": "string", "pattern": BOOKMARKS_PATTERN}}
+    components.setdefault("parameters", {})["CascadeBookmark"] = {
+        "name": BOOKMARK_HEADER, "in": "header", "required": False, **described}
+    components.setdefault("headers", {})["CascadeBookmark"] = {
+        "description": "The store's bookmarks once this write committed: send them back "
+                       "to another replica to read this write there",
+        "schema": described["schema"]}
+    for operations in schema.get("paths", {}).values():
+        for method, operation in operations.items():
+            operation.setdefault("parameters", []).append(
+                {"$ref": "#/components/parameters/CascadeBookmark"})
+            operation.setdefault("responses", {}).setdefault(
+                "422", {"description": "Invalid parameter (a malformed Cascade-Bookmark)",
+                        **PROBLEM})
+            if method.upper() in SAFE_METHODS:
+                continue
+            for status, response in operation.get("responses", {}).items():
+                if status.startswith("2"):
+                    response.setdefault("headers", {})[BOOKMARK_HEADER] = {
+                        "$ref": "#/components/headers/CascadeBookmark"}
 
 
 class ReadYourWrites:
