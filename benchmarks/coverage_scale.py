@@ -68,22 +68,22 @@ def open_store(url: str):  # type: ignore[no-untyped-def]
     return store
 
 
-def cold_coverage(url: str, queue: mp.Queue) -> None:  # type: ignore[type-arg]
+def cold_coverage(url: str, request_id: str, queue: mp.Queue) -> None:  # type: ignore[type-arg]
     """In a fresh process: first coverage, then single acknowledgements; report figures."""
     store = open_store(url)
     service = CoverageSnapshot(store)
     dashboard = GapCountsDashboard(service)
     start = time.perf_counter()
-    summary = coverage_read(service.read(REQUEST, None), as_of=None)
+    summary = coverage_read(service.read(request_id, None), as_of=None)
     counts = dashboard.gap_counts().requests[0]
     first = time.perf_counter() - start
-    analysis = service.read(REQUEST, None).analysis
+    analysis = service.read(request_id, None).analysis
     overdue = [analysis.scope.network.ids[i]
                for i in (analysis.state == 3).nonzero()[0][:5]]  # 3: NodeState.overdue
     ack_ms = []
     for company in overdue:
         store.add_acknowledgements([Acknowledgement(
-            request_id=REQUEST, company_id=company, status="accepted", at=utc_now())])
+            request_id=request_id, company_id=company, status="accepted", at=utc_now())])
         start = time.perf_counter()
         after = dashboard.gap_counts().requests[0]
         ack_ms.append((time.perf_counter() - start) * 1000)
@@ -93,6 +93,7 @@ def cold_coverage(url: str, queue: mp.Queue) -> None:  # type: ignore[type-arg]
         "first_s": first, "ack_ms": statistics.median(ack_ms) if ack_ms else None,
         "peak_mib": peak_rss_mib(),
         "paths": [summary.paths.total, summary.paths.covered], "reloads": service.reloads,
+        "companies": analysis.scope.network.size, "links": analysis.scope.network.link_count,
     })
     store.close()
 
@@ -109,10 +110,10 @@ def peak_rss_mib() -> float:
     return int(kib) / 1024
 
 
-def in_fresh_process(url: str) -> dict[str, Any]:
+def in_fresh_process(url: str, request_id: str = REQUEST) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=cold_coverage, args=(url, queue))
+    proc = ctx.Process(target=cold_coverage, args=(url, request_id, queue))
     proc.start()
     result = queue.get(timeout=3600)
     proc.join()
@@ -210,6 +211,26 @@ def run_size(links: int, args: argparse.Namespace, workdir: Path, neo4j_url: str
     return rows
 
 
+def run_store(url: str, request_id: str | None, args: argparse.Namespace) -> dict[str, Any]:
+    """The figures of a network already in a store (a 10M-link one takes longer to generate
+    than to measure: `cascade generate` once, then this): no load, no naive baseline."""
+    store = open_store(url)
+    request_id = request_id or store.list_requests()[0].id
+    store.close()
+    runs = [in_fresh_process(url, request_id) for _ in range(args.repeats)]
+    print(f"\n{url}: {runs[0]['companies']:,} companies, {runs[0]['links']:,} links; "
+          f"request {request_id}", flush=True)
+    row = {"links": runs[0]["links"], "store": url.split(":", 1)[0], "load_s": 0.0,
+           "first_s": statistics.median(r["first_s"] for r in runs),
+           "first_runs_s": [round(r["first_s"], 2) for r in runs],
+           "ack_ms": statistics.median(r["ack_ms"] for r in runs),
+           "peak_mib": max(r["peak_mib"] for r in runs), "paths": runs[0]["paths"],
+           "naive_nx_s": None, "naive_nx_paths": None, "naive_seen": 0}
+    row |= over_http(url, args)
+    print(json.dumps(row), flush=True)
+    return row
+
+
 def show(rows: list[dict[str, Any]], timeout: float) -> None:
     def naive(seconds: float | None, ours: float) -> str:
         if seconds is None:
@@ -223,7 +244,8 @@ def show(rows: list[dict[str, Any]], timeout: float) -> None:
         cypher = naive(r.get("naive_cypher_s"), r["first_s"]) if r["store"] == "neo4j" else ""
         print(f"{r['links']:>9,} {r['store']:7} {r['load_s']:8.1f} {r['first_s']:17.2f} "
               f"{r['ack_ms']:17.1f} {r['peak_mib']:9.0f}  "
-              f"{naive(r['naive_nx_s'], r['first_s'])} / {cypher}")
+              f"{naive(r['naive_nx_s'], r['first_s']) if r['naive_seen'] else 'not run'}"
+              f" / {cypher}")
         print(f"{'':>9} HTTP: {r['poll_rps']:.0f} req/s "
               f"(x{r['poll_rps'] / r['healthz_rps']:.2f} of healthz {r['healthz_rps']:.0f}), "
               f"p50 {r['poll_p50_ms']:.1f} / p99 {r['poll_p99_ms']:.1f} ms; "
@@ -247,7 +269,13 @@ def main() -> None:
     parser.add_argument("--naive-timeout", type=float, default=120.0)
     parser.add_argument("--no-neo4j", action="store_true")
     parser.add_argument("--neo4j-uri", help="use this Neo4j instead of starting one")
+    parser.add_argument("--store", help="measure the network already in this store "
+                        "(sqlite:///PATH or bolt://...) instead of generating one")
+    parser.add_argument("--request", help="with --store: the request (default: the first)")
     args = parser.parse_args()
+    if args.store:
+        show([run_store(args.store, args.request, args)], args.naive_timeout)
+        return
     proc = None
     url = args.neo4j_uri
     with tempfile.TemporaryDirectory() as tmp:
