@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graph_models.areas import Area, Circle, Locations, haversine_km
-from graph_models.engine import CompactNetwork
+from graph_models.engine import CompactNetwork, reach
 from graph_models.exposure import ExposureBase, exposure_of
 from graph_models.models import Site
 
@@ -68,18 +68,24 @@ def reference(ids: list[str], links: list[tuple[str, str, str]], affected: set[s
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(graphs())
-def test_exposure_figures_are_the_brute_force_ones(case: tuple) -> None:
+@given(graphs(), st.sampled_from([reach.MEMORY_BYTES, 0]))
+def test_exposure_figures_are_the_brute_force_ones(case: tuple, memory: int) -> None:
     ids, links, affected, root, categories = case
     network = CompactNetwork.build(dict.fromkeys(ids, "manufacturer"), links)
     mask = np.zeros(network.size, dtype=bool)
     mask[network.indexes(sorted(affected))] = True
-    found = exposure_of(ExposureBase(network, root, categories), mask)
+    with pytest.MonkeyPatch.context() as patch:
+        # 0 bytes: a root whose reach bits are too large to keep, counted per exposure
+        patch.setattr(reach, "MEMORY_BYTES", memory)
+        base = ExposureBase(network, root, categories)
+        found = exposure_of(base, mask)
+        tier1 = found.tier1()
+        assert ("reach_bits" in vars(base)) == (memory > 0 and bool(tier1))
     want = reference(ids, links, affected, root, categories)
     names = network.ids
     assert found.count == want["count"]
     assert found.tiers() == want["tiers"]
-    assert [(names[s], n, t) for s, n, t in found.tier1()] == want["tier1"]
+    assert [(names[s], n, t) for s, n, t in tier1] == want["tier1"]
     assert found.paths() == want["paths"]
     assert {names[i] for i in np.flatnonzero(found.cone())} == want["cone"]
     for v, chain in want["chains"].items():  # type: ignore[attr-defined]

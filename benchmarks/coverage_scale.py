@@ -87,7 +87,10 @@ def cold_coverage(url: str, request_id: str, queue: mp.Queue) -> None:  # type: 
         start = time.perf_counter()
         after = dashboard.gap_counts().requests[0]
         ack_ms.append((time.perf_counter() - start) * 1000)
-        assert after.overdue == counts.overdue - 1, "the acknowledgement must show"
+        # pending and overdue together: on a large network some forward turns overdue
+        # while this runs, moving a company from one to the other
+        assert after.overdue + after.pending == counts.overdue + counts.pending - 1, \
+            "the acknowledgement must show"
         counts = after
     queue.put({
         "first_s": first, "ack_ms": statistics.median(ack_ms) if ack_ms else None,

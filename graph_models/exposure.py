@@ -26,9 +26,8 @@ from functools import cached_property
 
 import numpy as np
 
-from graph_models.engine import CompactNetwork, ComponentDag, RequestScope
+from graph_models.engine import CompactNetwork, ComponentDag, RequestScope, reach
 from graph_models.engine.network import stable_order, starts
-from graph_models.engine.reach import pull_bits, weighted_bit_counts
 from graph_models.engine.search import csr_graph, distances_from, ranges, reachable
 from graph_models.models import Applicability, PolicyRequest
 
@@ -64,11 +63,32 @@ class ExposureBase:
         """The same groups with every link turned round (levels from the sources down)."""
         return self.dag.reversed()
 
+    @property
+    def keeps_reach_bits(self) -> bool:
+        """Whether what each direct supplier reaches fits in `reach.MEMORY_BYTES` as bits
+        (178 MB for 4,882 suppliers at a million links); a root with more suppliers times
+        groups than that (tens of GB at ten million links) has each exposure counted afresh
+        in bounded chunks instead, so a worker's memory never grows with the bits."""
+        words = -(-self.suppliers.size // 64)
+        return words * self.dag.size * 8 <= reach.MEMORY_BYTES
+
     @cached_property
     def reach_bits(self) -> np.ndarray:
         """Bit i of word i // 64 set on every group (of `reverse_dag`, a column each) that
-        direct supplier i reaches; kept, as it does not depend on the incident."""
-        return pull_bits(self.reverse_dag, self.reverse_dag.comp[self.suppliers])
+        direct supplier i reaches; kept, as it does not depend on the incident (only
+        asked for when `keeps_reach_bits`)."""
+        return reach.pull_bits(self.reverse_dag, self.reverse_dag.comp[self.suppliers])
+
+    def supplier_reach(self, exposed: np.ndarray) -> np.ndarray:
+        """Per direct supplier: how many of the `exposed` companies it reaches (itself
+        included)."""
+        if not self.keeps_reach_bits:
+            return reach.reach_counts(self.dag, self.suppliers, exposed)
+        rev = self.reverse_dag
+        weight = np.bincount(rev.comp[exposed], minlength=rev.size)
+        hit = np.flatnonzero(weight)
+        counts = reach.weighted_bit_counts(self.reach_bits[:, hit], weight[hit])
+        return counts[: self.suppliers.size]
 
     @cached_property
     def shortest_links(self) -> tuple[np.ndarray, np.ndarray]:
@@ -140,15 +160,11 @@ class Exposure:
     def _tier1(self) -> list[tuple[int, int, int]]:
         if not self.count:
             return []
-        rev = self.base.reverse_dag
-        weight = np.bincount(rev.comp[self.exposed_ids], minlength=rev.size)
-        hit = np.flatnonzero(weight)
         min_tier = self.min_tiers()
-        counts = weighted_bit_counts(self.base.reach_bits[:, hit], weight[hit])
+        counts = self.base.supplier_reach(self.exposed_ids)
         suppliers = self.base.suppliers
         rows = [(s, int(n), int(min_tier[self.base.dag.comp[s]]))
-                for s, n in zip(suppliers.tolist(), counts[: suppliers.size].tolist(),
-                                strict=True) if n]
+                for s, n in zip(suppliers.tolist(), counts.tolist(), strict=True) if n]
         ids = self.base.network.ids
         return sorted(rows, key=lambda row: (-row[1], ids[row[0]]))
 

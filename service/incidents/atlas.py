@@ -123,7 +123,8 @@ class IncidentAtlas:
         warmed = 0
         for root in roots:
             base = self.base(root, None)
-            base.reach_bits  # noqa: B018 -- computed and kept
+            if base.keeps_reach_bits:  # else counted per exposure, in bounded chunks
+                base.reach_bits  # noqa: B018 -- computed and kept
             for area in areas[: EXPOSURES_KEPT // len(roots)]:
                 self.exposure(base, area).tier1()
                 warmed += 1
