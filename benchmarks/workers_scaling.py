@@ -8,11 +8,16 @@ resident memory of each worker after its warm start.
 For each round (--repeats) and each worker count in --workers: starts `uvicorn --workers N`
 on the store (`_server.py`), waits until every worker says ready (`/readyz` 200 on
 --ready-streak fresh connections in a row: a connection goes to whichever worker accepts
-it, and a worker answers 503 until its snapshot is loaded), reads each worker's VmRSS
-and VmHWM from /proc, then runs --clients keep-alive clients, each in its own process
+it, and a worker answers 503 until its snapshot is loaded) and then until every worker
+is idle (less than --idle-cpu of a core over a second: after saying ready a worker goes
+on warming, e.g. the reach bits of business-continuity issuers), reads each worker's
+VmRSS and VmHWM from /proc, then runs --clients keep-alive clients, each in its own process
 (so the client's GIL does not cap the figure), against `/v1/gap-counts` (a cache hit) for
 --warmup + --seconds, and stops the service. Throughput is the median over the rounds;
-the ratio is taken within each round (N workers against 1), then its median. Memory is
+the ratio is taken within each round (N workers against 1), then its median. `server
+cores` is the CPU time the workers used over the window per second of it, `CPU µs/req`
+that time per request answered: with the clients on the same cores, more workers can add
+throughput only while the machine has idle cores. Memory is
 the median over the rounds of each worker's figure (with one worker, uvicorn runs it in
 the main process).
 """
@@ -20,6 +25,7 @@ the main process).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -42,9 +48,9 @@ class WorkerMemory:
 
 @dataclass(frozen=True)
 class Measured:
-    requests_per_s: float
-    errors: int
+    load: Load
     start_s: float  # from starting the service to every worker ready
+    settled_s: float  # from starting the service to every worker idle
     memory: list[WorkerMemory]
 
 
@@ -65,6 +71,25 @@ def memory_of(pid: int) -> WorkerMemory:
                         hwm=int(fields["VmHWM"].split()[0]) * 1024)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_idle(pids: list[int], idle_cpu: float, timeout: float) -> None:
+    """Until every process used less than `idle_cpu` of a core over a second."""
+    deadline = time.monotonic() + timeout
+    before = [cpu_seconds(pid) for pid in pids]
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = [cpu_seconds(pid) for pid in pids]
+        if all(b - a < idle_cpu for a, b in zip(before, now, strict=True)):
+            return
+        before = now
+    raise TimeoutError(f"the workers were still busy {timeout:.0f} s after starting")
+
+
 def wait_ready(base_url: str, streak: int, timeout: float) -> None:
     """Until `streak` fresh connections in a row get /readyz 200."""
     deadline, ok = time.monotonic() + timeout, 0
@@ -77,16 +102,28 @@ def wait_ready(base_url: str, streak: int, timeout: float) -> None:
             time.sleep(0.2)
 
 
-def poll_load(base_url: str, auth: dict[str, str], args: argparse.Namespace,
-              pool: ProcessPoolExecutor) -> tuple[float, int]:
-    """--clients processes polling /v1/gap-counts: requests/s in the window and errors."""
+@dataclass(frozen=True)
+class Load:
+    requests_per_s: float
+    errors: int
+    server_cpu_s: float  # CPU seconds the workers used in the measured window
+
+
+def poll_load(base_url: str, auth: dict[str, str], pids: list[int],
+              args: argparse.Namespace, pool: ProcessPoolExecutor) -> Load:
+    """--clients processes polling /v1/gap-counts: requests/s in the window, errors and
+    the workers' CPU time over the window."""
     start = time.perf_counter() + 1.0  # every client process connected and waiting
     window = Window(start, start + args.warmup, start + args.warmup + args.seconds)
     futures = [pool.submit(hammer, base_url, "/v1/gap-counts", auth, window)
                for _ in range(args.clients)]
+    time.sleep(max(0.0, window.measure_from - time.perf_counter()))
+    cpu_from = sum(cpu_seconds(pid) for pid in pids)
+    time.sleep(max(0.0, window.end - time.perf_counter()))
+    cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_from
     results = [f.result() for f in futures]
-    return (sum(len(lats) for lats, _ in results) / args.seconds,
-            sum(errors for _, errors in results))
+    return Load(sum(len(lats) for lats, _ in results) / args.seconds,
+                sum(errors for _, errors in results), cpu)
 
 
 def measure(store: str, workers: int, auth_key: str, args: argparse.Namespace,
@@ -98,17 +135,20 @@ def measure(store: str, workers: int, auth_key: str, args: argparse.Namespace,
         wait_ready(server.base_url, args.ready_streak, args.startup_timeout)
         start_s = time.perf_counter() - started
         assert server.process is not None
-        memory = [memory_of(pid) for pid in worker_pids(server.process.pid, workers)]
+        pids = worker_pids(server.process.pid, workers)
+        wait_idle(pids, args.idle_cpu, args.startup_timeout)
+        settled_s = time.perf_counter() - started
+        memory = [memory_of(pid) for pid in pids]
         auth = {"Authorization": f"Bearer {auth_key}"}
         describe(server.base_url, auth)
-        rate, errors = poll_load(server.base_url, auth, args, pool)
+        load = poll_load(server.base_url, auth, pids, args, pool)
     except Exception:
         print(f"--- service log (last lines) ---\n{server.log_tail()}")
         raise
     finally:
         server.stop()
         server.log.close()
-    return Measured(rate, errors, start_s, memory)
+    return Measured(load, start_s, settled_s, memory)
 
 
 def report(store: str, runs: dict[int, list[Measured]], args: argparse.Namespace) -> None:
@@ -116,15 +156,21 @@ def report(store: str, runs: dict[int, list[Measured]], args: argparse.Namespace
     print(f"\n{store}: median of {args.repeats} rounds, {args.clients} client processes, "
           f"{args.seconds:g} s after {args.warmup:g} s warm-up")
     print(f"{'workers':>7} {'req/s':>9} {f'× {base} worker':>11} {'errors':>6} "
-          f"{'ready s':>8} {'VmRSS MiB/worker':>17} {'VmHWM MiB/worker':>17}")
+          f"{'server cores':>12} {'CPU µs/req':>10} "
+          f"{'ready s':>8} {'idle s':>7} {'VmRSS MiB/worker':>17} {'VmHWM MiB/worker':>17}")
     for workers, measured in runs.items():
-        ratio = statistics.median(m.requests_per_s / b.requests_per_s
+        ratio = statistics.median(m.load.requests_per_s / b.load.requests_per_s
                                   for m, b in zip(measured, runs[base], strict=True))
         rss = statistics.median(w.rss for m in measured for w in m.memory) / MIB
         hwm = statistics.median(w.hwm for m in measured for w in m.memory) / MIB
-        print(f"{workers:7d} {statistics.median(m.requests_per_s for m in measured):9.1f} "
-              f"{ratio:11.3f} {sum(m.errors for m in measured):6d} "
-              f"{statistics.median(m.start_s for m in measured):8.1f} {rss:17.0f} {hwm:17.0f}")
+        cores = statistics.median(m.load.server_cpu_s / args.seconds for m in measured)
+        per_request = statistics.median(1e6 * m.load.server_cpu_s / args.seconds
+                                        / m.load.requests_per_s for m in measured)
+        print(f"{workers:7d} {statistics.median(m.load.requests_per_s for m in measured):9.1f} "
+              f"{ratio:11.3f} {sum(m.load.errors for m in measured):6d} "
+              f"{cores:12.2f} {per_request:10.0f} "
+              f"{statistics.median(m.start_s for m in measured):8.1f} "
+              f"{statistics.median(m.settled_s for m in measured):7.1f} {rss:17.0f} {hwm:17.0f}")
 
 
 def main() -> None:
@@ -138,6 +184,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--ready-streak", type=int, default=20)
+    parser.add_argument("--idle-cpu", type=float, default=0.1,
+                        help="share of a core below which a worker counts as idle")
     parser.add_argument("--startup-timeout", type=float, default=600.0)
     args = parser.parse_args()
     with ProcessPoolExecutor(args.clients, mp_context=get_context("spawn")) as pool:
