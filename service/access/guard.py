@@ -57,7 +57,12 @@ async def authenticate(scope: Scope) -> Principal:
 
 
 def _authorization(scope: Scope) -> bytes:
-    return next((value for name, value in scope["headers"] if name == b"authorization"), b"")
+    """The Authorization header (the last, if sent twice), b"" without one."""
+    found = b""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            found = value
+    return found
 
 
 def _needs_key(scope: Scope) -> bool:
