@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -186,6 +187,25 @@ def test_expired_and_revoked_keys_are_refused(client: TestClient, store: Cascade
     listed = {k["id"]: k for k in client.get("/v1/keys").json()}
     assert listed[created.json()["id"]]["revoked_at"] is not None
     assert all("key" not in k and "secret_hash" not in k for k in listed.values())
+
+
+def test_a_remembered_key_is_still_checked_on_every_request(store: CascadeStore) -> None:
+    """The worker remembers a key (here for an hour), not that a caller was let in: a
+    wrong secret under its id is refused, and so is the key once it expires."""
+    key, text = issue_key(store, role=Role.viewer, expires_days=3 / 86400)
+    app = create_app(Settings(revision_watch_ms=0, auth_cache_s=3600), store=store)
+    with TestClient(app) as client:
+        assert client.get("/v1/gap-counts", headers={"Authorization": f"Bearer {text}"}
+                          ).status_code == 200
+        forged = f"csk_{key.id}_{'x' * 32}"
+        assert client.get("/v1/gap-counts", headers={"Authorization": f"Bearer {forged}"}
+                          ).status_code == 401
+        deadline = time.monotonic() + 30
+        while (status := client.get("/v1/gap-counts", headers={
+                "Authorization": f"Bearer {text}"}).status_code) == 200:
+            assert time.monotonic() < deadline, "the expired key is still let in"
+            time.sleep(0.2)
+        assert status == 401
 
 
 def test_keys_are_stored_only_as_a_hash(store: CascadeStore) -> None:

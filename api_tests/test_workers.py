@@ -16,6 +16,7 @@ from benchmarks._server import ServiceProcess, _admin_key
 from graph_models.models import utc_now
 from service.store.port import CascadeStore
 
+AUTH_CACHE_S = 5  # CASCADE_AUTH_CACHE_S's default: how long a worker remembers a key
 WATCH = {"CASCADE_REVISION_WATCH_MS": "50"}
 
 
@@ -78,3 +79,16 @@ def test_a_write_through_one_worker_is_seen_through_the_other(
     assert counts(b, "bcp")["pending"] == 0  # the writer's own poll: at once
     assert eventually(lambda: counts(a, "bcp")["pending"] == 0)
     assert counts(a, "bcp") == counts(b, "bcp")
+
+
+def test_a_key_revoked_through_one_worker_is_refused_by_the_other_within_the_key_cache(
+    two_workers: tuple[httpx.Client, httpx.Client],
+) -> None:
+    a, b = two_workers
+    created = a.post("/v1/keys", json={"role": "viewer", "name": "wallboard"}).json()
+    wallboard = {"Authorization": f"Bearer {created['key']}"}
+    assert b.get("/v1/gap-counts", headers=wallboard).status_code == 200  # b remembers it
+    assert a.delete(f"/v1/keys/{created['id']}").status_code == 204
+    assert a.get("/v1/gap-counts", headers=wallboard).status_code == 401  # at once
+    assert eventually(lambda: b.get("/v1/gap-counts", headers=wallboard).status_code == 401,
+                      seconds=AUTH_CACHE_S + 5)

@@ -165,15 +165,14 @@ def naive_cypher(url: str, root: str, timeout: float) -> dict[str, Any]:
 def over_http(url: str, args: argparse.Namespace) -> dict[str, Any]:
     """Poll throughput and ack-to-counts through a real service process."""
     from _server import running_service
-    from http_polling import describe, measure_acks, throughput
+    from http_polling import HEALTHZ, describe, measure_acks, polling_endpoints, throughput
 
-    knobs = argparse.Namespace(seconds=5.0, warmup=1.0, concurrency=4, repeats=3, acks=5,
-                               ack_timeout=300.0)
+    knobs = argparse.Namespace(seconds=5.0, warmup=1.0, repeats=3, acks=5, ack_timeout=300.0)
     with running_service(url, startup_timeout=600.0) as (base_url, auth):
         describe(base_url, auth)  # warms the snapshot
-        health = throughput(base_url, "/healthz", {}, knobs)
-        polls = throughput(base_url, "/v1/gap-counts", auth, knobs)
+        rounds = throughput(base_url, polling_endpoints(auth, None), 4, knobs)
         acks = measure_acks(base_url, auth, knobs)
+    health, polls = rounds.runs[HEALTHZ.name], rounds.runs["GET /v1/gap-counts"]
     return {"healthz_rps": health.requests_per_s, "poll_rps": polls.requests_per_s,
             "poll_p99_ms": polls.p99_ms, "poll_p50_ms": polls.p50_ms,
             "http_ack_ms": acks["visible_ms"] if acks else None}

@@ -6,11 +6,15 @@ and the time from one acknowledgement to gap counts that show it.
     .venv/bin/python benchmarks/http_polling.py --store sqlite:////tmp/poll.db
 
 Starts the service in a subprocess (`_server.py`) on a store that is already filled.
-Throughput: --concurrency threads, each with its own keep-alive httpx client, GET one path
-in a loop for --warmup + --seconds; requests that end within the --seconds after the
-warm-up count (requests/s = count / --seconds; latencies of those). Median of --repeats
-runs; `n` is the number of requests behind the figures of one run. If /v1/gap-counts
-sends an ETag, the conditional GET a dashboard would make (If-None-Match) is measured too.
+Throughput, for each number of clients in --clients (1 is a dashboard polling back to
+back): that many threads, each with its own keep-alive httpx client, GET one path in a
+loop for --warmup + --seconds; requests that end within the --seconds after the warm-up
+count (requests/s = count / --seconds; latencies of those). If /v1/gap-counts sends an
+ETag, the conditional GET a dashboard would make (If-None-Match) is measured too. A round
+runs every path once, one after the other, so the ratio of a path to /healthz is taken
+within a round (the machine's load drifts less in a round than over the whole run);
+figures are the median of --repeats rounds; `n` is the number of requests behind the
+figures of one run.
 Then --acks times, one at a time on an idle service: POST an accepted acknowledgement for a
 reached company that is pending or overdue, and poll /v1/gap-counts until that request's
 counts change. Note: this adds --acks acknowledgements to the store.
@@ -67,12 +71,13 @@ def hammer(base_url: str, path: str, headers: dict[str, str], window: Window
     return latencies, errors
 
 
-def load_run(base_url: str, path: str, headers: dict[str, str], args: argparse.Namespace) -> Run:
+def load_run(base_url: str, path: str, headers: dict[str, str], clients: int,
+             args: argparse.Namespace) -> Run:
     start = time.perf_counter() + 0.2  # every client connected and waiting
     window = Window(start, start + args.warmup, start + args.warmup + args.seconds)
-    with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+    with ThreadPoolExecutor(max_workers=clients) as pool:
         results = list(pool.map(lambda _: hammer(base_url, path, headers, window),
-                                range(args.concurrency)))
+                                range(clients)))
     latencies = sorted(lat for lats, _ in results for lat in lats)
     if not latencies:
         return Run(0, 0.0, float("nan"), float("nan"), sum(err for _, err in results))
@@ -85,10 +90,48 @@ def load_run(base_url: str, path: str, headers: dict[str, str], args: argparse.N
     )
 
 
-def throughput(base_url: str, path: str, headers: dict[str, str], args: argparse.Namespace
-               ) -> Run:
-    """The median of --repeats runs, figure by figure."""
-    runs = [load_run(base_url, path, headers, args) for _ in range(args.repeats)]
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    path: str
+    headers: dict[str, str]
+
+
+HEALTHZ = Endpoint("GET /healthz", "/healthz", {})
+
+
+def polling_endpoints(auth: dict[str, str], etag: str | None) -> list[Endpoint]:
+    """/healthz (the baseline), the gap counts, and their revalidation if they send an ETag."""
+    counts = Endpoint("GET /v1/gap-counts", "/v1/gap-counts", auth)
+    revalidated = ([Endpoint("GET /v1/gap-counts If-None-Match", "/v1/gap-counts",
+                             {**auth, "If-None-Match": etag})] if etag else [])
+    return [HEALTHZ, counts, *revalidated]
+
+
+@dataclass(frozen=True)
+class Rounds:
+    """Per endpoint the median run of several rounds, and the median of its per-round
+    throughput ratios to /healthz."""
+
+    runs: dict[str, Run]
+    ratios: dict[str, float]
+
+
+def throughput(base_url: str, endpoints: list[Endpoint], clients: int,
+               args: argparse.Namespace) -> Rounds:
+    """--repeats rounds, each running every endpoint once with `clients` clients."""
+    rounds = [{e.name: load_run(base_url, e.path, e.headers, clients, args)
+               for e in endpoints} for _ in range(args.repeats)]
+    runs = {e.name: median_run([r[e.name] for r in rounds]) for e in endpoints}
+    ratios = {e.name: statistics.median(
+        r[e.name].requests_per_s / r[HEALTHZ.name].requests_per_s
+        if r[HEALTHZ.name].requests_per_s else float("nan") for r in rounds)
+        for e in endpoints if e is not HEALTHZ}
+    return Rounds(runs, ratios)
+
+
+def median_run(runs: list[Run]) -> Run:
+    """The median of several runs, figure by figure."""
     return Run(
         count=int(statistics.median(r.count for r in runs)),
         requests_per_s=statistics.median(r.requests_per_s for r in runs),
@@ -169,20 +212,20 @@ def describe(base_url: str, auth: dict[str, str]) -> tuple[str, str | None]:
         return shape, first.headers.get("etag")
 
 
-def print_table(rows: dict[str, Run], acks: dict[str, Any] | None, args: argparse.Namespace
-                ) -> None:
-    print(f"\nmedian of {args.repeats} runs of {args.seconds:g} s after {args.warmup:g} s "
-          f"warm-up, {args.concurrency} keep-alive clients, {args.workers} server worker(s)")
-    print(f"{'endpoint':34} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} {'n':>7} {'errors':>6}")
-    for name, run in rows.items():
-        print(f"{name:34} {run.requests_per_s:9.2f} {run.p50_ms:9.2f} {run.p99_ms:9.2f} "
-              f"{run.count:7d} {run.errors:6d}")
+def print_table(rounds: Rounds, clients: int, args: argparse.Namespace) -> None:
+    print(f"\nmedian of {args.repeats} rounds of {args.seconds:g} s runs after {args.warmup:g} s "
+          f"warm-up, {clients} keep-alive client(s), {args.workers} server worker(s)")
+    print(f"{'endpoint':34} {'req/s':>9} {'× /healthz':>10} {'p50 ms':>9} {'p99 ms':>9} "
+          f"{'n':>7} {'errors':>6}")
+    for name, run in rounds.runs.items():
+        ratio = f"{rounds.ratios[name]:10.3f}" if name in rounds.ratios else f"{'':10}"
+        print(f"{name:34} {run.requests_per_s:9.2f} {ratio} {run.p50_ms:9.2f} "
+              f"{run.p99_ms:9.2f} {run.count:7d} {run.errors:6d}")
         if not run.count:
             print(f"  {name}: no request ended within the window; raise --seconds")
-    health, counts = rows["GET /healthz"], rows["GET /v1/gap-counts"]
-    if health.requests_per_s:
-        ratio = counts.requests_per_s / health.requests_per_s
-        print(f"gap-counts/healthz throughput: {ratio:.3g}")
+
+
+def print_acks(acks: dict[str, Any] | None, args: argparse.Namespace) -> None:
     if args.acks == 0 or acks is None:
         print("one ack to updated counts: " + ("skipped (--acks 0)" if args.acks == 0 else
               "no request has a pending or overdue company"))
@@ -198,7 +241,8 @@ def main() -> None:
     parser.add_argument("--store", required=True, help="sqlite:///PATH or neo4j://HOST:PORT")
     parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds a run")
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first")
-    parser.add_argument("--concurrency", type=int, default=4, help="client threads")
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 4],
+                        help="client threads: one measurement for each number given")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--acks", type=int, default=7, help="ack-to-counts samples")
     parser.add_argument("--ack-timeout", type=float, default=120.0)
@@ -207,13 +251,13 @@ def main() -> None:
     with running_service(args.store, workers=args.workers) as (base_url, auth):
         shape, etag = describe(base_url, auth)
         print(f"service {base_url} on {args.store}: {shape}")
-        rows = {"GET /healthz": throughput(base_url, "/healthz", {}, args),
-                "GET /v1/gap-counts": throughput(base_url, "/v1/gap-counts", auth, args)}
-        if etag:
-            rows["GET /v1/gap-counts If-None-Match"] = throughput(
-                base_url, "/v1/gap-counts", {**auth, "If-None-Match": etag}, args)
+        endpoints = polling_endpoints(auth, etag)
+        measured = {clients: throughput(base_url, endpoints, clients, args)
+                    for clients in args.clients}
         acks = measure_acks(base_url, auth, args) if args.acks > 0 else None
-    print_table(rows, acks, args)
+    for clients, rounds in measured.items():
+        print_table(rounds, clients, args)
+    print_acks(acks, args)
 
 
 if __name__ == "__main__":

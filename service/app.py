@@ -101,8 +101,10 @@ def create_app(settings: Settings | None = None, store: CascadeStore | None = No
     app.add_middleware(SecurityHeaders)
     # batches first: /v1/companies/batch must not be taken for a company id
     # exports before coverage: /v1/requests/{id}/gaps.csv is a file, not a gaps page
-    app.include_router(health.router)
+    # the dashboards' poll first: a path is matched route by route, and a poll comes
+    # thousands of times a second where a health probe comes every few seconds
     app.include_router(coverage.dashboard_router, responses=ERRORS_ACCESS)
+    app.include_router(health.router)
     for router in (ledger.batches_router, ingest.router, registry.companies_router,
                    registry.links_router, registry.requests_router, ledger.events_router,
                    coverage.exports_router, coverage.router, minerals.router,

@@ -44,16 +44,25 @@ PRINCIPAL, CLAIMED = "principal", "claimed_key_id"
 async def authenticate(scope: Scope) -> Principal:
     """The principal of the bearer key in `scope`'s headers, or 401. A malformed key is
     refused before any lookup (nothing of it is cached or fetched)."""
-    header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+    header = _authorization(scope).decode("latin-1")
     scheme, _, token = header.partition(" ")
     parts = split_key(token.strip()) if scheme.lower() == "bearer" else None
     if parts is None:
         raise Unauthenticated("send an API key as 'Authorization: Bearer <key>'")
     ring: KeyRing = services_in(scope).keys
-    known, key = ring.cached(parts[0])
-    if not known:
-        key = await run_in_threadpool(ring.fetch, parts[0])
-    return check_key(key, parts[1])
+    known = ring.cached(parts[0])
+    if known is None:
+        known = await run_in_threadpool(ring.fetch, parts[0])
+    return check_key(known, parts[1])
+
+
+def _authorization(scope: Scope) -> bytes:
+    """The Authorization header (the last, if sent twice), b"" without one."""
+    found = b""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            found = value
+    return found
 
 
 def _needs_key(scope: Scope) -> bool:
@@ -85,7 +94,7 @@ class AuthenticateFirst:
         try:
             state[PRINCIPAL] = await authenticate(scope)
         except Unauthenticated as refused:
-            state[CLAIMED] = claimed_key_id(dict(scope["headers"]).get(b"authorization", b""))
+            state[CLAIMED] = claimed_key_id(_authorization(scope))
             response = problem_response(401, refused.slug, refused.title, refused.detail)
             response.headers["WWW-Authenticate"] = "Bearer"
             await response(scope, receive, send)
@@ -98,17 +107,16 @@ class AuthenticateFirst:
 
 async def authorize(request: Request) -> None:
     """The app-wide dependency: rate-limit, apply the route's rule."""
-    route = request.scope.get("route")
-    template = getattr(route, "path", request.url.path)
+    template = getattr(request.scope.get("route"), "path", None) or request.url.path
     rule = rule_for(request.method, template)
-    settings = services_of(request).settings
+    services = services_of(request)
+    settings = services.settings
     if rule is OPEN or (template == "/metrics" and settings.metrics_public):
         return
     who = request.scope.get("state", {}).get(PRINCIPAL) or await authenticate(request.scope)
     request.state.principal = who
     request.state.caller = who.key_id
-    wait = services_of(request).rate_limiter.take(
-        who.key_id, cost_of(rule, dict(request.query_params)))
+    wait = services.rate_limiter.take(who.key_id, cost_of(rule, request.query_params))
     if wait > 0:
         error = RateLimited(f"more than {settings.rate_limit_per_minute} requests a minute")
         error.retry_after = max(1, round(wait + 0.5))

@@ -116,6 +116,22 @@ def claimed_key_id(authorization: bytes) -> str:
     return "".join(c for c in claimed[:CLAIMED_ID_CHARS] if c.isprintable())
 
 
+@dataclass(frozen=True)
+class KnownKey:
+    """A stored key (None: no such key) as this worker read it at `seen_at` (monotonic),
+    with the principal it stands for, made once rather than on every request."""
+
+    key: ApiKey | None
+    seen_at: float
+    principal: Principal | None = None
+
+    @classmethod
+    def read(cls, key: ApiKey | None) -> KnownKey:
+        principal = None if key is None else Principal(
+            key_id=key.id, role=Role(key.role), company_id=key.company_id)
+        return cls(key, time.monotonic(), principal)
+
+
 @dataclass
 class KeyRing:
     """Verifies bearer keys against the store, remembering stored keys for `ttl` seconds
@@ -124,36 +140,37 @@ class KeyRing:
 
     store: CascadeStore
     ttl: float = 5.0
-    _seen: dict[str, tuple[float, ApiKey | None]] = field(default_factory=dict)
+    _seen: dict[str, KnownKey] = field(default_factory=dict)
 
-    def cached(self, key_id: str) -> tuple[bool, ApiKey | None]:
+    def cached(self, key_id: str) -> KnownKey | None:
         hit = self._seen.get(key_id)
-        if hit is None or time.monotonic() - hit[0] > self.ttl:
-            return False, None
-        return True, hit[1]
+        if hit is None or time.monotonic() - hit.seen_at > self.ttl:
+            return None
+        return hit
 
-    def fetch(self, key_id: str) -> ApiKey | None:
-        key = self.store.get_api_key(key_id)
+    def fetch(self, key_id: str) -> KnownKey:
+        known = KnownKey.read(self.store.get_api_key(key_id))
         if len(self._seen) >= CACHE_MAX_KEYS:
             # ids are well-formed (12 characters) by now, so entries are small; a flood of
             # guesses empties the cache rather than growing it
             self._seen.clear()
-        self._seen[key_id] = (time.monotonic(), key)
-        return key
+        self._seen[key_id] = known
+        return known
 
     def forget(self, key_id: str) -> None:
         self._seen.pop(key_id, None)
 
 
-def check_key(key: ApiKey | None, secret: str) -> Principal:
-    """The principal of a valid key, or 401 (one message for every failure: no oracle)."""
-    now = to_epoch_us(utc_now())
+def check_key(known: KnownKey, secret: str) -> Principal:
+    """The principal of a valid key, or 401 (one message for every failure: no oracle).
+    The secret is hashed and compared on every call; nothing of it is remembered."""
+    key = known.key
     if (
         key is None
+        or known.principal is None
         or not hmac.compare_digest(key.secret_hash, hash_secret(secret))
         or key.revoked_at_us is not None
-        or (key.expires_at_us is not None and key.expires_at_us <= now)
+        or (key.expires_at_us is not None and key.expires_at_us <= time.time_ns() // 1000)
     ):
         raise Unauthenticated("the API key is unknown, expired or revoked")
-    return Principal(key_id=key.id, role=Role(key.role), company_id=key.company_id)
-
+    return known.principal

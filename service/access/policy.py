@@ -3,7 +3,7 @@ route costs in rate-limit tokens."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,7 +144,7 @@ ROUNDS_COST = 10  # an analysis per round (and a minerals round's files read)
 AS_OF_COST = 3
 
 
-def cost_of(rule: Rule, query: dict[str, str]) -> int:
+def cost_of(rule: Rule, query: Mapping[str, str]) -> int:
     """The tokens a call costs: the rule's, or an `as_of` read's when that is more."""
     return max(rule.cost, AS_OF_COST) if "as_of" in query else rule.cost
 

@@ -22,11 +22,14 @@ class RateLimiter:
     per_minute: int
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self._rate = self.per_minute / 60  # tokens a second
+        self._burst = max(1.0, self.per_minute / 10)
+
     def take(self, key_id: str, cost: int = 1) -> float:
         """0 when allowed, else the seconds until a request of `cost` tokens would be
         (a cost above the burst is charged as the whole burst)."""
-        rate = self.per_minute / 60
-        burst = max(1.0, self.per_minute / 10)
+        rate, burst = self._rate, self._burst
         cost_now = min(float(cost), burst)
         now = time.monotonic()
         tokens, last = self._buckets.get(key_id, (burst, now))

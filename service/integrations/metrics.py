@@ -98,6 +98,19 @@ class Metrics:
         self.latency = Histogram("cascade_http_request_duration_seconds",
                                  "Time to answer an HTTP request", ["method", "route"],
                                  registry=self.registry)
+        # the labelled series of each (method, route, status): a closed set, looked up
+        # once rather than through `labels` (which checks and locks) on every request
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def answered(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count and time one HTTP request."""
+        series = self._series.get((method, route, status))
+        if series is None:
+            series = (self.requests.labels(method, route, str(status)),
+                      self.latency.labels(method, route))
+            self._series[(method, route, status)] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
     def watch_coverage(self, dashboard: GapCountsDashboard, store: CascadeStore) -> Collector:
         collector = CoverageCollector(dashboard, store)
@@ -131,7 +144,5 @@ class HttpMetrics:
         try:
             await self.app(scope, receive, remember)
         finally:
-            route, method = route_label(scope), method_label(scope["method"])
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(
-                time.perf_counter() - start)
+            self.metrics.answered(method_label(scope["method"]), route_label(scope), status,
+                                  time.perf_counter() - start)
