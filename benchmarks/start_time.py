@@ -6,7 +6,8 @@ Per run, a fresh service process (`benchmarks/_server.py`, the same app `cascade
 runs) on the store: the seconds from launch until `/healthz` answers (the interpreter, the
 imports, the app and its store connection), then until `/readyz` answers 200 (the warm
 start: the snapshot read and every request's gap counts computed), then the first
-`/v1/gap-counts`, which a warm worker answers from memory. A load balancer that sends
+`/v1/gap-counts`, which a warm worker answers from memory, and the worker's peak resident
+memory by then. A load balancer that sends
 traffic only to ready workers never makes a user wait for the cold read; the baseline in
 the same run is the first gap-counts answer of a worker that is only listening (as a
 service without the warm start would serve its first user), measured by asking for it
@@ -39,6 +40,13 @@ def wait_for(url: str, timeout: float) -> None:
     raise TimeoutError(f"{url} did not answer 200 within {timeout:.0f} s")
 
 
+def peak_mib(pid: int) -> float:
+    """The peak resident memory (`VmHWM`) of process `pid` so far, in MiB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines()
+                    if line.startswith("VmHWM:"))) / 1024
+
+
 def one_start(store: str, auth: dict[str, str], *, early_poll: bool) -> dict[str, float]:
     """Launch, then time /healthz, (the first gap counts while not ready), /readyz and a
     gap-counts poll, in seconds from launch."""
@@ -58,6 +66,8 @@ def one_start(store: str, auth: dict[str, str], *, early_poll: bool) -> dict[str
         httpx.get(f"{server.base_url}/v1/gap-counts", headers=auth,
                   timeout=60).raise_for_status()
         figures["ready_poll_ms"] = (time.perf_counter() - asked) * 1000
+        assert server.process is not None  # one worker: uvicorn serves in its own process
+        figures["peak_mib"] = peak_mib(server.process.pid)
         return figures
     except Exception:
         print(server.log_tail(), file=sys.stderr)
@@ -83,6 +93,7 @@ def main() -> None:
     print(f"  listening (/healthz 200)           {median(plain, 'listening_s'):7.2f} s")
     print(f"  ready (/readyz 200, snapshot warm) {median(plain, 'ready_s'):7.2f} s")
     print(f"  first gap counts once ready        {median(plain, 'ready_poll_ms'):7.1f} ms")
+    print(f"  peak resident memory once ready    {median(plain, 'peak_mib'):7.0f} MiB")
     print(f"  baseline: first gap counts asked before ready "
           f"{median(early, 'unready_poll_s'):.2f} s after listening")
 
