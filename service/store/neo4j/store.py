@@ -248,6 +248,25 @@ class Neo4jStore(Neo4jGraph, Neo4jLedger, Neo4jChangeLog, Neo4jSnapshots, Neo4jI
         with _unavailable_as_store_error(), self._session() as session:
             return session.execute_read(work, *args)
 
+    def _read_once(self, work: Callable[..., _T], *args: Any) -> _T:
+        """`work`, a read of ONE query, as an auto-commit transaction: one round trip where
+        a managed read takes three (BEGIN, the query, COMMIT), on the same bookmark chain.
+        The driver does not retry these: transient failures are retried here, as long as
+        it would retry a managed read."""
+        tx = getattr(self._unit, "tx", None)
+        if tx is not None:
+            return work(tx, *args)  # inside `atomic`: see its own writes
+        deadline = time.monotonic() + self._retry_time
+        with _unavailable_as_store_error():
+            while True:
+                try:
+                    with self._read_session() as session:
+                        return work(session, *args)
+                except (ServiceUnavailable, SessionExpired, TransientError):
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+
     def atomic(self, work: Callable[[], _T]) -> _T:
         """Run `work` in one managed write transaction that every store call joins; the
         driver re-runs the whole unit on a transient error."""

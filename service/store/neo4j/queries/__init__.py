@@ -43,6 +43,8 @@ from service.store.neo4j.queries.changelog import (
     CHANGES_SINCE,
 )
 from service.store.neo4j.queries.graph import (
+    ADD_COMPANIES,
+    ADD_LINKS,
     COMPANY_LINK_KEYS,
     COMPANY_REFERENCES,
     CREATE_COMPANY,
@@ -57,8 +59,8 @@ from service.store.neo4j.queries.graph import (
     LIST_LINKS,
     LIST_LINKS_OF_BUYER,
     LIST_LINKS_OF_SUPPLIER,
-    UPSERT_COMPANIES,
-    UPSERT_LINKS,
+    RECATEGORISE_LINKS,
+    UPDATE_COMPANIES,
 )
 from service.store.neo4j.queries.idempotency import (
     CLAIM_IDEMPOTENCY_KEY,
@@ -72,6 +74,7 @@ from service.store.neo4j.queries.ledger import (
     ACKS_WITH_IDENTITY,
     ADD_ACKNOWLEDGEMENTS,
     ADD_CASCADES,
+    ANTEDATE_CASCADES,
     CREATE_REQUEST,
     GET_REQUEST,
     LIST_ACKS,
@@ -82,6 +85,7 @@ from service.store.neo4j.queries.ledger import (
     LIST_CASCADES_OF_REQUEST,
     LIST_CASCADES_TO,
     LIST_REQUESTS,
+    LOCKED_ACKS_WITH_IDENTITY,
     STORED_CASCADES,
 )
 from service.store.neo4j.queries.revision import (
@@ -92,6 +96,8 @@ from service.store.neo4j.queries.revision import (
     READ_REVISION,
     SET_ACK_SEQ,
     SET_COMPANY_KEY,
+    bumping,
+    under_lock,
 )
 from service.store.neo4j.queries.schema import (
     AWAIT_INDEXES,
@@ -136,7 +142,10 @@ __all__ = [
     "ACKS_WITH_IDENTITY",
     "ADD_ACKNOWLEDGEMENTS",
     "ADD_CASCADES",
+    "ADD_COMPANIES",
+    "ADD_LINKS",
     "ADD_TOMBSTONES",
+    "ANTEDATE_CASCADES",
     "AWAIT_INDEXES",
     "BUMP_REVISION",
     "CHANGED_ACKS",
@@ -193,6 +202,7 @@ __all__ = [
     "LIST_LINKS_OF_SUPPLIER",
     "LIST_REQUESTS",
     "LIST_WEBHOOKS",
+    "LOCKED_ACKS_WITH_IDENTITY",
     "LOCK_IDEMPOTENCY_KEY",
     "LOCK_REVISION",
     "NETWORK_KINDS",
@@ -202,6 +212,7 @@ __all__ = [
     "READ_KEYED_REVISION",
     "READ_REVISION",
     "READ_SCHEMA_VERSION",
+    "RECATEGORISE_LINKS",
     "RECORD_AUDIT",
     "RELEASE_IDEMPOTENCY_KEY",
     "REQUEST_ACK_COUNT",
@@ -218,7 +229,8 @@ __all__ = [
     "START_LOG",
     "STORED_CASCADES",
     "UNKEYED_COMPANIES",
-    "UPSERT_COMPANIES",
-    "UPSERT_LINKS",
+    "UPDATE_COMPANIES",
     "WEBHOOK_SCHEMA",
+    "bumping",
+    "under_lock",
 ]
