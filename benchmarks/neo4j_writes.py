@@ -36,7 +36,8 @@ from service.cli import dev_neo4j
 from service.config.settings import Settings
 from service.store import build_store
 
-CASCADE = str(Path(sys.executable).with_name("cascade"))
+# this checkout's CLI (an installed `cascade` script may run another checkout's code)
+CASCADE = [sys.executable, "-m", "service.cli.main"]
 STEPS = ("generate", "load", "ack")
 
 
@@ -48,7 +49,8 @@ def network_args(links: int) -> list[str]:
 def timed(command: list[str]) -> float:
     """Seconds `command` took; its output goes to stderr when it fails."""
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     seconds = time.perf_counter() - start
     if done.returncode:
         sys.stderr.write(done.stdout + done.stderr)
@@ -60,6 +62,7 @@ def emptied(url: str) -> None:
     """Clear the store at `url` and set its schema up, as for a first load."""
     store = build_store(Settings(store=url))
     try:
+        store.init_schema()  # a new SQLite file has no tables to clear
         store.clear_all()
         store.init_schema()
     finally:
@@ -68,12 +71,12 @@ def emptied(url: str) -> None:
 
 def generate_s(url: str, links: int) -> float:
     emptied(url)
-    return timed([CASCADE, "generate", *network_args(links), "--store", url, "--replace"])
+    return timed([*CASCADE, "generate", *network_args(links), "--store", url, "--replace"])
 
 
 def load_s(url: str, file: Path) -> float:
     emptied(url)
-    return timed([CASCADE, "load", "network", str(file), "--store", url])
+    return timed([*CASCADE, "load", "network", str(file), "--store", url])
 
 
 def ack_ms(url: str, acks: int) -> float:
@@ -111,7 +114,7 @@ def show(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
         for key, unit in (("generate_s", "s"), ("load_s", "s"), ("ack_ms", "ms")):
             if key in row:
                 ratio = f" ({row[key] / base[key]:.2f}x {base['store']})" if row is not base else ""
-                cells.append(f"{key[:-3]} {row[key]:.1f} {unit}{ratio}")
+                cells.append(f"{key.rsplit('_', 1)[0]} {row[key]:.1f} {unit}{ratio}")
         print(f"{row['store']:7} " + ", ".join(cells) + f"  runs {row['runs']}")
 
 
@@ -128,7 +131,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         file = Path(tmp) / "network.json"
         if "load" in args.steps:
-            timed([CASCADE, "generate", *network_args(args.links), "--out", str(file)])
+            timed([*CASCADE, "generate", *network_args(args.links), "--out", str(file)])
         stores = {} if args.no_sqlite else {"sqlite": f"sqlite:///{Path(tmp) / 'bench.db'}"}
         proc = None
         url = args.neo4j_uri
