@@ -340,7 +340,10 @@ class Neo4jStore(Neo4jGraph, Neo4jLedger, Neo4jChangeLog, Neo4jSnapshots, Neo4jI
         `init_schema` then re-runs its idempotent steps)."""
 
         def delete_batch(tx: ManagedTransaction) -> int:
-            return int(tx.run(cypher.DELETE_ALL_BATCH, batch=10_000).single(strict=True)[0])
+            for query in (cypher.DELETE_LINKS_BATCH, cypher.DELETE_ALL_BATCH):
+                if deleted := int(tx.run(query, batch=10_000).single(strict=True)[0]):
+                    return deleted
+            return 0
 
         while self._write(delete_batch):
             pass
