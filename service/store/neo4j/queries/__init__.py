@@ -10,10 +10,14 @@ microseconds a value, which dominated reading a request's event history. The int
 `epochMillis * 1000 + microsecond % 1000`: `epochSeconds` rounds toward zero, which would
 be a second off for an instant before 1970 with a fraction.
 
-Batch writes take `$rows` (at most ~1,000 maps) and `UNWIND` them, merging on a
-constrained key so a retried transaction function stays idempotent; answers, the bulk
-stream, travel as parallel lists instead (see ADD_ACKNOWLEDGEMENTS). Bulk reads return ONE
-record of parallel lists (`collect`): the driver's cost is per record and per map key.
+Batch writes take `$rows` (at most ~1,000 maps) and `UNWIND` them. A writer first reads,
+under the revision lock, which of its keys are stored (`service.store.planning`), then
+CREATEs the new rows and updates the changed ones by key: no MERGE looks each row up a
+second time, and a retried transaction function re-runs from its own reads. Answers, the
+bulk stream, travel as parallel lists instead (see ADD_ACKNOWLEDGEMENTS). A transaction's
+last write also advances the revision (`bumping`) and its first read takes the lock
+(`under_lock`) where they can share a round trip. Bulk reads return ONE record of parallel
+lists (`collect`): the driver's cost is per record and per map key.
 
 Change log: writes stamp what they change with `$revision`, the revision their transaction
 commits as; deletions MERGE `Tombstone` nodes. The CHANGED_* reads seek the `revision`
