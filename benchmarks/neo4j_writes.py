@@ -14,6 +14,12 @@ For each store (SQLite, the baseline, then Neo4j), in this order:
 
 Each step runs --repeats times (median); --steps picks the steps. Without --neo4j-uri a
 local Neo4j is started in a temporary directory (Java 17 and Maven).
+
+`--steps rows` says where a load's time goes instead: the network is written in this
+process through `loaders.demo.write_network` (what `cascade generate` runs after building
+it), and per kind of row it reports the client's CPU inside the store calls, the wall
+time, and the Neo4j server's CPU over those calls (from /proc: given --neo4j-pid, or the
+server this script started).
 """
 
 from __future__ import annotations
@@ -38,7 +44,8 @@ from service.store import build_store
 
 # this checkout's CLI (an installed `cascade` script may run another checkout's code)
 CASCADE = [sys.executable, "-m", "service.cli.main"]
-STEPS = ("generate", "load", "ack")
+STEPS = ("generate", "load", "ack", "rows")
+WRITES = ("upsert_companies", "add_links", "add_cascades", "add_acknowledgements")
 
 
 def network_args(links: int) -> list[str]:
@@ -105,6 +112,58 @@ def measure(name: str, url: str, file: Path, args: argparse.Namespace) -> dict[s
             "runs": {k: [round(x, 1) for x in v] for k, v in runs.items()}}
 
 
+def cpu_s(pid: int | None) -> float:
+    """CPU seconds process `pid` has used (0 without one)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rows_profile(url: str, links: int, server_pid: int | None) -> None:
+    """Write the generator's network in this process; per kind of row: rows, server CPU,
+    client CPU and wall time spent in the store calls."""
+    from graph_models.models import utc_now
+    from loaders.demo import catalog_requests, write_network
+    from loaders.synthetic import generate_network, issue_and_cascade
+
+    net = generate_network(links // 3 + 1, seed=1, links=links)
+    for request in catalog_requests(net.focal_id, 1, prefix="gen", now=utc_now()):
+        issue_and_cascade(net, request, seed=1)
+    emptied(url)
+    store = build_store(Settings(store=url))
+    spent = {name: [0, 0.0, 0.0, 0.0] for name in WRITES}  # rows, server, client, wall
+
+    def timed_call(name: str, write: Any) -> Any:
+        def call(items: Any) -> Any:
+            server, client, wall = cpu_s(server_pid), time.process_time(), time.perf_counter()
+            outcome = write(items)
+            totals = spent[name]
+            totals[0] += len(items)
+            totals[1] += cpu_s(server_pid) - server
+            totals[2] += time.process_time() - client
+            totals[3] += time.perf_counter() - wall
+            return outcome
+        return call
+
+    for name in WRITES:
+        setattr(store, name, timed_call(name, getattr(store, name)))
+    server, client, wall = cpu_s(server_pid), time.process_time(), time.perf_counter()
+    try:
+        write_network(store, net)
+    finally:
+        store.close()
+    print(f"\n{url}, {links:,} links: write_network {time.perf_counter() - wall:.1f} s, "
+          f"client CPU {time.process_time() - client:.1f} s, server CPU "
+          f"{cpu_s(server_pid) - server:.1f} s; load average "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"{'store call':22} {'rows':>9} {'server us/row':>14} {'client us/row':>14} "
+          f"{'wall s':>7}")
+    for name, (count, server_s, client_s, wall_s) in spent.items():
+        print(f"{name:22} {count:9,} {1e6 * server_s / max(count, 1):14.0f} "
+              f"{1e6 * client_s / max(count, 1):14.0f} {wall_s:7.1f}")
+
+
 def show(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     print(f"\n{args.links:,} links, median of {args.repeats}; load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
@@ -127,6 +186,8 @@ def main() -> None:
     parser.add_argument("--neo4j-uri", help="use this Neo4j (it is cleared) instead of "
                         "starting one")
     parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite baseline")
+    parser.add_argument("--neo4j-pid", type=int, help="with --neo4j-uri and --steps rows: "
+                        "the server's process, for its CPU time")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         file = Path(tmp) / "network.json"
@@ -134,12 +195,15 @@ def main() -> None:
             timed([*CASCADE, "generate", *network_args(args.links), "--out", str(file)])
         stores = {} if args.no_sqlite else {"sqlite": f"sqlite:///{Path(tmp) / 'bench.db'}"}
         proc = None
-        url = args.neo4j_uri
+        url, pid = args.neo4j_uri, args.neo4j_pid
         if url is None:
             port = dev_neo4j.free_port()
             proc = dev_neo4j.start_neo4j(port, Path(tmp) / "neo4j")
-            url = dev_neo4j.bolt_uri(port)
+            url, pid = dev_neo4j.bolt_uri(port), proc.pid
         try:
+            if args.steps == ["rows"]:
+                rows_profile(url, args.links, pid)
+                return
             rows = [measure(name, store, file, args)
                     for name, store in {**stores, "neo4j": url}.items()]
         finally:
