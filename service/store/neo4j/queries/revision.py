@@ -11,7 +11,6 @@ __all__ = [
     "LOCK_REVISION",
     "READ_KEYED_REVISION",
     "READ_REVISION",
-    "SET_ACK_SEQ",
     "SET_COMPANY_KEY",
     "bumping",
     "under_lock",
@@ -67,12 +66,6 @@ SET r.value = r.value + 1
 RETURN r.value AS value
 """
 """Advance the revision by one; run in the transaction of a write that changed data."""
-
-SET_ACK_SEQ = """
-MATCH (r:StoreRevision {id: 'main'})
-SET r.ack_seq = $last_seq
-"""
-"""Record the last acknowledgement seq handed out (read under the lock by LOCK_REVISION)."""
 
 SET_COMPANY_KEY = """
 MATCH (r:StoreRevision {id: 'main'})
