@@ -162,7 +162,23 @@ def companies_to_answer(client: httpx.Client, request_id: str, wanted: int) -> l
         cursor = page.json()["next_cursor"]
         if len(found) >= wanted or not cursor:
             break
+    if len(found) < wanted:  # the first paths may all break where nobody forwarded
+        found |= dict.fromkeys(_unanswered_recipients(client, request_id, wanted - len(found)))
     return list(found)[:wanted]
+
+
+def _unanswered_recipients(client: httpx.Client, request_id: str, wanted: int) -> list[str]:
+    """Companies the request was forwarded to whose standing is pending or overdue."""
+    forwards = client.get("/v1/cascades", params={"request_id": request_id, "limit": 1000})
+    forwards.raise_for_status()
+    found: list[str] = []
+    for company_id in dict.fromkeys(event["to_id"] for event in forwards.json()):
+        standing = client.get(f"/v1/requests/{request_id}/companies/{company_id}")
+        if standing.status_code == 200 and standing.json()["state"] in STANDING_TO_FIX:
+            found.append(company_id)
+        if len(found) >= wanted:
+            break
+    return found
 
 
 def ack_to_counts(client: httpx.Client, request_id: str, company_id: str, timeout: float

@@ -131,7 +131,7 @@ def _ack_columns(tx: ManagedTransaction, request_id: str) -> IdColumns:
         after = page["seqs"][-1]
 
 
-def changes_since_tx(tx: ManagedTransaction, since: int, limit: int) -> ChangeSet | None:
+def changes_since_tx(tx: ReadTransaction, since: int, limit: int) -> ChangeSet | None:
     # The revision is read first (read-committed): rows of a later write may show up too;
     # the caller applies them idempotently and sees them again next time.
     record = tx.run(cypher.CHANGES_SINCE, since=since, limit=limit + 1).single(strict=True)
@@ -148,7 +148,7 @@ class Neo4jChangeLog:
     """The port's revision, network, events and change-log reads."""
 
     def revision(self: Transactions) -> int:
-        return self._read(read_revision)
+        return self._read_once(read_revision)  # per poll after a write, and per watch tick
 
     # -- reads for the coverage engine ----------------------------------------------------
 
@@ -163,4 +163,4 @@ class Neo4jChangeLog:
     def changes_since(self: Transactions, revision: int, *, limit: int = 50_000
                       ) -> ChangeSet | None:
         """See `ChangeLog.changes_since` (read-committed: may include later writes)."""
-        return self._read(changes_since_tx, revision, limit)
+        return self._read_once(changes_since_tx, revision, limit)

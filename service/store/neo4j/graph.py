@@ -19,6 +19,7 @@ from service.store.neo4j.tx import (
     lock_next_revision,
     lock_revision,
     put,
+    put_and_bump,
     read_records,
 )
 from service.store.planning import plan_writes
@@ -36,19 +37,19 @@ def upsert_companies_tx(
     locked = lock_revision(tx)
     ids = list(dict.fromkeys(c.id for c in companies))
     stored = {r["id"]: company_from(r) for r in fetch(tx, cypher.GET_COMPANIES, "ids", ids)}
-    existing = set(stored)
     outcomes, changed = plan_writes(stored, ((c.id, c) for c in companies))
     if changed:
-        first_key = last_key = int(locked["company_key"])
-        rows = []
+        last_key = int(locked["company_key"])
+        new: list[dict[str, Any]] = []
+        updated: list[dict[str, Any]] = []
         for company in changed.values():  # a new company gets the next key
-            is_new = company.id not in existing
-            last_key += is_new
-            rows.append({**company_row(company), "key": last_key if is_new else None})
-        put(tx, cypher.UPSERT_COMPANIES, rows, revision=int(locked["value"]) + 1)
-        if last_key != first_key:
-            tx.run(cypher.SET_COMPANY_KEY, last_key=last_key).consume()
-        bump_revision(tx)
+            if company.id in stored:
+                updated.append(company_row(company))
+            else:
+                last_key += 1
+                new.append({**company_row(company), "key": last_key})
+        put_and_bump(tx, [(cypher.UPDATE_COMPANIES, updated), (cypher.ADD_COMPANIES, new)],
+                     revision=int(locked["value"]) + 1, last_key=last_key if new else None)
     return outcomes
 
 
@@ -98,10 +99,14 @@ def add_links_tx(tx: ManagedTransaction, links: Sequence[SupplyLink]) -> list[Wr
     stored = {(r["buyer_id"], r["supplier_id"]): r["category"] for r in found}
     outcomes, changed = plan_writes(stored, ((link.key, link.category) for link in links))
     if changed:
-        rows = [{"buyer_id": b, "supplier_id": s, "category": c} for (b, s), c in changed.items()]
-        if put(tx, cypher.UPSERT_LINKS, rows, revision=revision) != len(rows):
+        new: list[dict[str, Any]] = []
+        updated: list[dict[str, Any]] = []
+        for (buyer, supplier), category in changed.items():
+            row = {"buyer_id": buyer, "supplier_id": supplier, "category": category}
+            (updated if (buyer, supplier) in stored else new).append(row)
+        writes = [(cypher.RECATEGORISE_LINKS, updated), (cypher.ADD_LINKS, new)]
+        if put_and_bump(tx, writes, revision=revision) != len(changed):
             raise StoreError("a supply link names a company that does not exist")
-        bump_revision(tx)
     return outcomes
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from neo4j import ManagedTransaction
 
@@ -14,7 +15,6 @@ from graph_models.models import (
     CascadeEvent,
     PolicyRequest,
     from_epoch_us,
-    to_epoch_us,
     utc_now,
 )
 from service.store.errors import AlreadyExists
@@ -26,6 +26,7 @@ from service.store.neo4j.codecs import (
     ack_identity,
     cascade_from,
     cascade_key,
+    cascade_row,
     chunks,
     request_from,
     request_row,
@@ -36,8 +37,7 @@ from service.store.neo4j.tx import (
     bump_revision,
     fetch,
     lock_next_revision,
-    lock_revision,
-    put,
+    put_and_bump,
     read_records,
 )
 from service.store.planning import earliest_sent, plan_answers, plan_writes
@@ -63,42 +63,56 @@ def add_cascades_tx(tx: ManagedTransaction, events: Sequence[CascadeEvent]) -> l
             for key, event in keyed if key in sent}
     outcomes, fresh = plan_writes(held, keyed, keep=earliest_sent)
     if fresh:
-        rows = [{"key": key, "sent_us": to_epoch_us(event.sent_at), **event.model_dump()}
-                for key, event in fresh.items()]
-        put(tx, cypher.ADD_CASCADES, rows, revision=revision)
-        bump_revision(tx)
+        new: list[dict[str, Any]] = []
+        earlier: list[dict[str, Any]] = []
+        for key, event in fresh.items():
+            (earlier if key in held else new).append(cascade_row(key, event))
+        put_and_bump(tx, [(cypher.ANTEDATE_CASCADES, earlier), (cypher.ADD_CASCADES, new)],
+                     revision=revision)
     return outcomes
 
 
 def add_acks_tx(
     tx: ManagedTransaction, acks: Sequence[Acknowledgement]
 ) -> list[tuple[WriteOutcome, Acknowledgement]]:
-    locked = lock_revision(tx)
-    stored = stored_acks(tx, acks, [ack_identity(ack) for ack in acks])
+    identities = [ack_identity(ack) for ack in acks]
+    locked, stored = locked_acks(tx, acks, identities)
     plan = plan_answers(acks, {ack.identity: ack for ack in stored.values()},
                         last_seq=int(locked["ack_seq"] or 0), recorded_at=utc_now())
     if plan.fresh:
         revision = int(locked["value"]) + 1
-        fresh = [(ack_identity(ack), ack) for ack in plan.fresh]
-        for chunk in chunks(fresh, ACK_BATCH):
-            tx.run(cypher.ADD_ACKNOWLEDGEMENTS, ack_columns(chunk), revision=revision).consume()
-        tx.run(cypher.SET_ACK_SEQ, last_seq=plan.last_seq).consume()
-        bump_revision(tx)
+        fresh = list(chunks([(ack_identity(ack), ack) for ack in plan.fresh], ACK_BATCH))
+        for number, chunk in enumerate(fresh, start=1):
+            if number < len(fresh):
+                tx.run(cypher.ADD_ACKNOWLEDGEMENTS, ack_columns(chunk), revision=revision
+                       ).consume()
+            else:  # the last one also advances the revision and records the last seq
+                tx.run(cypher.bumping(cypher.ADD_ACKNOWLEDGEMENTS), ack_columns(chunk),
+                       revision=revision, last_seq=plan.last_seq, last_key=None).consume()
     return plan.results
 
 
-def stored_acks(
+def locked_acks(
     tx: ManagedTransaction, acks: Sequence[Acknowledgement], identities: Sequence[str]
+) -> tuple[Any, dict[str, Acknowledgement]]:
+    """Take the write lock (its record: revision, last seq) and read the stored answers
+    among `acks`, the first ACK_BATCH in the same round trip."""
+    first, *rest = chunks(list(dict.fromkeys(identities)), ACK_BATCH)
+    locked = tx.run(cypher.LOCKED_ACKS_WITH_IDENTITY, keys=list(first)).single(strict=True)
+    records = [locked, *(tx.run(cypher.ACKS_WITH_IDENTITY, keys=list(chunk)).single(strict=True)
+                         for chunk in rest)]
+    return locked, stored_acks(acks, identities, records)
+
+
+def stored_acks(
+    acks: Sequence[Acknowledgement], identities: Sequence[str], records: Sequence[Any]
 ) -> dict[str, Acknowledgement]:
-    """The stored answers among `acks`, by identity: what the store holds beyond the
-    identity (seq, evidence, poster, recording time) on top of the asked answer."""
+    """The stored answers among `acks`, by identity, from ACKS_WITH_IDENTITY `records`:
+    what the store holds beyond the identity (seq, evidence, poster, recording time) on
+    top of the asked answer."""
     asked = dict(zip(identities, acks, strict=True))
-    stored: dict[str, Acknowledgement] = {}
-    for chunk in chunks(list(asked), ACK_BATCH):
-        record = tx.run(cypher.ACKS_WITH_IDENTITY, keys=list(chunk)).single(strict=True)
-        for identity, *fields in record["rows"]:
-            stored[identity] = stored_ack(asked[identity], *fields)
-    return stored
+    return {identity: stored_ack(asked[identity], *fields)
+            for record in records for identity, *fields in record["rows"]}
 
 
 class Neo4jLedger:

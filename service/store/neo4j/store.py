@@ -14,8 +14,9 @@ Graph shape (all Cypher lives in `service.store.neo4j.queries`):
 - ``(:Cascade {key, request_id, from_id, to_id, sent_at, from_key, to_key, sent_us})``:
   cascade events are nodes with a unique ``key`` (the JSON of [request, from, to]), not
   relationships. An event is keyed by three values, survives a later change of the link
-  it travelled over, and MERGE on a constrained node key is the race-free "insert once"
-  that relationships lack in Community.
+  it travelled over, and a unique constraint on a node key guards "insert once", which
+  relationships lack in Community (a new link is CREATEd only after the writer found
+  none under the revision lock).
 - ``(:Acknowledgement {identity, request_id, company_id, status, at, evidence_json, seq,
   recorded_at, posted_by, company_key, at_us})``: append-only answer history, unique
   ``seq`` and unique ``identity`` (the JSON of [request, company, status, at]: what makes
@@ -42,13 +43,19 @@ Transactions: every write method is one managed transaction (`execute_write`) wh
 function first locks the `StoreRevision` node, so writers are serialised like SQLite's
 ``BEGIN IMMEDIATE``, outcomes computed from reads in the transaction are exact, and the
 revision (bumped only when something changed) and ack seq values follow commit order;
-each writer stamps its rows with the revision it commits as.
+each writer stamps its rows with the revision it commits as. Taking the lock shares a
+round trip with the first read where it can, and bumping the revision with the last write
+(`queries.revision`): a POSTed answer is one transaction of seven round trips (BEGIN, the
+request and company checks, lock and stored answers, the write and bump, the webhook
+outbox, COMMIT).
 Reads run in read transactions (`execute_read`, or read sessions for the cold read), which
 a cluster reached through ``neo4j://`` may serve from a secondary; writes go to the leader.
 Every session shares the driver's one bookmark manager, so each transaction starts where
 this process's last one ended: a read follows this process's writes and never goes back
 in time (causal consistency); `catch_up` adds another process's bookmarks to that chain
-(docs/scaling.md).
+(docs/scaling.md). A read of one query (the revision, the change log) runs as an
+auto-commit transaction (`_read_once`): one round trip instead of three, so a poll after
+a write costs two.
 Batches are written ~1,000 rows per ``UNWIND``, several UNWINDs inside ONE transaction, so
 a call of any size stays atomic (a 300k-link import is one transaction; Neo4j holds its
 state in memory, so size `db.memory.transaction.max` and the heap accordingly).
@@ -248,6 +255,25 @@ class Neo4jStore(Neo4jGraph, Neo4jLedger, Neo4jChangeLog, Neo4jSnapshots, Neo4jI
         with _unavailable_as_store_error(), self._session() as session:
             return session.execute_read(work, *args)
 
+    def _read_once(self, work: Callable[..., _T], *args: Any) -> _T:
+        """`work`, a read of ONE query, as an auto-commit transaction: one round trip where
+        a managed read takes three (BEGIN, the query, COMMIT), on the same bookmark chain.
+        The driver does not retry these: transient failures are retried here, as long as
+        it would retry a managed read."""
+        tx = getattr(self._unit, "tx", None)
+        if tx is not None:
+            return work(tx, *args)  # inside `atomic`: see its own writes
+        deadline = time.monotonic() + self._retry_time
+        with _unavailable_as_store_error():
+            while True:
+                try:
+                    with self._read_session() as session:
+                        return work(session, *args)
+                except (ServiceUnavailable, SessionExpired, TransientError):
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+
     def atomic(self, work: Callable[[], _T]) -> _T:
         """Run `work` in one managed write transaction that every store call joins; the
         driver re-runs the whole unit on a transient error."""
@@ -321,7 +347,10 @@ class Neo4jStore(Neo4jGraph, Neo4jLedger, Neo4jChangeLog, Neo4jSnapshots, Neo4jI
         `init_schema` then re-runs its idempotent steps)."""
 
         def delete_batch(tx: ManagedTransaction) -> int:
-            return int(tx.run(cypher.DELETE_ALL_BATCH, batch=10_000).single(strict=True)[0])
+            for query in (cypher.DELETE_LINKS_BATCH, cypher.DELETE_ALL_BATCH):
+                if deleted := int(tx.run(query, batch=10_000).single(strict=True)[0]):
+                    return deleted
+            return 0
 
         while self._write(delete_batch):
             pass

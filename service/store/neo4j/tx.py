@@ -9,15 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
-from neo4j import ManagedTransaction, Transaction
+from neo4j import ManagedTransaction, Session, Transaction
 
 from service.store.neo4j import queries as cypher
 from service.store.neo4j.codecs import chunks
 
 __all__ = ["ReadTransaction", "Transactions", "bump_revision", "fetch", "lock_next_revision",
-           "lock_revision", "put", "read_records", "read_revision", "row_dicts"]
+           "lock_revision", "put", "put_and_bump", "read_records", "read_revision", "row_dicts"]
 
-ReadTransaction = ManagedTransaction | Transaction  # the cold read uses both (`snapshot`)
+# The cold read uses both transaction kinds (`snapshot`); a single-query read may run as
+# an auto-commit transaction of a session (`Neo4jStore._read_once`).
+ReadTransaction = ManagedTransaction | Transaction | Session
 _T = TypeVar("_T")
 
 
@@ -51,6 +53,26 @@ def put(
     return written
 
 
+def put_and_bump(
+    tx: ManagedTransaction, writes: Sequence[tuple[str, Sequence[dict[str, Any]]]], *,
+    revision: int, last_key: int | None = None, last_seq: int | None = None,
+) -> int:
+    """Run each `(query, rows)` of `writes` as `put` does, stamped `revision`, then advance
+    the store revision (and record `last_key` / `last_seq` where given) with the last
+    chunk, in its round trip; sum their `written`. Only for a transaction that changes
+    data: `writes` holds at least one row."""
+    chunked = [(query, list(chunk)) for query, rows in writes for chunk in chunks(rows)]
+    written = 0
+    for number, (query, chunk) in enumerate(chunked, start=1):
+        if number < len(chunked):
+            record = tx.run(query, revision=revision, rows=chunk).single(strict=True)
+        else:
+            record = tx.run(cypher.bumping(query), revision=revision, rows=chunk,
+                            last_key=last_key, last_seq=last_seq).single(strict=True)
+        written += int(record["written"])
+    return written
+
+
 def read_revision(tx: ReadTransaction) -> int:
     record = tx.run(cypher.READ_REVISION).single()
     return 0 if record is None else int(record["value"])
@@ -71,3 +93,4 @@ class Transactions(Protocol):
 
     def _write(self, work: Callable[..., _T], *args: Any) -> _T: ...
     def _read(self, work: Callable[..., _T], *args: Any) -> _T: ...
+    def _read_once(self, work: Callable[..., _T], *args: Any) -> _T: ...

@@ -10,10 +10,14 @@ microseconds a value, which dominated reading a request's event history. The int
 `epochMillis * 1000 + microsecond % 1000`: `epochSeconds` rounds toward zero, which would
 be a second off for an instant before 1970 with a fraction.
 
-Batch writes take `$rows` (at most ~1,000 maps) and `UNWIND` them, merging on a
-constrained key so a retried transaction function stays idempotent; answers, the bulk
-stream, travel as parallel lists instead (see ADD_ACKNOWLEDGEMENTS). Bulk reads return ONE
-record of parallel lists (`collect`): the driver's cost is per record and per map key.
+Batch writes take `$rows` (at most ~1,000 maps) and `UNWIND` them. A writer first reads,
+under the revision lock, which of its keys are stored (`service.store.planning`), then
+CREATEs the new rows and updates the changed ones by key: no MERGE looks each row up a
+second time, and a retried transaction function re-runs from its own reads. Answers, the
+bulk stream, travel as parallel lists instead (see ADD_ACKNOWLEDGEMENTS). A transaction's
+last write also advances the revision (`bumping`) and its first read takes the lock
+(`under_lock`) where they can share a round trip. Bulk reads return ONE record of parallel
+lists (`collect`): the driver's cost is per record and per map key.
 
 Change log: writes stamp what they change with `$revision`, the revision their transaction
 commits as; deletions MERGE `Tombstone` nodes. The CHANGED_* reads seek the `revision`
@@ -43,6 +47,8 @@ from service.store.neo4j.queries.changelog import (
     CHANGES_SINCE,
 )
 from service.store.neo4j.queries.graph import (
+    ADD_COMPANIES,
+    ADD_LINKS,
     COMPANY_LINK_KEYS,
     COMPANY_REFERENCES,
     CREATE_COMPANY,
@@ -57,8 +63,8 @@ from service.store.neo4j.queries.graph import (
     LIST_LINKS,
     LIST_LINKS_OF_BUYER,
     LIST_LINKS_OF_SUPPLIER,
-    UPSERT_COMPANIES,
-    UPSERT_LINKS,
+    RECATEGORISE_LINKS,
+    UPDATE_COMPANIES,
 )
 from service.store.neo4j.queries.idempotency import (
     CLAIM_IDEMPOTENCY_KEY,
@@ -72,6 +78,7 @@ from service.store.neo4j.queries.ledger import (
     ACKS_WITH_IDENTITY,
     ADD_ACKNOWLEDGEMENTS,
     ADD_CASCADES,
+    ANTEDATE_CASCADES,
     CREATE_REQUEST,
     GET_REQUEST,
     LIST_ACKS,
@@ -82,6 +89,7 @@ from service.store.neo4j.queries.ledger import (
     LIST_CASCADES_OF_REQUEST,
     LIST_CASCADES_TO,
     LIST_REQUESTS,
+    LOCKED_ACKS_WITH_IDENTITY,
     STORED_CASCADES,
 )
 from service.store.neo4j.queries.revision import (
@@ -90,13 +98,15 @@ from service.store.neo4j.queries.revision import (
     LOCK_REVISION,
     READ_KEYED_REVISION,
     READ_REVISION,
-    SET_ACK_SEQ,
     SET_COMPANY_KEY,
+    bumping,
+    under_lock,
 )
 from service.store.neo4j.queries.schema import (
     AWAIT_INDEXES,
     COMPANY_KEYS,
     DELETE_ALL_BATCH,
+    DELETE_LINKS_BATCH,
     FILL_ACK_KEYS,
     FILL_CASCADE_KEYS,
     PING,
@@ -136,7 +146,10 @@ __all__ = [
     "ACKS_WITH_IDENTITY",
     "ADD_ACKNOWLEDGEMENTS",
     "ADD_CASCADES",
+    "ADD_COMPANIES",
+    "ADD_LINKS",
     "ADD_TOMBSTONES",
+    "ANTEDATE_CASCADES",
     "AWAIT_INDEXES",
     "BUMP_REVISION",
     "CHANGED_ACKS",
@@ -158,6 +171,7 @@ __all__ = [
     "CREATE_REQUEST",
     "CREATE_WEBHOOK",
     "DELETE_ALL_BATCH",
+    "DELETE_LINKS_BATCH",
     "DELETE_COMPANY",
     "DELETE_COMPANY_ACKS",
     "DELETE_COMPANY_CASCADES",
@@ -193,6 +207,7 @@ __all__ = [
     "LIST_LINKS_OF_SUPPLIER",
     "LIST_REQUESTS",
     "LIST_WEBHOOKS",
+    "LOCKED_ACKS_WITH_IDENTITY",
     "LOCK_IDEMPOTENCY_KEY",
     "LOCK_REVISION",
     "NETWORK_KINDS",
@@ -202,6 +217,7 @@ __all__ = [
     "READ_KEYED_REVISION",
     "READ_REVISION",
     "READ_SCHEMA_VERSION",
+    "RECATEGORISE_LINKS",
     "RECORD_AUDIT",
     "RELEASE_IDEMPOTENCY_KEY",
     "REQUEST_ACK_COUNT",
@@ -212,13 +228,13 @@ __all__ = [
     "REQUEST_CASCADE_ROWS",
     "REVOKE_API_KEY",
     "SCHEMA",
-    "SET_ACK_SEQ",
     "SET_COMPANY_KEY",
     "SET_SCHEMA_VERSION",
     "START_LOG",
     "STORED_CASCADES",
     "UNKEYED_COMPANIES",
-    "UPSERT_COMPANIES",
-    "UPSERT_LINKS",
+    "UPDATE_COMPANIES",
     "WEBHOOK_SCHEMA",
+    "bumping",
+    "under_lock",
 ]

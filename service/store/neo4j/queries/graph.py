@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 __all__ = [
+    "ADD_COMPANIES",
+    "ADD_LINKS",
     "COMPANY_LINK_KEYS",
     "COMPANY_REFERENCES",
     "CREATE_COMPANY",
@@ -17,8 +19,8 @@ __all__ = [
     "LIST_LINKS",
     "LIST_LINKS_OF_BUYER",
     "LIST_LINKS_OF_SUPPLIER",
-    "UPSERT_COMPANIES",
-    "UPSERT_LINKS",
+    "RECATEGORISE_LINKS",
+    "UPDATE_COMPANIES",
 ]
 
 _COMPANY_FIELDS = """
@@ -49,17 +51,23 @@ SET c.name = $row.name, c.country = $row.country, c.kind = $row.kind,
 """Create one company with the next company `$key` (the caller checked that the id is
 free, under the revision lock)."""
 
-UPSERT_COMPANIES = """
-UNWIND $rows AS row
-MERGE (c:Company {id: row.id})
-ON CREATE SET c.key = row.key
+_COMPANY_SET = """
 SET c.name = row.name, c.country = row.country, c.kind = row.kind,
     c.identifiers_json = row.identifiers_json, c.tags = row.tags,
     c.sites_json = row.sites_json, c.revision = $revision
 RETURN count(c) AS written
 """
-"""Create or overwrite companies by id (a null country removes the property); a new one
-gets its row's `key`, the next company key (handed out under the revision lock)."""
+
+ADD_COMPANIES = """
+UNWIND $rows AS row
+CREATE (c:Company {id: row.id, key: row.key})""" + _COMPANY_SET
+"""Create new companies (the caller found their ids free, under the revision lock), each
+with its row's `key`, the next company key (handed out under the revision lock)."""
+
+UPDATE_COMPANIES = """
+UNWIND $rows AS row
+MATCH (c:Company {id: row.id})""" + _COMPANY_SET
+"""Overwrite stored companies by id (a null country removes the property)."""
 
 LIST_COMPANIES = f"""
 MATCH (c:Company)
@@ -118,23 +126,38 @@ RETURN count(*) AS deleted
 """Delete company `$id` with its supply links."""
 
 
-EXISTING_LINKS = """
-UNWIND $pairs AS pair
-MATCH (b:Company {id: pair[0]})-[l:SUPPLIED_BY]->(s:Company {id: pair[1]})
+_BOTH_ENDS = """
+MATCH (b:Company {id: pair[0]})
+MATCH (s:Company {id: pair[1]})
+CALL (b, s) { MATCH (b)-[l:SUPPLIED_BY]->(s) RETURN l }"""
+
+EXISTING_LINKS = f"""
+UNWIND $pairs AS pair{_BOTH_ENDS}
 RETURN b.id AS buyer_id, s.id AS supplier_id, l.category AS category
 """
-"""The links among `$pairs` ([buyer, supplier] lists) that exist, with their category."""
+"""The links among `$pairs` ([buyer, supplier] lists) that exist, with their category.
+Both ends are sought by index, then the link between them (the subquery makes it an
+`Expand(Into)`): a plan made while there were few links would otherwise walk every link
+of each supplier (thousands for a supplier to many buyers: a second per batch at 10k
+links, measured)."""
 
-UPSERT_LINKS = """
+ADD_LINKS = """
 UNWIND $rows AS row
 MATCH (b:Company {id: row.buyer_id})
 MATCH (s:Company {id: row.supplier_id})
-MERGE (b)-[l:SUPPLIED_BY]->(s)
-SET l.category = row.category, l.revision = $revision
+CREATE (b)-[l:SUPPLIED_BY {category: row.category, revision: $revision}]->(s)
 RETURN count(l) AS written
 """
-"""Create or re-categorise links buyer -[:SUPPLIED_BY]-> supplier between existing
-companies; returns how many rows found both ends."""
+"""Create new links buyer -[:SUPPLIED_BY]-> supplier between existing companies (the
+caller found none between them, under the revision lock: a relationship has no unique
+constraint, so CREATE relies on that); returns how many rows found both ends."""
+
+RECATEGORISE_LINKS = f"""
+UNWIND [row IN $rows | [row.buyer_id, row.supplier_id, row.category]] AS pair{_BOTH_ENDS}
+SET l.category = pair[2], l.revision = $revision
+RETURN count(l) AS written
+"""
+"""Give stored links their row's category."""
 
 _LINK_PAGE = """
 RETURN b.id AS buyer_id, s.id AS supplier_id, l.category AS category

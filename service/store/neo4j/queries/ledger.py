@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from service.store.neo4j.queries.revision import under_lock
+
 __all__ = [
     "ACKS_WITH_IDENTITY",
     "ADD_ACKNOWLEDGEMENTS",
     "ADD_CASCADES",
+    "ANTEDATE_CASCADES",
     "CREATE_REQUEST",
     "GET_REQUEST",
     "LIST_ACKS",
@@ -16,6 +19,7 @@ __all__ = [
     "LIST_CASCADES_OF_REQUEST",
     "LIST_CASCADES_TO",
     "LIST_REQUESTS",
+    "LOCKED_ACKS_WITH_IDENTITY",
     "STORED_CASCADES",
 ]
 
@@ -57,20 +61,30 @@ ADD_CASCADES = """
 UNWIND $rows AS row
 OPTIONAL MATCH (f:Company {id: row.from_id})
 OPTIONAL MATCH (t:Company {id: row.to_id})
-MERGE (e:Cascade {key: row.key})
-ON CREATE SET e.request_id = row.request_id, e.from_id = row.from_id,
-              e.to_id = row.to_id, e.sent_at = row.sent_at, e.revision = $revision,
-              e.sent_us = row.sent_us, e.from_key = CASE WHEN f IS NULL THEN 0 ELSE f.key END,
-              e.to_key = CASE WHEN t IS NULL THEN 0 ELSE t.key END
-ON MATCH SET e.sent_at = row.sent_at, e.sent_us = row.sent_us, e.revision = $revision
+CREATE (e:Cascade {key: row.key})
+SET e.request_id = row.request_id, e.from_id = row.from_id, e.to_id = row.to_id,
+    e.sent_at = datetime({epochSeconds: row.sent_seconds, nanosecond: row.sent_nanos}),
+    e.sent_us = row.sent_us, e.revision = $revision,
+    e.from_key = CASE WHEN f IS NULL THEN 0 ELSE f.key END,
+    e.to_key = CASE WHEN t IS NULL THEN 0 ELSE t.key END
 RETURN count(e) AS written
 """
-"""Record cascade events by key; a row for an existing one is an earlier forward of its
-link (the caller planned it, `planning.earliest_sent`): it takes that `sent_at` and the
-revision, so the change log carries it. The event
-also keeps, for the cold read, its time as epoch µs (`sent_us`) and the keys of its
-companies (`from_key`, `to_key`; 0: no such company, which no read holds; none: a company
-without a key yet, see FILL_CASCADE_KEYS)."""
+"""Record new cascade events (the caller found their keys free, under the revision lock),
+their time given as epoch seconds and nanoseconds (a `datetime` value per row costs the
+driver tens of microseconds to pack). The event also keeps, for the cold read, its time
+as epoch µs (`sent_us`) and the keys of its companies (`from_key`, `to_key`; 0: no such
+company, which no read holds; none: a company without a key yet, see
+FILL_CASCADE_KEYS)."""
+
+ANTEDATE_CASCADES = """
+UNWIND $rows AS row
+MATCH (e:Cascade {key: row.key})
+SET e.sent_at = datetime({epochSeconds: row.sent_seconds, nanosecond: row.sent_nanos}),
+    e.sent_us = row.sent_us, e.revision = $revision
+RETURN count(e) AS written
+"""
+"""Give recorded events the earlier `sent_at` of a forward of their link (the caller
+planned it, `planning.earliest_sent`) and the revision, so the change log carries it."""
 
 _CASCADE_PAGE = f"""
 RETURN {_CASCADE_FIELDS}
@@ -120,6 +134,9 @@ RETURN collect([
     a.evidence_json, a.posted_by
 ]) AS rows
 """
+
+LOCKED_ACKS_WITH_IDENTITY = under_lock(ACKS_WITH_IDENTITY)
+"""LOCK_REVISION and ACKS_WITH_IDENTITY in one round trip: how a write of answers starts."""
 """What is stored of the answers whose `identity` (JSON of [request, company, status, `at`])
 is one of `$keys`, beyond the identity: [identity, seq, recorded_at µs, evidence_json,
 posted_by]. A retried answer is found here and not appended again."""
@@ -136,6 +153,7 @@ CREATE (a:Acknowledgement {
     recorded_at: datetime({epochSeconds: $recorded_seconds, nanosecond: $recorded_nanos}),
     revision: $revision
 })
+RETURN count(a) AS written
 """
 """Append answers given as parallel lists, numbered `$first_seq`, `$first_seq + 1`, ...
 (seq reserved under the revision lock, unique by constraint); `at` as epoch seconds and

@@ -9,6 +9,7 @@ __all__ = [
     "AWAIT_INDEXES",
     "COMPANY_KEYS",
     "DELETE_ALL_BATCH",
+    "DELETE_LINKS_BATCH",
     "FILL_ACK_KEYS",
     "FILL_CASCADE_KEYS",
     "PING",
@@ -71,7 +72,18 @@ WITH n LIMIT $batch
 DETACH DELETE n
 RETURN count(*) AS deleted
 """
-"""Tests only: delete up to `$batch` nodes with their relationships; repeat until 0."""
+"""Delete up to `$batch` nodes with their relationships; repeat until 0 (tests, and
+`cascade generate --replace`, after DELETE_LINKS_BATCH)."""
+
+DELETE_LINKS_BATCH = """
+MATCH ()-[l]->()
+WITH l LIMIT $batch
+DELETE l
+RETURN count(*) AS deleted
+"""
+"""Delete up to `$batch` relationships; repeat until 0, before DELETE_ALL_BATCH: a batch
+of nodes may hold a supplier to thousands of buyers, whose links would not fit in one
+transaction's memory."""
 
 START_LOG = """
 MATCH (r:StoreRevision {id: 'main'})
