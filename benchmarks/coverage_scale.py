@@ -79,8 +79,7 @@ def cold_coverage(url: str, request_id: str, queue: mp.Queue) -> None:  # type: 
     first = time.perf_counter() - start
     analysis = service.read(request_id, None).analysis
     overdue = [analysis.scope.network.ids[i]
-               for i in (analysis.state == 3).nonzero()[0][:10]]  # 3: NodeState.overdue
-    overdue, spare = overdue[:5], overdue[5:]  # the spare ones for the HTTP run
+               for i in (analysis.state == 3).nonzero()[0][:5]]  # 3: NodeState.overdue
     ack_ms = []
     for company in overdue:
         store.add_acknowledgements([Acknowledgement(
@@ -98,7 +97,6 @@ def cold_coverage(url: str, request_id: str, queue: mp.Queue) -> None:  # type: 
         "peak_mib": peak_rss_mib(),
         "paths": [summary.paths.total, summary.paths.covered], "reloads": service.reloads,
         "companies": analysis.scope.network.size, "links": analysis.scope.network.link_count,
-        "spare": spare,
     })
     store.close()
 
@@ -164,9 +162,8 @@ def naive_cypher(url: str, root: str, timeout: float) -> dict[str, Any]:
         driver.close()
 
 
-def over_http(url: str, args: argparse.Namespace, overdue: list[str]) -> dict[str, Any]:
-    """Poll throughput and ack-to-counts through a real service process (the companies
-    that answer: `overdue` ones, which the first coverage found)."""
+def over_http(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Poll throughput and ack-to-counts through a real service process."""
     from _server import running_service
     from http_polling import HEALTHZ, describe, measure_acks, polling_endpoints, throughput
 
@@ -174,7 +171,7 @@ def over_http(url: str, args: argparse.Namespace, overdue: list[str]) -> dict[st
     with running_service(url, startup_timeout=600.0) as (base_url, auth):
         describe(base_url, auth)  # warms the snapshot
         rounds = throughput(base_url, polling_endpoints(auth, None), 4, knobs)
-        acks = measure_acks(base_url, auth, knobs, companies=overdue or None)
+        acks = measure_acks(base_url, auth, knobs)
     health, polls = rounds.runs[HEALTHZ.name], rounds.runs["GET /v1/gap-counts"]
     return {"healthz_rps": health.requests_per_s, "poll_rps": polls.requests_per_s,
             "poll_p99_ms": polls.p99_ms, "poll_p50_ms": polls.p50_ms,
@@ -207,7 +204,7 @@ def run_size(links: int, args: argparse.Namespace, workdir: Path, neo4j_url: str
                "peak_mib": max(r["peak_mib"] for r in runs), "paths": runs[0]["paths"],
                "naive_nx_s": naive["s"], "naive_nx_paths": naive["paths"],
                "naive_seen": naive["seen"]}
-        row |= over_http(url, args, runs[-1]["spare"])
+        row |= over_http(url, args)
         if name == "neo4j":
             cypher = naive_cypher(url, net.focal_id, args.naive_timeout)
             row |= {"naive_cypher_s": cypher["s"], "naive_cypher_paths": cypher["paths"]}
@@ -231,7 +228,7 @@ def run_store(url: str, request_id: str | None, args: argparse.Namespace) -> dic
            "ack_ms": statistics.median(r["ack_ms"] for r in runs),
            "peak_mib": max(r["peak_mib"] for r in runs), "paths": runs[0]["paths"],
            "naive_nx_s": None, "naive_nx_paths": None, "naive_seen": 0}
-    row |= over_http(url, args, runs[-1]["spare"])
+    row |= over_http(url, args)
     print(json.dumps(row), flush=True)
     return row
 

@@ -199,17 +199,14 @@ def ack_to_counts(client: httpx.Client, request_id: str, company_id: str, timeou
     raise TimeoutError(f"gap counts of {request_id} unchanged {timeout:.0f} s after the ack")
 
 
-def measure_acks(base_url: str, auth: dict[str, str], args: argparse.Namespace,
-                 companies: list[str] | None = None) -> dict[str, Any] | None:
-    """POSTed answer to gap counts, of `companies` (pending or overdue ones), or of the
-    break points of uncovered paths of the request with the most of them."""
+def measure_acks(base_url: str, auth: dict[str, str], args: argparse.Namespace
+                 ) -> dict[str, Any] | None:
     with httpx.Client(base_url=base_url, headers=auth, timeout=300.0) as client:
         counts = gap_counts(client)
         if not counts:
             return None
         request_id = max(counts, key=lambda r: counts[r]["pending"] + counts[r]["overdue"])
-        if companies is None:
-            companies = companies_to_answer(client, request_id, args.acks)
+        companies = companies_to_answer(client, request_id, args.acks)
         samples = [ack_to_counts(client, request_id, c, args.ack_timeout) for c in companies]
     if not samples:
         return None
