@@ -7,7 +7,7 @@ creates a fresh request and times `add_acknowledgements` of --answers new answer
 batches of --batch (the REST batch endpoint's maximum), then a retry of the same batches,
 which must be all `unchanged` and leave the revision alone. Runs accumulate in one store
 (each run answers its own request), as history does. Prints the median of --repeats runs
-per store. Neo4j: --neo4j-uri, or a local one started with `service.dev_neo4j`.
+per store. Neo4j: --neo4j-uri, or a local one started with `service.cli.dev_neo4j`.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def neo4j_store(uri: str | None, workdir: Path):  # type: ignore[no-untyped-def]
 
     proc = None
     if uri is None:
-        from service import dev_neo4j
+        from service.cli import dev_neo4j
 
         port = dev_neo4j.free_port()
         proc = dev_neo4j.start_neo4j(port, workdir / "neo4j")
@@ -126,7 +126,7 @@ def run_neo4j(args: Any, workdir: Path) -> dict[str, Any]:
     finally:
         store.close()
         if proc is not None:
-            from service import dev_neo4j
+            from service.cli import dev_neo4j
 
             dev_neo4j.stop_neo4j(proc)
 

@@ -282,7 +282,7 @@ def main() -> None:
     url = args.neo4j_uri
     with tempfile.TemporaryDirectory() as tmp:
         if url is None and not args.no_neo4j:
-            from service import dev_neo4j
+            from service.cli import dev_neo4j
 
             port = dev_neo4j.free_port()
             proc = dev_neo4j.start_neo4j(port, Path(tmp) / "neo4j")
@@ -292,7 +292,7 @@ def main() -> None:
                     for row in run_size(links, args, Path(tmp), url)]
         finally:
             if proc is not None:
-                from service import dev_neo4j
+                from service.cli import dev_neo4j
 
                 dev_neo4j.stop_neo4j(proc)
     show(rows, args.naive_timeout)
