@@ -29,22 +29,27 @@ import httpx
 
 from service.cli.dev_neo4j import free_port
 
-__all__ = ["ServiceProcess", "running_service"]
+__all__ = ["ServiceProcess", "cpu_seconds", "running_service", "wait_idle"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
 def running_service(
-    store: str, *, workers: int = 1, access_log: bool = False, startup_timeout: float = 120.0
+    store: str, *, workers: int = 1, access_log: bool = False, startup_timeout: float = 120.0,
+    settle: bool = False,
 ) -> Iterator[tuple[str, dict[str, str]]]:
     """Yield the base URL of a service on `store` and an admin key's header; its output
-    goes to a temporary log, printed when something fails."""
+    goes to a temporary log, printed when something fails. With `settle` (one worker),
+    only once the worker is ready and idle: done warming after saying ready."""
     auth = {"Authorization": f"Bearer {_admin_key(store)}"}
     server = ServiceProcess(store, workers=workers, access_log=access_log,
                             startup_timeout=startup_timeout)
     try:
         server.start()
+        if settle and server.process is not None:
+            _wait_ready(server.base_url, startup_timeout)
+            wait_idle([server.process.pid], 0.1, startup_timeout)
         yield server.base_url, auth
     except Exception:
         print(f"--- service log (last lines) ---\n{server.log_tail()}", file=sys.stderr)
@@ -93,6 +98,33 @@ class ServiceProcess:
     def log_tail(self, chars: int = 4000) -> str:
         self.log.seek(0)
         return self.log.read()[-chars:]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_idle(pids: list[int], idle_cpu: float, timeout: float) -> None:
+    """Until every process used less than `idle_cpu` of a core over a second."""
+    deadline = time.monotonic() + timeout
+    before = [cpu_seconds(pid) for pid in pids]
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = [cpu_seconds(pid) for pid in pids]
+        if all(b - a < idle_cpu for a, b in zip(before, now, strict=True)):
+            return
+        before = now
+    raise TimeoutError(f"the workers were still busy {timeout:.0f} s after starting")
+
+
+def _wait_ready(base_url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while httpx.get(f"{base_url}/readyz", timeout=60.0).status_code != 200:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the service was not ready within {timeout:.0f} s")
+        time.sleep(0.2)
 
 
 def _admin_key(url: str) -> str:

@@ -163,13 +163,14 @@ def naive_cypher(url: str, root: str, timeout: float) -> dict[str, Any]:
 
 
 def over_http(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Poll throughput and ack-to-counts through a real service process."""
+    """Poll throughput and ack-to-counts through a real service process, once it is
+    ready and done warming."""
     from _server import running_service
     from http_polling import HEALTHZ, describe, measure_acks, polling_endpoints, throughput
 
     knobs = argparse.Namespace(seconds=5.0, warmup=1.0, repeats=3, acks=5, ack_timeout=300.0)
-    with running_service(url, startup_timeout=600.0) as (base_url, auth):
-        describe(base_url, auth)  # warms the snapshot
+    with running_service(url, startup_timeout=600.0, settle=True) as (base_url, auth):
+        describe(base_url, auth)
         rounds = throughput(base_url, polling_endpoints(auth, None), 4, knobs)
         acks = measure_acks(base_url, auth, knobs)
     health, polls = rounds.runs[HEALTHZ.name], rounds.runs["GET /v1/gap-counts"]

@@ -25,7 +25,6 @@ the main process).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -34,7 +33,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import httpx
-from _server import ServiceProcess, _admin_key
+from _server import ServiceProcess, _admin_key, cpu_seconds, wait_idle
 from http_polling import Window, describe, hammer
 
 MIB = 1024 * 1024
@@ -69,25 +68,6 @@ def memory_of(pid: int) -> WorkerMemory:
                   Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
     return WorkerMemory(rss=int(fields["VmRSS"].split()[0]) * 1024,
                         hwm=int(fields["VmHWM"].split()[0]) * 1024)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def wait_idle(pids: list[int], idle_cpu: float, timeout: float) -> None:
-    """Until every process used less than `idle_cpu` of a core over a second."""
-    deadline = time.monotonic() + timeout
-    before = [cpu_seconds(pid) for pid in pids]
-    while time.monotonic() < deadline:
-        time.sleep(1.0)
-        now = [cpu_seconds(pid) for pid in pids]
-        if all(b - a < idle_cpu for a, b in zip(before, now, strict=True)):
-            return
-        before = now
-    raise TimeoutError(f"the workers were still busy {timeout:.0f} s after starting")
 
 
 def wait_ready(base_url: str, streak: int, timeout: float) -> None:
