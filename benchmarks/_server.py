@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -29,7 +30,8 @@ import httpx
 
 from service.cli.dev_neo4j import free_port
 
-__all__ = ["ServiceProcess", "cpu_seconds", "running_service", "wait_idle"]
+__all__ = ["ServiceProcess", "WorkerMemory", "cpu_seconds", "memory_of", "running_service",
+           "wait_idle", "wait_ready"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,7 +50,7 @@ def running_service(
     try:
         server.start()
         if settle and server.process is not None:
-            _wait_ready(server.base_url, startup_timeout)
+            wait_ready(server.base_url, startup_timeout)
             wait_idle([server.process.pid], 0.1, startup_timeout)
         yield server.base_url, auth
     except Exception:
@@ -100,6 +102,12 @@ class ServiceProcess:
         return self.log.read()[-chars:]
 
 
+@dataclass(frozen=True)
+class WorkerMemory:
+    rss: int  # bytes
+    hwm: int
+
+
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time of a process so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
@@ -119,12 +127,24 @@ def wait_idle(pids: list[int], idle_cpu: float, timeout: float) -> None:
     raise TimeoutError(f"the workers were still busy {timeout:.0f} s after starting")
 
 
-def _wait_ready(base_url: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while httpx.get(f"{base_url}/readyz", timeout=60.0).status_code != 200:
+def memory_of(pid: int) -> WorkerMemory:
+    fields = dict(line.split(":", 1) for line in
+                  Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return WorkerMemory(rss=int(fields["VmRSS"].split()[0]) * 1024,
+                        hwm=int(fields["VmHWM"].split()[0]) * 1024)
+
+
+def wait_ready(base_url: str, timeout: float, streak: int = 1) -> None:
+    """Until `streak` fresh connections in a row get /readyz 200 (with several workers,
+    each connection may reach another)."""
+    deadline, ok = time.monotonic() + timeout, 0
+    while ok < streak:
         if time.monotonic() > deadline:
             raise TimeoutError(f"the service was not ready within {timeout:.0f} s")
-        time.sleep(0.2)
+        ready = httpx.get(f"{base_url}/readyz", timeout=60.0).status_code == 200
+        ok = ok + 1 if ready else 0
+        if not ready:
+            time.sleep(0.2)
 
 
 def _admin_key(url: str) -> str:

@@ -25,26 +25,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _server import ServiceProcess, _admin_key  # noqa: E402
-
-
-def wait_for(url: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=5.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass  # not listening yet
-        time.sleep(0.05)
-    raise TimeoutError(f"{url} did not answer 200 within {timeout:.0f} s")
-
-
-def peak_mib(pid: int) -> float:
-    """The peak resident memory (`VmHWM`) of process `pid` so far, in MiB."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(next(line.split()[1] for line in status.splitlines()
-                    if line.startswith("VmHWM:"))) / 1024
+from _server import ServiceProcess, _admin_key, memory_of, wait_ready  # noqa: E402
 
 
 def one_start(store: str, auth: dict[str, str], *, early_poll: bool) -> dict[str, float]:
@@ -60,14 +41,14 @@ def one_start(store: str, auth: dict[str, str], *, early_poll: bool) -> dict[str
             httpx.get(f"{server.base_url}/v1/gap-counts", headers=auth,
                       timeout=600).raise_for_status()
             figures["unready_poll_s"] = time.perf_counter() - asked
-        wait_for(f"{server.base_url}/readyz", 600)
+        wait_ready(server.base_url, 600)
         figures["ready_s"] = time.perf_counter() - began
         asked = time.perf_counter()
         httpx.get(f"{server.base_url}/v1/gap-counts", headers=auth,
                   timeout=60).raise_for_status()
         figures["ready_poll_ms"] = (time.perf_counter() - asked) * 1000
         assert server.process is not None  # one worker: uvicorn serves in its own process
-        figures["peak_mib"] = peak_mib(server.process.pid)
+        figures["peak_mib"] = memory_of(server.process.pid).hwm / 2**20
         return figures
     except Exception:
         print(server.log_tail(), file=sys.stderr)

@@ -32,17 +32,18 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
-import httpx
-from _server import ServiceProcess, _admin_key, cpu_seconds, wait_idle
+from _server import (
+    ServiceProcess,
+    WorkerMemory,
+    _admin_key,
+    cpu_seconds,
+    memory_of,
+    wait_idle,
+    wait_ready,
+)
 from http_polling import Window, describe, hammer
 
 MIB = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class WorkerMemory:
-    rss: int  # bytes
-    hwm: int
 
 
 @dataclass(frozen=True)
@@ -61,25 +62,6 @@ def worker_pids(main_pid: int, workers: int) -> list[int]:
     children = Path(f"/proc/{main_pid}/task/{main_pid}/children").read_text().split()
     return [int(pid) for pid in children
             if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
-
-
-def memory_of(pid: int) -> WorkerMemory:
-    fields = dict(line.split(":", 1) for line in
-                  Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return WorkerMemory(rss=int(fields["VmRSS"].split()[0]) * 1024,
-                        hwm=int(fields["VmHWM"].split()[0]) * 1024)
-
-
-def wait_ready(base_url: str, streak: int, timeout: float) -> None:
-    """Until `streak` fresh connections in a row get /readyz 200."""
-    deadline, ok = time.monotonic() + timeout, 0
-    while ok < streak:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the workers were not all ready within {timeout:.0f} s")
-        ready = httpx.get(f"{base_url}/readyz", timeout=60.0).status_code == 200
-        ok = ok + 1 if ready else 0
-        if not ready:
-            time.sleep(0.2)
 
 
 @dataclass(frozen=True)
@@ -112,7 +94,7 @@ def measure(store: str, workers: int, auth_key: str, args: argparse.Namespace,
     started = time.perf_counter()
     try:
         server.start()
-        wait_ready(server.base_url, args.ready_streak, args.startup_timeout)
+        wait_ready(server.base_url, args.startup_timeout, args.ready_streak)
         start_s = time.perf_counter() - started
         assert server.process is not None
         pids = worker_pids(server.process.pid, workers)
