@@ -16,6 +16,9 @@ __all__ = [
 ACCESS_SCHEMA = (
     "CREATE CONSTRAINT api_key_id IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.id IS UNIQUE",
     "CREATE CONSTRAINT audit_seq IF NOT EXISTS FOR (a:AuditEntry) REQUIRE a.seq IS UNIQUE",
+    # without it two first audit entries racing on an empty store each MERGE a counter,
+    # both take seq 1 and one fails on audit_seq (a dropped connection, not a 201)
+    "CREATE CONSTRAINT audit_counter_id IF NOT EXISTS FOR (c:AuditCounter) REQUIRE c.id IS UNIQUE",
     "CREATE INDEX audit_key IF NOT EXISTS FOR (a:AuditEntry) ON (a.key_id)",
 )
 """`(:ApiKey {id, secret_hash, role, company_id, name, created_at, expires_at, revoked_at})`
