@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 from urllib.parse import quote
 
 import pytest
@@ -23,6 +23,8 @@ from api_tests.ui_harness import (
 )
 from service.access.keys import Role
 
+T = TypeVar("T")
+
 __all__ = ["browser", "live"]  # the fixtures, imported for this module's tests
 
 
@@ -35,15 +37,23 @@ def sign_in(driver: Any, live: LiveService, key: str, path: str = "/ui/") -> Non
 
 
 def text(driver: Any, css: str) -> str:
-    from selenium.webdriver.common.by import By
-
-    return str(driver.find_element(By.CSS_SELECTOR, css).text)
+    return _read_fresh(lambda: str(driver.find_element("css selector", css).text))
 
 
 def texts(driver: Any, css: str) -> list[str]:
-    from selenium.webdriver.common.by import By
+    return _read_fresh(lambda: [str(e.text) for e in driver.find_elements("css selector", css)])
 
-    return [str(e.text) for e in driver.find_elements(By.CSS_SELECTOR, css)]
+
+def _read_fresh(read: Callable[[], T]) -> T:
+    """Reads again when a poll re-rendered the element between finding and reading it."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    for _ in range(4):
+        try:
+            return read()
+        except StaleElementReferenceException:
+            time.sleep(0.1)
+    return read()
 
 
 @pytest.fixture(scope="module")
