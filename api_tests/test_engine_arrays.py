@@ -34,7 +34,7 @@ from graph_models.engine import (
     uncovered_page,
 )
 from graph_models.engine.network import stable_order, starts
-from graph_models.models import NodeState, to_epoch_us
+from graph_models.models import NodeState, from_epoch_us, to_epoch_us
 from graph_models.reference.analysis import gap_edges, state_counts, tier_table
 from graph_models.reference.paths import path_counts
 from service.store.port import ACK_STATUSES as STORE_STATUSES
@@ -220,6 +220,30 @@ def test_answers_folded_into_a_previous_analysis_give_the_fresh_one(s: Scenario,
         assert analysis.good().tolist() == fresh.good().tolist()  # every group's sums
         assert analysis.gaps() == fresh.gaps()
         assert judged(analysis)  # the advanced analysis satisfies every definition
+
+
+@PROPERTY
+@given(scenarios(), st.lists(st.tuples(st.booleans(), st.integers(-1, 1),
+                                       st.integers(0, 2 * 24 * 3600 * 10**6)), max_size=6))
+def test_an_analysis_carried_forward_in_time_gives_the_fresh_one(
+        s: Scenario, steps: list[tuple[bool, int, int]]) -> None:
+    """Polled again later, an analysis is advanced past due dates and expiries (only the
+    companies the clock turned are re-stated): it must equal a full recomputation at
+    every instant, a microsecond either side of the next boundary included."""
+    cascades, acks = rows(s)
+    ledger = RequestLedger.of(RequestScope(network_of(s), s.request), cascades, acks)
+    at = max(to_epoch_us(s.as_of), ledger.latest)
+    analysis = analyse(ledger, from_epoch_us(at))
+    for to_boundary, nudge, wait in steps:
+        turns = analysis.valid_until()
+        at = max(at, turns + nudge) if to_boundary and turns < NEVER else at + wait
+        analysis = analyse(ledger, from_epoch_us(at), previous=analysis)
+        fresh = ArrayAnalysis(ledger, from_epoch_us(at))
+        assert states_by_id(analysis) == states_by_id(fresh)
+        assert (analysis.covered == fresh.covered).all()
+        assert analysis.path_counts() == fresh.path_counts()
+        assert analysis.gaps() == fresh.gaps()
+        assert analysis.valid_until() == fresh.valid_until()
 
 
 @PROPERTY

@@ -2,8 +2,8 @@
 
 `analyse(ledger, as_of)` builds an `ArrayAnalysis` from a `RequestLedger`
 (`graph_models.engine.ledger`); given the previous analysis it only re-states the
-companies whose answer changed when that is exact (same forwards, no state turned by the
-clock since). Its checkers judge an analysis against the definitions of DESIGN.md's
+companies whose answer changed or whose state the clock turned since, when that is exact
+(same forwards, time not turned back). Its checkers judge an analysis against the definitions of DESIGN.md's
 "Coverage semantics": `is_covered_mask`, `are_path_counts` and
 `graph_models.engine.gaps.is_gap_list`.
 """
@@ -46,8 +46,8 @@ STATE_CODE = {state: np.int8(code) for code, state in enumerate(STATES)}
 def analyse(
     ledger: RequestLedger, as_of: datetime, previous: ArrayAnalysis | None = None
 ) -> ArrayAnalysis:
-    """The analysis at `as_of`; from `previous` when only answers changed since and no
-    state turned by the clock in between (a single acknowledgement costs milliseconds).
+    """The analysis at `as_of`; from `previous` when only answers and the clock moved on
+    since (a single acknowledgement or a due date passing costs milliseconds).
 
     Examples
     --------
@@ -169,16 +169,16 @@ class ArrayAnalysis:
 
     def advances_to(self, ledger: RequestLedger, as_of: datetime) -> bool:
         """Whether `advanced` is exact: same scope and forwards, both analyses on the
-        folds for "now", and no state turned by the clock in between."""
+        folds for "now", and the clock not turned back."""
         now = to_epoch_us(as_of)
         return (ledger.scope is self.scope and now >= ledger.latest
                 and self.forwards is ledger.reach_now() and self.answer is self.ledger.answer
-                and self.now <= now < self.valid_until())
+                and self.now <= now)
 
     def advanced(self, ledger: RequestLedger, as_of: datetime) -> ArrayAnalysis:
-        """This analysis with the answers of `ledger`: only companies whose current answer
-        changed are re-stated; coverage grows from them, or is recomputed if one lost its
-        acknowledgement."""
+        """This analysis with the answers of `ledger`, later: only companies whose current
+        answer changed or whose state the clock turned are re-stated; coverage grows from
+        them, or is recomputed if one lost its acknowledgement."""
         nxt = object.__new__(ArrayAnalysis)
         nxt.scope, nxt.ledger, nxt.as_of, nxt.now = self.scope, ledger, as_of, to_epoch_us(as_of)
         nxt.answer, nxt.forwards, nxt._good = ledger.answer, self.forwards, {}
@@ -186,6 +186,8 @@ class ArrayAnalysis:
         # changed (`good`): keep this analysis's sums, not the analysis itself.
         nxt._prior = (dict(self._good), self.group_ok) if self._good else None
         changed = np.flatnonzero(ledger.answer != self.answer)
+        if nxt.now >= self.valid_until():
+            changed = np.union1d(changed, self._turned_by(nxt.now))
         changed = changed[self.scope.inside[changed] & (changed != self.scope.root)]
         nxt.state = self.state.copy()
         nxt.state[changed] = nxt._own_states(changed)
@@ -195,6 +197,20 @@ class ArrayAnalysis:
         else:
             nxt.covered = nxt._grow_coverage(self.covered, changed[nxt.acknowledged[changed]])
         return nxt
+
+    def _turned_by(self, now: int) -> np.ndarray:
+        """Companies whose state the clock alone turns between this analysis and `now`:
+        pending ones falling overdue, acknowledged ones whose acceptance expires (with
+        the same answers and forwards, no other state depends on the clock)."""
+        request = self.scope.request
+        due = self.state == STATE_CODE[NodeState.pending]
+        due &= self.first < now - round(request.due_days * DAY_US)
+        turned = np.flatnonzero(due)
+        if request.valid_days is not None:
+            held = np.flatnonzero(self.acknowledged)
+            _, at = self._answers(held)
+            turned = np.union1d(turned, held[at < now - request.valid_days * DAY_US])
+        return turned
 
     def _grow_coverage(self, covered: np.ndarray, gained: np.ndarray) -> np.ndarray:
         """Coverage after `gained` companies became acknowledged (none lost it)."""
