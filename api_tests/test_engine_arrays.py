@@ -219,6 +219,10 @@ def test_answers_folded_into_a_previous_analysis_give_the_fresh_one(s: Scenario,
         assert analysis.path_counts() == fresh.path_counts()
         assert analysis.good().tolist() == fresh.good().tolist()  # every group's sums
         assert analysis.gaps() == fresh.gaps()
+        assert analysis.state_counts() == fresh.state_counts()
+        assert analysis.coverage_ratio == fresh.coverage_ratio
+        assert analysis.valid_until() == fresh.valid_until()  # exact: names a state
+        assert to_epoch_us(s.as_of) < analysis.recheck_at <= fresh.valid_until()
         assert judged(analysis)  # the advanced analysis satisfies every definition
 
 
@@ -243,7 +247,10 @@ def test_an_analysis_carried_forward_in_time_gives_the_fresh_one(
         assert (analysis.covered == fresh.covered).all()
         assert analysis.path_counts() == fresh.path_counts()
         assert analysis.gaps() == fresh.gaps()
+        assert analysis.state_counts() == fresh.state_counts()
+        assert analysis.coverage_ratio == fresh.coverage_ratio
         assert analysis.valid_until() == fresh.valid_until()
+        assert analysis.recheck_at == fresh.valid_until()  # exact again once turned
 
 
 @PROPERTY

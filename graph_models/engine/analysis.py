@@ -3,8 +3,8 @@
 `analyse(ledger, as_of)` builds an `ArrayAnalysis` from a `RequestLedger`
 (`graph_models.engine.ledger`); given the previous analysis it only re-states the
 companies whose answer changed or whose state the clock turned since, when that is exact
-(same forwards, time not turned back). Its checkers judge an analysis against the definitions of DESIGN.md's
-"Coverage semantics": `is_covered_mask`, `are_path_counts` and
+(same forwards, time not turned back). Its checkers judge an analysis against the
+definitions of DESIGN.md's "Coverage semantics": `is_covered_mask`, `are_path_counts` and
 `graph_models.engine.gaps.is_gap_list`.
 """
 
@@ -186,7 +186,8 @@ class ArrayAnalysis:
         # changed (`good`): keep this analysis's sums, not the analysis itself.
         nxt._prior = (dict(self._good), self.group_ok) if self._good else None
         changed = np.flatnonzero(ledger.answer != self.answer)
-        if nxt.now >= self.valid_until():
+        turned = nxt.now >= self.recheck_at
+        if turned:
             changed = np.union1d(changed, self._turned_by(nxt.now))
         changed = changed[self.scope.inside[changed] & (changed != self.scope.root)]
         nxt.state = self.state.copy()
@@ -194,9 +195,58 @@ class ArrayAnalysis:
         nxt.acknowledged = nxt.state == STATE_CODE[NodeState.acknowledged]
         if (self.acknowledged[changed] & ~nxt.acknowledged[changed]).any():
             nxt.covered = nxt._covered()
+            moved = np.flatnonzero(nxt.covered != self.covered)
         else:
-            nxt.covered = nxt._grow_coverage(self.covered, changed[nxt.acknowledged[changed]])
+            nxt.covered, moved = nxt._grow_coverage(self.covered,
+                                                    changed[nxt.acknowledged[changed]])
+        self._carry_figures(nxt, changed, moved, turned)
         return nxt
+
+    def _carry_figures(self, nxt: ArrayAnalysis, changed: np.ndarray, moved: np.ndarray,
+                       turned: bool) -> None:
+        """Give `nxt` this analysis's figures (those computed) updated at the companies
+        whose state (`changed`) or coverage (`moved`) changed, so one answer at ten
+        million links costs no pass over every company or link."""
+        known = self.__dict__
+        if "state_tally" in known:
+            nxt.state_tally = (self.state_tally
+                               - np.bincount(self.state[changed], minlength=len(STATES))
+                               + np.bincount(nxt.state[changed], minlength=len(STATES)))
+        if "covered_count" in known:
+            nxt.covered_count = self.covered_count + 2 * int(nxt.covered[moved].sum()) \
+                - moved.size
+        if "bad_members" in known:
+            nxt.bad_members, nxt.group_ok = self._regrouped(nxt, moved)
+        if "gap_links" in known:
+            flipped = changed[self.acknowledged[changed] != nxt.acknowledged[changed]]
+            nxt.gap_links = self._gap_links_after(nxt, flipped)
+        if "recheck_at" in known and not turned:
+            nxt.recheck_at = min(self.recheck_at, nxt._deadline(changed))
+
+    def _regrouped(self, nxt: ArrayAnalysis, moved: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(`bad_members`, `group_ok`) of `nxt`, counted again at the groups of `moved`."""
+        moved = moved[moved != self.scope.root]
+        comp = self.scope.dag.comp[moved]
+        bad, ok = self.bad_members.copy(), self.group_ok.copy()
+        np.add.at(bad, comp, np.where(nxt.covered[moved], -1, 1).astype(bad.dtype))
+        ok[comp] = bad[comp] == 0
+        return bad, ok
+
+    def _gap_links_after(self, nxt: ArrayAnalysis, flipped: np.ndarray) -> np.ndarray:
+        """`nxt.gap_links` from these: only the links out of companies whose
+        acknowledgement `flipped` change (a buyer's eligibility is all that moved)."""
+        if not flipped.size:
+            return self.gap_links
+        starts = self.scope.links_from
+        out = ranges(starts, flipped)
+        gained = out[~self.cascaded[out] & nxt.acknowledged[self.scope.src[out]]]
+        old = self.gap_links
+        edge = np.zeros(old.size + 1, dtype=np.int64)  # +1 where a range opens, -1 closes
+        np.add.at(edge, np.searchsorted(old, starts[flipped]), 1)
+        np.add.at(edge, np.searchsorted(old, starts[flipped + 1]), -1)
+        kept = old[np.cumsum(edge[:-1]) == 0]
+        gained.sort()
+        return np.insert(kept, np.searchsorted(kept, gained), gained)
 
     def _turned_by(self, now: int) -> np.ndarray:
         """Companies whose state the clock alone turns between this analysis and `now`:
@@ -212,21 +262,25 @@ class ArrayAnalysis:
             turned = np.union1d(turned, held[at < now - request.valid_days * DAY_US])
         return turned
 
-    def _grow_coverage(self, covered: np.ndarray, gained: np.ndarray) -> np.ndarray:
-        """Coverage after `gained` companies became acknowledged (none lost it)."""
+    def _grow_coverage(self, covered: np.ndarray,
+                       gained: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(coverage, companies newly covered) after `gained` companies became
+        acknowledged (none lost it)."""
         scope, covered = self.scope, covered.copy()
         into_order, into_start = scope.links_into
         frontier = [v for v in gained.tolist() if not covered[v] and any(
             self.cascaded[i] and covered[scope.src[i]]
             for i in into_order[into_start[v] : into_start[v + 1]].tolist())]
         frontier_arr = np.array(frontier, dtype=np.int64)
+        grown = [frontier_arr]
         while frontier_arr.size:
             covered[frontier_arr] = True
             links = ranges(scope.links_from, frontier_arr)
             links = links[self.cascaded[links]]
             nxt = scope.dst[links]
             frontier_arr = np.unique(nxt[self.acknowledged[nxt] & ~covered[nxt]])
-        return covered
+            grown.append(frontier_arr)
+        return covered, np.concatenate(grown)
 
     @property
     def population(self) -> int:
@@ -237,12 +291,21 @@ class ArrayAnalysis:
     def coverage_ratio(self) -> float:
         """Covered companies over the population (1.0 when nobody is to be covered)."""
         population = self.population
-        return (int(self.covered.sum()) - 1) / population if population > 0 else 1.0
+        return (self.covered_count - 1) / population if population > 0 else 1.0
+
+    @cached_property
+    def covered_count(self) -> int:
+        """Covered companies, the issuer included."""
+        return int(self.covered.sum())
+
+    @cached_property
+    def state_tally(self) -> np.ndarray:
+        """Number of companies in each state, by state code."""
+        return np.bincount(self.state[self.state >= 0], minlength=len(STATES))
 
     def state_counts(self) -> dict[str, int]:
         """Number of companies in each state (every state listed, zeros included)."""
-        counts = np.bincount(self.state[self.state >= 0], minlength=len(STATES))
-        return {state.value: int(counts[code]) for code, state in enumerate(STATES)}
+        return {state.value: int(self.state_tally[code]) for code, state in enumerate(STATES)}
 
     def tier_table(self) -> list[dict[str, int]]:
         """Per tier: number of companies and number in each state."""
@@ -283,12 +346,17 @@ class ArrayAnalysis:
     # -- path counts ----------------------------------------------------------------------
 
     @cached_property
-    def group_ok(self) -> np.ndarray:
-        """Groups whose every member is covered (or is the issuer)."""
+    def bad_members(self) -> np.ndarray:
+        """Per group: members inside the request and not covered (the issuer aside)."""
         scope = self.scope
         bad = scope.inside & ~self.covered
         bad[scope.root] = False
-        ok: np.ndarray = np.bincount(scope.dag.comp[bad], minlength=scope.dag.size) == 0
+        return np.bincount(scope.dag.comp[bad], minlength=scope.dag.size)
+
+    @cached_property
+    def group_ok(self) -> np.ndarray:
+        """Groups whose every member is covered (or is the issuer)."""
+        ok: np.ndarray = self.bad_members == 0
         return ok
 
     def good(self, target: int | None = None) -> np.ndarray:
@@ -296,7 +364,7 @@ class ArrayAnalysis:
         prefix (never more than the totals, so the totals' number type holds them)."""
         if target not in self._good:
             dtype = self.scope.totals(target).dtype
-            ok = self.group_ok.astype(np.int64).astype(dtype)
+            ok = self.group_ok.astype(np.int64 if dtype.kind == "O" else dtype).astype(dtype)
             ends, dag = self.scope.end_groups(target), self.scope.dag
             if self._prior is not None and target in self._prior[0]:
                 sums, group_ok = self._prior
@@ -318,24 +386,41 @@ class ArrayAnalysis:
 
     @cached_property
     def _valid_until(self) -> int:
-        request, now = self.scope.request, self.now
-        moments = [NEVER]
-        pending = self.state == STATE_CODE[NodeState.pending]
-        if pending.any():
-            moments.append(int(self.first[pending].min()) + round(request.due_days * DAY_US) + 1)
-        if request.valid_days is not None and self.acknowledged.any():
-            _, at = self._answers(np.flatnonzero(self.acknowledged))
-            moments.append(int(at.min()) + request.valid_days * DAY_US + 1)
+        moments = [self._deadline(np.flatnonzero(
+            (self.state == STATE_CODE[NodeState.pending]) | self.acknowledged))]
+        now = self.now
         if self.ledger.latest > now:  # events recorded with a later time (as_of answers)
             later = [self.ledger.cascade_sent[self.ledger.cascade_sent > now],
                      self.ledger.ack_at[self.ledger.ack_at > now]]
             moments += [int(t.min()) for t in later if t.size]
         return min(moments)
 
+    def _deadline(self, companies: np.ndarray) -> int:
+        """The first instant the clock turns the state of one of `companies`: a pending
+        one falling overdue or an acceptance expiring (`NEVER` if none can turn)."""
+        request, state = self.scope.request, self.state[companies]
+        moments = [NEVER]
+        pending = companies[state == STATE_CODE[NodeState.pending]]
+        if pending.size:
+            moments.append(int(self.first[pending].min()) + round(request.due_days * DAY_US) + 1)
+        held = companies[state == STATE_CODE[NodeState.acknowledged]]
+        if request.valid_days is not None and held.size:
+            _, at = self._answers(held)
+            moments.append(int(at.min()) + request.valid_days * DAY_US + 1)
+        return min(moments)
+
     def valid_until(self) -> int:
         """The first instant (µs) after `as_of` at which a state can change with no new
         write: a pending company turning overdue, an acceptance expiring, or an event
         recorded with a later time becoming visible."""
+        return self._valid_until
+
+    @cached_property
+    def recheck_at(self) -> int:
+        """An instant (µs) no later than `valid_until()`, for a cache to look again: after
+        an answer it is carried from the previous analysis without a pass over every
+        company, so it may come earlier (looking again then finds nothing turned).
+        `valid_until()` stays exact: it names a state the same in every worker."""
         return self._valid_until
 
 

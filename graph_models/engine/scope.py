@@ -115,9 +115,16 @@ class RequestScope:
 
     def end_groups(self, target: int | None) -> np.ndarray:
         """Groups where a path ends: leaf groups, or the target's group."""
-        ends: np.ndarray = (self.dag.out_degree == 0 if target is None
-                            else np.arange(self.dag.size) == self.dag.comp[target])
+        if target is None:
+            return self.leaf_groups
+        ends: np.ndarray = np.arange(self.dag.size) == self.dag.comp[target]
         return ends
+
+    @cached_property
+    def leaf_groups(self) -> np.ndarray:
+        """Groups with no supplier group: where a root-to-leaf path ends."""
+        leaves: np.ndarray = self.dag.out_degree == 0
+        return leaves
 
     def totals(self, target: int | None = None) -> np.ndarray:
         """Number of paths from each group to an end (exact; Python ints when huge).

@@ -37,7 +37,7 @@ class GapCountsBody:
     rows: tuple[RequestGapCounts, ...]
     json: bytes
     etag: str
-    valid_until: int  # µs: the first instant a state may turn by the clock alone
+    recheck_at: int  # µs: no later than the first instant a state may turn by the clock
 
 
 class GapCountsDashboard:
@@ -72,8 +72,8 @@ class GapCountsDashboard:
                 and all(a is b for a, b in zip(held.rows, rows, strict=True))):
             return held
         json = GapCountsRead(revision=revision, requests=list(rows)).model_dump_json().encode()
-        valid_until = min((c.now.analysis.valid_until() for c in counted), default=NEVER)
-        self._body = GapCountsBody(revision, rows, json, strong_tag(json), valid_until)
+        recheck_at = min((c.now.analysis.recheck_at for c in counted), default=NEVER)
+        self._body = GapCountsBody(revision, rows, json, strong_tag(json), recheck_at)
         return self._body
 
     def cached_body(self) -> GapCountsBody | None:
@@ -82,7 +82,7 @@ class GapCountsDashboard:
         body, (revision, seen_at) = self._body, self._watched
         fresh = time.monotonic() - seen_at < 3 * self._watch_interval
         if (body is None or self._dirty or not fresh or revision != body.revision
-                or time.time_ns() // 1000 >= body.valid_until):
+                or time.time_ns() // 1000 >= body.recheck_at):
             return None
         return body
 

@@ -303,7 +303,7 @@ class CoverageSnapshot:
         ledger = self._ledger(cache)
         now = utc_now()
         held = cache.now
-        if held is not None and held.ledger is ledger and to_epoch_us(now) < held.valid_until():
+        if held is not None and held.ledger is ledger and to_epoch_us(now) < held.recheck_at:
             return held
         cache.now = analyse(ledger, now, previous=held)
         cache.gaps = None
