@@ -364,7 +364,7 @@ class ArrayAnalysis:
         prefix (never more than the totals, so the totals' number type holds them)."""
         if target not in self._good:
             dtype = self.scope.totals(target).dtype
-            ok = self.group_ok.astype(np.int64 if dtype.kind == "O" else dtype).astype(dtype)
+            ok = self.group_ok.astype(np.int64)  # taken into the sums' type per group
             ends, dag = self.scope.end_groups(target), self.scope.dag
             if self._prior is not None and target in self._prior[0]:
                 sums, group_ok = self._prior

@@ -78,11 +78,12 @@ class RequestScope:
 
     def prepared(self) -> RequestScope:
         """This scope with what every analysis needs built now (the component DAG, path
-        totals, link lookups, and the group links into each group that an update after
-        one answer walks up), e.g. while the request's events are still being read, so
-        the first answer after a load costs what later ones do."""
+        totals, link lookups, and the group links into and out of each group that an
+        update after one answer walks), e.g. while the request's events are still being
+        read, so the first answer after a load costs what later ones do."""
         self.totals()
-        _ = self.sub_of_link, self.links_from, self.links_into, self.dag.links_into
+        _ = (self.sub_of_link, self.links_from, self.links_into, self.dag.links_into,
+             self.dag.out_start, self.leaf_groups)
         return self
 
     @cached_property
