@@ -351,7 +351,7 @@ class ArrayAnalysis:
         scope = self.scope
         bad = scope.inside & ~self.covered
         bad[scope.root] = False
-        return np.bincount(scope.dag.comp[bad], minlength=scope.dag.size)
+        return np.bincount(scope.dag.comp[bad], minlength=scope.dag.size).astype(np.int32)
 
     @cached_property
     def group_ok(self) -> np.ndarray:

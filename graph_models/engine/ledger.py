@@ -283,6 +283,11 @@ def fold_answers(answer: np.ndarray, company: np.ndarray, at: np.ndarray, seq: n
     >>> fold_answers(answer, company, at, seq, np.arange(3))
     >>> answer.tolist()
     [1, 2]
+    >>> answer = np.full(20, -1, dtype=np.int64)  # few answers among many companies
+    >>> fold_answers(answer, np.array([7, 7, 3]), np.array([5, 5, 9]), np.array([2, 1, 3]),
+    ...              np.arange(3))
+    >>> answer[[3, 7]].tolist(), int((answer >= 0).sum())
+    ([2, 0], 2)
     """
     candidates = candidates[company[candidates] >= 0]
     if candidates.size == 0:
@@ -290,9 +295,13 @@ def fold_answers(answer: np.ndarray, company: np.ndarray, at: np.ndarray, seq: n
     # Each company's latest time, then its highest seq at that time: two scatter-max
     # passes instead of a sort (seqs are distinct, so one answer per company is left).
     who, when, number = company[candidates], at[candidates], seq[candidates]
-    at_latest = when == _scatter_max(answer.size, who, when)[who]
-    top_seq = _scatter_max(answer.size, who[at_latest], number[at_latest])
-    best = candidates[at_latest & (number == top_seq[who])]
+    slots, slot = answer.size, who
+    if candidates.size * 8 < answer.size:  # a few answers: scatter over their companies only
+        _, slot = np.unique(who, return_inverse=True)
+        slots = int(slot.max()) + 1
+    at_latest = when == _scatter_max(slots, slot, when)[slot]
+    top_seq = _scatter_max(slots, slot[at_latest], number[at_latest])
+    best = candidates[at_latest & (number == top_seq[slot])]
     who = company[best]
     held = answer[who]
     newer = (held < 0) | (at[best] > at[held]) | ((at[best] == at[held]) & (seq[best] > seq[held]))
