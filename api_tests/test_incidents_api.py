@@ -224,7 +224,8 @@ def test_incident_created_webhook_carries_the_exposure(network: TestClient) -> N
         ("focal", 3, {"total": 3, "exposed": 2})
 
 
-def test_a_starting_worker_computes_open_incidents_exposure(network: TestClient) -> None:
+def test_a_starting_worker_computes_open_incidents_exposure(
+        network: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     network.post("/v1/requests", json={"id": "bcp", "topic": "business_continuity",
                                        "title": "BCP", "issuer_id": "focal"})
     network.post("/v1/incidents", json=QUAKE)
@@ -236,8 +237,16 @@ def test_a_starting_worker_computes_open_incidents_exposure(network: TestClient)
     assert atlas.warm() == 1  # the open quake for the one issuer; the closed flood not
     network.patch("/v1/incidents/quake", json={"closed_at": at(31)})
     fresh = IncidentAtlas(store, CoverageSnapshot(store))
+    reads: list[object] = []
+    read_locations = store.company_locations
+    monkeypatch.setattr(store, "company_locations",
+                        lambda *ids: reads.append(ids) or read_locations(*ids))
     assert fresh.warm() == 0  # nothing open: no exposure, but the BCP issuer's reach bits
     assert "reach_bits" in vars(fresh.base("focal", None))  # ready for the next incident
+    assert len(reads) == 1  # and where companies are, read once while starting
+    area = store.get_incident("quake").area.pure()
+    assert fresh.exposure(fresh.base("focal", None), area).count == 3
+    assert len(reads) == 1  # the next incident's exposure reads nothing more
 
 
 def incident_hook(network: TestClient) -> tuple[Any, str]:

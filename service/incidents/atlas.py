@@ -112,14 +112,16 @@ class IncidentAtlas:
         """Compute every open incident's exposure for every root that issued a request
         (what the incident page and the webhook ask first), so a worker that starts the
         morning after an earthquake answers them from memory; returns how many. With none
-        open, build the reach bits of the roots that issued a business-continuity request
-        (the part of an exposure that does not depend on the incident), so the first
-        incident costs only its own passes."""
+        open, read where companies are and build the reach bits of the roots that issued
+        a business-continuity request (the part of an exposure that does not depend on
+        the incident), so the first incident costs only its own passes."""
         areas = [incident.area.pure() for incident in self._open_incidents()]
         requests = self.store.list_requests()
         issuers = {r.issuer_id for r in requests if areas or r.topic == BCP_TOPIC}
         kept = BASES_KEPT if areas else BCP_ROOTS_PREPARED
         roots = sorted(self.store.existing_company_ids(issuers))[:kept]
+        if roots:
+            self.locations()
         warmed = 0
         for root in roots:
             base = self.base(root, None)
