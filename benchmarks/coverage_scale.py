@@ -94,6 +94,7 @@ def cold_coverage(url: str, request_id: str, queue: mp.Queue) -> None:  # type: 
         counts = after
     queue.put({
         "first_s": first, "ack_ms": statistics.median(ack_ms) if ack_ms else None,
+        "ack_runs_ms": [round(ms, 1) for ms in ack_ms],
         "peak_mib": peak_rss_mib(),
         "paths": [summary.paths.total, summary.paths.covered], "reloads": service.reloads,
         "companies": analysis.scope.network.size, "links": analysis.scope.network.link_count,
