@@ -6,9 +6,10 @@ saved and axe-core finds no serious accessibility problem."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import pytest

@@ -15,7 +15,9 @@ Layers, each rebuilt only when what it depends on changes:
   "now" (earliest forward per link, current answer per company); `columns`: the
   append-only event columns that successive ledgers share.
 * `analysis` -- `ArrayAnalysis`: states, covered set and path counts at one instant;
-  `gaps`: break points and their impact; `paths`: uncovered paths one page at a time.
+  `advance`: `analyse`, which carries the previous analysis forward over new answers and
+  the clock instead of recomputing; `gaps`: break points and their impact; `paths`:
+  uncovered paths one page at a time.
 
 Each compute function has an ``is_*`` checker beside it (networkx's ``min_edge_cover`` /
 ``is_edge_cover`` style) that tests use as a judge. Times are integer microseconds since
@@ -35,11 +37,11 @@ Examples
 array([ True,  True])
 """
 
+from graph_models.engine.advance import analyse
 from graph_models.engine.analysis import (
     STATE_CODE,
     STATES,
     ArrayAnalysis,
-    analyse,
     are_path_counts,
     is_covered_mask,
 )

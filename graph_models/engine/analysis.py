@@ -1,10 +1,9 @@
 """One request at one instant on the array engine: states, coverage, gaps, path counts.
 
-`analyse(ledger, as_of)` builds an `ArrayAnalysis` from a `RequestLedger`
-(`graph_models.engine.ledger`); given the previous analysis it only re-states the
-companies whose answer changed or whose state the clock turned since, when that is exact
-(same forwards, time not turned back). Its checkers judge an analysis against the
-definitions of DESIGN.md's "Coverage semantics": `is_covered_mask`, `are_path_counts` and
+An `ArrayAnalysis` is built from a `RequestLedger` (`graph_models.engine.ledger`) at an
+instant; `graph_models.engine.advance.analyse` builds one, or carries the previous one
+forward when that is exact. Its checkers judge an analysis against the definitions of
+DESIGN.md's "Coverage semantics": `is_covered_mask`, `are_path_counts` and
 `graph_models.engine.gaps.is_gap_list`.
 """
 
@@ -27,54 +26,19 @@ from graph_models.engine.ledger import (
     fold_answers,
     fold_sent,
 )
-from graph_models.engine.search import ranges, reachable
+from graph_models.engine.search import reachable
 from graph_models.models import NodeState, to_epoch_us
 
 __all__ = [
     "STATES",
     "STATE_CODE",
     "ArrayAnalysis",
-    "analyse",
     "are_path_counts",
     "is_covered_mask",
 ]
 
 STATES: tuple[NodeState, ...] = tuple(NodeState)
 STATE_CODE = {state: np.int8(code) for code, state in enumerate(STATES)}
-
-
-def analyse(
-    ledger: RequestLedger, as_of: datetime, previous: ArrayAnalysis | None = None
-) -> ArrayAnalysis:
-    """The analysis at `as_of`; from `previous` when only answers and the clock moved on
-    since (a single acknowledgement or a due date passing costs milliseconds).
-
-    Examples
-    --------
-    f forwarded to a, which accepted; a never forwarded to b.
-
-    >>> from datetime import UTC, datetime, timedelta
-    >>> from graph_models.engine.network import CompactNetwork
-    >>> from graph_models.engine.scope import RequestScope
-    >>> from graph_models.models import PolicyRequest
-    >>> t = datetime(2026, 1, 1, tzinfo=UTC)
-    >>> net = CompactNetwork.build(dict.fromkeys("fab", "manufacturer"),
-    ...                            [("f", "a", "components"), ("a", "b", "components")])
-    >>> scope = RequestScope(net, PolicyRequest(id="bcp", topic="business_continuity",
-    ...     title="BCP", issuer_id="f", issued_at=t))
-    >>> us = to_epoch_us(t)
-    >>> ledger = RequestLedger.of(scope, [("f", "a", us)], [("a", "accepted", us, 1)])
-    >>> a = analyse(ledger, t + timedelta(days=1))
-    >>> [str(a.state_of(c)) for c in range(3)], a.covered.tolist(), a.coverage_ratio
-    (['issuer', 'acknowledged', 'unreached'], [True, True, False], 0.5)
-    >>> a.gaps(), a.path_counts()
-    ([('a', 'b', 2, 1)], (1, 0))
-    >>> is_covered_mask(a), are_path_counts(a)
-    (True, True)
-    """
-    if previous is not None and previous.advances_to(ledger, as_of):
-        return previous.advanced(ledger, as_of)
-    return ArrayAnalysis(ledger, as_of)
 
 
 class ArrayAnalysis:
@@ -164,123 +128,6 @@ class ArrayAnalysis:
         scope = self.scope
         chain = self.cascaded & self.acknowledged[scope.dst] & self._eligible_from()
         return reachable(scope.network.size, scope.src[chain], scope.dst[chain], scope.root)
-
-    # -- a single answer: advance instead of recomputing -----------------------------------
-
-    def advances_to(self, ledger: RequestLedger, as_of: datetime) -> bool:
-        """Whether `advanced` is exact: same scope and forwards, both analyses on the
-        folds for "now", and the clock not turned back."""
-        now = to_epoch_us(as_of)
-        return (ledger.scope is self.scope and now >= ledger.latest
-                and self.forwards is ledger.reach_now() and self.answer is self.ledger.answer
-                and self.now <= now)
-
-    def advanced(self, ledger: RequestLedger, as_of: datetime) -> ArrayAnalysis:
-        """This analysis with the answers of `ledger`, later: only companies whose current
-        answer changed or whose state the clock turned are re-stated; coverage grows from
-        them, or is recomputed if one lost its acknowledgement."""
-        nxt = object.__new__(ArrayAnalysis)
-        nxt.scope, nxt.ledger, nxt.as_of, nxt.now = self.scope, ledger, as_of, to_epoch_us(as_of)
-        nxt.answer, nxt.forwards, nxt._good = ledger.answer, self.forwards, {}
-        # Covered path counts are summed again only above the groups whose coverage
-        # changed (`good`): keep this analysis's sums, not the analysis itself.
-        nxt._prior = (dict(self._good), self.group_ok) if self._good else None
-        changed = np.flatnonzero(ledger.answer != self.answer)
-        turned = nxt.now >= self.recheck_at
-        if turned:
-            changed = np.union1d(changed, self._turned_by(nxt.now))
-        changed = changed[self.scope.inside[changed] & (changed != self.scope.root)]
-        nxt.state = self.state.copy()
-        nxt.state[changed] = nxt._own_states(changed)
-        nxt.acknowledged = nxt.state == STATE_CODE[NodeState.acknowledged]
-        if (self.acknowledged[changed] & ~nxt.acknowledged[changed]).any():
-            nxt.covered = nxt._covered()
-            moved = np.flatnonzero(nxt.covered != self.covered)
-        else:
-            nxt.covered, moved = nxt._grow_coverage(self.covered,
-                                                    changed[nxt.acknowledged[changed]])
-        self._carry_figures(nxt, changed, moved, turned)
-        return nxt
-
-    def _carry_figures(self, nxt: ArrayAnalysis, changed: np.ndarray, moved: np.ndarray,
-                       turned: bool) -> None:
-        """Give `nxt` this analysis's figures (those computed) updated at the companies
-        whose state (`changed`) or coverage (`moved`) changed, so one answer at ten
-        million links costs no pass over every company or link."""
-        known = self.__dict__
-        if "state_tally" in known:
-            nxt.state_tally = (self.state_tally
-                               - np.bincount(self.state[changed], minlength=len(STATES))
-                               + np.bincount(nxt.state[changed], minlength=len(STATES)))
-        if "covered_count" in known:
-            nxt.covered_count = self.covered_count + 2 * int(nxt.covered[moved].sum()) \
-                - moved.size
-        if "bad_members" in known:
-            nxt.bad_members, nxt.group_ok = self._regrouped(nxt, moved)
-        if "gap_links" in known:
-            flipped = changed[self.acknowledged[changed] != nxt.acknowledged[changed]]
-            nxt.gap_links = self._gap_links_after(nxt, flipped)
-        if "recheck_at" in known and not turned:
-            nxt.recheck_at = min(self.recheck_at, nxt._deadline(changed))
-
-    def _regrouped(self, nxt: ArrayAnalysis, moved: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(`bad_members`, `group_ok`) of `nxt`, counted again at the groups of `moved`."""
-        moved = moved[moved != self.scope.root]
-        comp = self.scope.dag.comp[moved]
-        bad, ok = self.bad_members.copy(), self.group_ok.copy()
-        np.add.at(bad, comp, np.where(nxt.covered[moved], -1, 1).astype(bad.dtype))
-        ok[comp] = bad[comp] == 0
-        return bad, ok
-
-    def _gap_links_after(self, nxt: ArrayAnalysis, flipped: np.ndarray) -> np.ndarray:
-        """`nxt.gap_links` from these: only the links out of companies whose
-        acknowledgement `flipped` change (a buyer's eligibility is all that moved)."""
-        if not flipped.size:
-            return self.gap_links
-        starts = self.scope.links_from
-        out = ranges(starts, flipped)
-        gained = out[~self.cascaded[out] & nxt.acknowledged[self.scope.src[out]]]
-        old = self.gap_links
-        edge = np.zeros(old.size + 1, dtype=np.int64)  # +1 where a range opens, -1 closes
-        np.add.at(edge, np.searchsorted(old, starts[flipped]), 1)
-        np.add.at(edge, np.searchsorted(old, starts[flipped + 1]), -1)
-        kept = old[np.cumsum(edge[:-1]) == 0]
-        gained.sort()
-        return np.insert(kept, np.searchsorted(kept, gained), gained)
-
-    def _turned_by(self, now: int) -> np.ndarray:
-        """Companies whose state the clock alone turns between this analysis and `now`:
-        pending ones falling overdue, acknowledged ones whose acceptance expires (with
-        the same answers and forwards, no other state depends on the clock)."""
-        request = self.scope.request
-        due = self.state == STATE_CODE[NodeState.pending]
-        due &= self.first < now - round(request.due_days * DAY_US)
-        turned = np.flatnonzero(due)
-        if request.valid_days is not None:
-            held = np.flatnonzero(self.acknowledged)
-            _, at = self._answers(held)
-            turned = np.union1d(turned, held[at < now - request.valid_days * DAY_US])
-        return turned
-
-    def _grow_coverage(self, covered: np.ndarray,
-                       gained: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(coverage, companies newly covered) after `gained` companies became
-        acknowledged (none lost it)."""
-        scope, covered = self.scope, covered.copy()
-        into_order, into_start = scope.links_into
-        frontier = [v for v in gained.tolist() if not covered[v] and any(
-            self.cascaded[i] and covered[scope.src[i]]
-            for i in into_order[into_start[v] : into_start[v + 1]].tolist())]
-        frontier_arr = np.array(frontier, dtype=np.int64)
-        grown = [frontier_arr]
-        while frontier_arr.size:
-            covered[frontier_arr] = True
-            links = ranges(scope.links_from, frontier_arr)
-            links = links[self.cascaded[links]]
-            nxt = scope.dst[links]
-            frontier_arr = np.unique(nxt[self.acknowledged[nxt] & ~covered[nxt]])
-            grown.append(frontier_arr)
-        return covered, np.concatenate(grown)
 
     @property
     def population(self) -> int:
