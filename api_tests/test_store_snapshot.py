@@ -370,3 +370,23 @@ def test_events_read_over_many_key_pages_are_all_there(
     snapshot = seeded_neo4j.load_snapshot(wanted)
     for request_id in wanted:
         assert as_rows(snapshot, request_id) == expected(seeded_neo4j, request_id)
+
+
+def test_companies_read_over_many_key_pages_are_all_there(
+    seeded_neo4j: CascadeStore, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Companies are read a page of keys at a time (all of them at once passed the
+    server's transaction memory at 3.3M): with pages of two keys and a deleted company
+    leaving a hole in the keys, the snapshot and the network by id hold every company and
+    every link."""
+    from service.store.neo4j import changelog
+
+    seeded_neo4j.upsert_companies([Company(id="gone-tier3", name="Gone"),
+                                   Company(id="late-tier3", name="Late", kind="smelter")])
+    seeded_neo4j.delete_company("gone-tier3")
+    monkeypatch.setattr(changelog, "COMPANIES_PAGE", 2)
+    snapshot = seeded_neo4j.load_snapshot([MINERALS])
+    assert as_rows(snapshot, MINERALS) == expected(seeded_neo4j, MINERALS)
+    chain = {company for link in CHAIN_LINKS for company in (link.buyer_id, link.supplier_id)}
+    assert {"late-tier3", *chain} <= set(snapshot.ids)
+    assert "gone-tier3" not in snapshot.ids

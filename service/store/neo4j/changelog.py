@@ -15,10 +15,11 @@ from service.store.neo4j.tx import ReadTransaction, Transactions, read_revision
 from service.store.records import AckRow, CascadeRow, ChangeSet, Network, RequestEvents
 from service.store.snapshots import IdColumns
 
-__all__ = ["EVENTS_PAGE", "LINKS_PAGE", "Neo4jChangeLog", "NetworkColumns", "company_columns",
-           "link_columns", "network_columns_tx", "request_events_tx"]
+__all__ = ["COMPANIES_PAGE", "EVENTS_PAGE", "LINKS_PAGE", "Neo4jChangeLog", "NetworkColumns",
+           "company_columns", "link_columns", "network_columns_tx", "request_events_tx"]
 
 LINKS_PAGE = 1_000_000  # links per read of the network (~70 MB of server memory)
+COMPANIES_PAGE = 500_000  # company keys per read of the network (~75 MB of server memory)
 EVENTS_PAGE = 100_000  # cascade events or answers per page of `request_events`
 
 
@@ -38,12 +39,25 @@ def load_network_tx(tx: ManagedTransaction) -> Network:
 
 def company_columns(tx: ReadTransaction
                     ) -> tuple[list[int], list[int], list[str], list[str]]:
-    """(node ids, keys, ids, kinds) of every company; a key is -1 where a company has none
-    yet. Node ids hold within this transaction only, which is all the links read needs:
-    Neo4j frees a deleted node's id for reuse only once every transaction open at the
-    deletion has closed."""
-    record = tx.run(cypher.NETWORK_KINDS).single(strict=True)
-    return record["nodes"], record["keys"], record["ids"], record["kinds"]
+    """(node ids, keys, ids, kinds) of every company, read COMPANIES_PAGE keys at a time;
+    a key is -1 where a company has none yet. Node ids hold within this transaction only,
+    which is all the links read needs: Neo4j frees a deleted node's id for reuse only once
+    every transaction open at the deletion has closed."""
+    companies = int(tx.run(cypher.COMPANY_COUNT).single(strict=True)["companies"])
+    last = int(tx.run(cypher.LAST_COMPANY_KEY).single(strict=True)["last"])
+    columns: tuple[list[Any], ...] = ([], [], [], [])
+    for start in range(0, last + 1, COMPANIES_PAGE):  # key 0: names no company
+        page = {"from": start, "to": start + COMPANIES_PAGE}
+        _append_page(columns, tx.run(cypher.NETWORK_KINDS, page).single(strict=True))
+    if len(columns[0]) < companies:  # some have no key yet (see `migrations`)
+        _append_page(columns, tx.run(cypher.UNKEYED_KINDS).single(strict=True))
+    nodes, keys, ids, kinds = columns
+    return nodes, keys, ids, kinds
+
+
+def _append_page(columns: tuple[list[Any], ...], page: Any) -> None:
+    for column, name in zip(columns, ("nodes", "keys", "ids", "kinds"), strict=True):
+        column += page[name]
 
 
 def link_columns(tx: ReadTransaction) -> tuple[list[Any], ...]:

@@ -117,6 +117,8 @@ from service.store.neo4j.queries.schema import (
     UNKEYED_COMPANIES,
 )
 from service.store.neo4j.queries.snapshot import (
+    COMPANY_COUNT,
+    LAST_COMPANY_KEY,
     LAST_LINK_ID,
     LINK_COUNT,
     NETWORK_KINDS,
@@ -127,6 +129,7 @@ from service.store.neo4j.queries.snapshot import (
     REQUEST_CASCADE_COUNT,
     REQUEST_CASCADE_KEYS,
     REQUEST_CASCADE_ROWS,
+    UNKEYED_KINDS,
 )
 from service.store.neo4j.queries.webhooks import (
     CLAIM_DELIVERIES,
@@ -162,6 +165,7 @@ __all__ = [
     "CHANGE_LOG",
     "CLAIM_DELIVERIES",
     "CLAIM_IDEMPOTENCY_KEY",
+    "COMPANY_COUNT",
     "COMPANY_KEYS",
     "COMPANY_LINK_KEYS",
     "COMPANY_REFERENCES",
@@ -189,6 +193,7 @@ __all__ = [
     "GET_REQUEST",
     "GET_WEBHOOK",
     "IDEMPOTENCY_SCHEMA",
+    "LAST_COMPANY_KEY",
     "LAST_LINK_ID",
     "LINK_COUNT",
     "LIST_ACKS",
@@ -233,6 +238,7 @@ __all__ = [
     "START_LOG",
     "STORED_CASCADES",
     "UNKEYED_COMPANIES",
+    "UNKEYED_KINDS",
     "UPDATE_COMPANIES",
     "WEBHOOK_SCHEMA",
     "bumping",

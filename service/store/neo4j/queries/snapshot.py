@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 __all__ = [
+    "COMPANY_COUNT",
+    "LAST_COMPANY_KEY",
     "LAST_LINK_ID",
     "LINK_COUNT",
     "NETWORK_KINDS",
@@ -14,16 +16,37 @@ __all__ = [
     "REQUEST_CASCADE_COUNT",
     "REQUEST_CASCADE_KEYS",
     "REQUEST_CASCADE_ROWS",
+    "UNKEYED_KINDS",
 ]
 
+COMPANY_COUNT = """
+MATCH (c:Company) RETURN count(c) AS companies
+"""
+"""How many companies there are (from the count store: no scan)."""
+
+LAST_COMPANY_KEY = """
+MATCH (c:Company) WHERE c.key IS NOT NULL RETURN coalesce(max(c.key), 0) AS last
+"""
+"""The highest company key (the last entry of the key index: no scan)."""
+
 NETWORK_KINDS = """
-MATCH (c:Company)
-RETURN collect(id(c)) AS nodes, collect(coalesce(c.key, -1)) AS keys, collect(c.id) AS ids,
+MATCH (c:Company) USING INDEX c:Company(key)
+WHERE $from <= c.key < $to
+RETURN collect(id(c)) AS nodes, collect(c.key) AS keys, collect(c.id) AS ids,
        collect(c.kind) AS kinds
 """
-"""Every company's node id (valid in this transaction only), key (-1: none yet, see
-COMPANY_KEYS), id and kind, as parallel lists in ONE record (the driver's cost is per
-record: 100k records take seconds, one record of 100k values a fraction)."""
+"""The node id (valid in this transaction only), key, id and kind of the companies with
+keys in [`$from`, `$to`), as parallel lists in ONE record (the driver's cost is per
+record: 100k records take seconds, one record of 100k values a fraction). About 150 bytes
+of server memory per company: a page of them must fit `db.memory.transaction.max`, all
+3.3M of ten million links did not."""
+
+UNKEYED_KINDS = """
+MATCH (c:Company) WHERE c.key IS NULL
+RETURN collect(id(c)) AS nodes, collect(-1) AS keys, collect(c.id) AS ids,
+       collect(c.kind) AS kinds
+"""
+"""NETWORK_KINDS of the companies without a key yet (see COMPANY_KEYS), with key -1."""
 
 LINK_COUNT = """
 MATCH ()-[l:SUPPLIED_BY]->() RETURN count(l) AS links
