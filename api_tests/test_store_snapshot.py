@@ -158,6 +158,48 @@ def test_rows_an_older_worker_wrote_after_the_upgrade_are_keyed_on_read(
     store.close()
 
 
+def test_answers_an_older_worker_wrote_are_read_by_id_behind_a_keyed_network(
+    tmp_path: Path,
+) -> None:
+    """The network has its keys, an answer lacks its company's key: the snapshot comes
+    back with its events still read, and they come by id, whole."""
+    store = SqliteStore(str(tmp_path / "shared.db"))
+    store.init_schema()
+    seed_chain(store)
+    seed_events(store)
+    with sqlite3.connect(tmp_path / "shared.db") as conn:  # what an old INSERT leaves
+        conn.execute("UPDATE acknowledgements SET company_key = NULL "
+                     "WHERE company_id = 'beta-tier2'")
+    rows = as_rows(store.load_snapshot([MINERALS]), MINERALS)
+    assert rows == expected(store, MINERALS)
+    assert any(ack[0] == "beta-tier2" for ack in rows[4])
+    store.close()
+
+
+def test_an_error_reading_sqlite_events_is_raised_where_they_are_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The snapshot comes back before its events are read: a failure reading them (a
+    locked or unreadable file) is the port's error, raised where they are first used."""
+    from service.store.errors import StoreUnavailable
+    from service.store.sqlite import snapshot as sqlite_snapshot
+
+    store = SqliteStore(str(tmp_path / "file.db"))
+    store.init_schema()
+    seed_chain(store)
+    seed_events(store)
+
+    def events_refused(*_: object) -> None:
+        raise sqlite3.OperationalError("events refused")
+
+    monkeypatch.setattr(sqlite_snapshot, "read_events", events_refused)
+    snapshot = store.load_snapshot([MINERALS])
+    assert (snapshot.revision, len(snapshot.buyer)) == (store.revision(), len(CHAIN_LINKS))
+    with pytest.raises(StoreUnavailable, match="events refused"):
+        snapshot.events[MINERALS]
+    store.close()
+
+
 def test_events_read_alongside_a_file_store_match_a_private_one(tmp_path: Path) -> None:
     on_file, in_memory = SqliteStore(str(tmp_path / "file.db")), SqliteStore(":memory:")
     for store in (on_file, in_memory):

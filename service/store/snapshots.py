@@ -1,9 +1,11 @@
-"""Snapshots from reads of ids: what an adapter whose store speaks in company ids (Neo4j)
-turns its columnar reads into, the `Snapshot` the port's `load_snapshot` returns."""
+"""Snapshots from the stores' reads: what an adapter turns its columnar reads (of ids, or
+of integer company keys) into, the `Snapshot` the port's `load_snapshot` returns, and
+`PendingEvents`, a snapshot's events while they are still being read."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from operator import itemgetter
 from typing import Any
 
@@ -17,12 +19,29 @@ from service.store.records import (
     SnapshotEvents,
 )
 
-__all__ = ["IdColumns", "events_at_positions", "events_by_id", "keyed_events", "position_table",
-           "positions", "snapshot_of", "snapshot_of_columns", "snapshot_of_positions",
-           "status_codes"]
+__all__ = ["IdColumns", "PendingEvents", "events_at_positions", "events_by_id", "keyed_events",
+           "position_table", "positions", "snapshot_of", "snapshot_of_columns",
+           "snapshot_of_positions", "status_codes"]
 
 IdColumns = tuple[Sequence[Any], ...]
 """Columns of ids and values, e.g. (from ids, to ids, sent_at µs) of cascade events."""
+
+
+class PendingEvents(Mapping[str, SnapshotEvents]):
+    """A snapshot's events still being read: the first access waits for them, and raises
+    what their read raised."""
+
+    def __init__(self, read: Future[dict[str, SnapshotEvents]]) -> None:
+        self._read = read
+
+    def __getitem__(self, request_id: str) -> SnapshotEvents:
+        return self._read.result()[request_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._read.result())
+
+    def __len__(self) -> int:
+        return len(self._read.result())
 
 
 def snapshot_of(network: Network, events: dict[str, RequestEvents]) -> Snapshot:

@@ -64,14 +64,15 @@ def link_columns(tx: ReadTransaction) -> tuple[list[Any], ...]:
     """(buyer node ids, supplier node ids, categories) of every link, in no particular
     order, read LINKS_PAGE at a time by ranges of relationship ids: parallel lists joined,
     without a tuple per link."""
-    pages = -(-int(tx.run(cypher.LINK_COUNT).single(strict=True)["links"]) // LINKS_PAGE)
-    step = 2**62  # one page holds them all
-    if pages > 1:
-        step = int(tx.run(cypher.LAST_LINK_ID).single(strict=True)["last"]) // pages + 1
     buyers: list[int] = []
     suppliers: list[int] = []
     names: list[str] = []
-    for start in range(0, max(pages, 1) * step, step):
+    pages = -(-int(tx.run(cypher.LINK_COUNT).single(strict=True)["links"]) // LINKS_PAGE)
+    if not pages:
+        return buyers, suppliers, names
+    last = int(tx.run(cypher.LAST_LINK_ID).single(strict=True)["last"])
+    step = last // pages + 1  # links are the only relationships; freed ids are reused
+    for start in range(0, last + 1, step):
         page = tx.run(cypher.NETWORK_LINKS, {"from": start, "to": start + step}
                       ).single(strict=True)
         for name, of_buyers, of_suppliers in zip(page["categories"], page["buyers"],

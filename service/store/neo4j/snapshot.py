@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, wait
 from dataclasses import dataclass
 from functools import partial
@@ -43,6 +43,7 @@ from service.store.neo4j.changelog import (
 from service.store.neo4j.tx import ReadTransaction, Transactions, read_revision
 from service.store.records import RequestEvents, Snapshot, SnapshotEvents
 from service.store.snapshots import (
+    PendingEvents,
     events_at_positions,
     events_by_id,
     position_table,
@@ -52,8 +53,7 @@ from service.store.snapshots import (
     status_codes,
 )
 
-__all__ = ["KEYS_PAGE", "KeyedEvents", "Neo4jSnapshots", "PendingEvents", "keyed_events_tx",
-           "network_at_once"]
+__all__ = ["KEYS_PAGE", "KeyedEvents", "Neo4jSnapshots", "keyed_events_tx", "network_at_once"]
 
 KEYS_PAGE = 100_000  # company keys per page of a request's events
 _T = TypeVar("_T")
@@ -238,20 +238,3 @@ def _keyed_pages(records: Iterator[Record], pages: int, kind: _EventKind, table:
             column.append(_column(page[name], how, table))
     columns = tuple(np.concatenate(column) for column in read)
     return columns, len(columns[0]) >= expected
-
-
-class PendingEvents(Mapping[str, SnapshotEvents]):
-    """A snapshot's events still being read: the first access waits for them, and raises
-    what their read raised."""
-
-    def __init__(self, read: Future[Events]) -> None:
-        self._read = read
-
-    def __getitem__(self, request_id: str) -> SnapshotEvents:
-        return self._read.result()[request_id]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._read.result())
-
-    def __len__(self) -> int:
-        return len(self._read.result())

@@ -19,13 +19,15 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 
 import numpy as np
 
-from service.store.records import ACK_STATUSES, Snapshot
-from service.store.snapshots import keyed_events, position_table
+from service.store.records import ACK_STATUSES, Snapshot, SnapshotEvents
+from service.store.snapshots import PendingEvents, events_by_id, keyed_events, position_table
+from service.store.sqlite.changelog import request_events
 from service.store.sqlite.codecs import epoch_us_sql
 
 __all__ = ["KEY_COLUMNS", "MissingKeys", "fill_company_keys", "missing_key_columns",
@@ -37,6 +39,8 @@ KEY_COLUMNS = {  # table -> (key column, id column) of the companies a row names
     "cascades": (("from_key", "from_id"), ("to_key", "to_id")),
     "acknowledgements": (("company_key", "company_id"),),
 }
+EventsRead = Callable[[], AbstractContextManager[sqlite3.Connection]]
+"""Opens a read transaction for the events half of the cold read."""
 _KEY = "(SELECT k.key FROM company_keys AS k WHERE k.id = {}.{})"
 FILL_KEYS = (
     "INSERT OR IGNORE INTO company_keys (id) SELECT id FROM companies ORDER BY id",
@@ -158,38 +162,56 @@ def read_events(conn: sqlite3.Connection, request_ids: Sequence[str]
     return found
 
 
-def snapshot(network_conn: sqlite3.Connection, events_conn: sqlite3.Connection | None,
+def snapshot(network_conn: sqlite3.Connection, events_read: EventsRead | None,
              request_ids: Sequence[str]) -> Snapshot:
-    """Read the network on `network_conn` and, at the same time, the events on
-    `events_conn` (None: after the network, on `network_conn`). Both connections must
-    be in a read transaction that has not read yet; the events one must start reading
-    after the network one did, so it sees at least the network's revision."""
+    """Read the network on `network_conn` (in a read transaction that has not read yet)
+    and, at the same time, the events in a read transaction of `events_read` (None: after
+    the network, on `network_conn`). The snapshot comes back once the network is read,
+    its events still being read (`PendingEvents`): the engine builds the network's arrays
+    meanwhile. The events transaction starts reading after the network one did, so it
+    sees at least the network's revision."""
     revision = int(network_conn.execute("SELECT revision FROM store_meta").fetchone()[0])
-    events: Future[dict[str, tuple[np.ndarray, np.ndarray]]] = Future()
-    if events_conn is not None and request_ids:
-        worker = threading.Thread(target=_run, args=(events, events_conn, request_ids),
-                                  name="snapshot-events", daemon=True)
-        worker.start()
-        try:
-            network = read_network(network_conn)
-        finally:
-            worker.join()  # the events connection is not left reading
+    if events_read is None or not request_ids:
+        ids, kinds, position, links, categories = read_network(network_conn)
+        read = read_events(network_conn, request_ids)
+        events: Mapping[str, SnapshotEvents] = {
+            rid: keyed_events(position, cascades.T, acks.T)
+            for rid, (cascades, acks) in read.items()}
     else:
-        network = read_network(network_conn)
-        events.set_result(read_events(network_conn, request_ids))
-    ids, kinds, position, links, categories = network
-    read = events.result()
+        network: Future[tuple[np.ndarray, list[str]]] = Future()
+        pending: Future[dict[str, SnapshotEvents]] = Future()
+        threading.Thread(target=_read_events, args=(pending, events_read, request_ids, network),
+                         name="snapshot-events", daemon=True).start()
+        try:
+            ids, kinds, position, links, categories = read_network(network_conn)
+        except BaseException as exc:
+            network.set_exception(exc)
+            raise
+        network.set_result((position, ids))
+        events = PendingEvents(pending)
     return Snapshot(
         ids=ids, kinds=kinds, buyer=links[:, 0].copy(), supplier=links[:, 1].copy(),
-        category=links[:, 2].copy(), categories=categories, revision=revision,
-        events={rid: keyed_events(position, cascades.T, acks.T)
-                for rid, (cascades, acks) in read.items()},
+        category=links[:, 2].copy(), categories=categories, revision=revision, events=events,
     )
 
 
-def _run(result: Future[dict[str, tuple[np.ndarray, np.ndarray]]],
-         conn: sqlite3.Connection, request_ids: Sequence[str]) -> None:
+def _read_events(result: Future[dict[str, SnapshotEvents]], events_read: EventsRead,
+                 request_ids: Sequence[str],
+                 network: Future[tuple[np.ndarray, list[str]]]) -> None:
+    """The events of `request_ids` over the network's companies into `result`; by id
+    where rows lack their keys (an older worker's since the upgrade), in the same read."""
     try:
-        result.set_result(read_events(conn, request_ids))
-    except BaseException as exc:  # handed to the caller, raised there
+        with events_read() as conn:
+            try:
+                read = read_events(conn, request_ids)
+            except MissingKeys:
+                by_id = {rid: request_events(conn, rid) for rid in dict.fromkeys(request_ids)}
+                index = {cid: i for i, cid in enumerate(network.result()[1])}
+                result.set_result({rid: events_by_id(index, found)
+                                   for rid, found in by_id.items()})
+                return
+        position = network.result()[0]
+        result.set_result({rid: keyed_events(position, cascades.T, acks.T)
+                           for rid, (cascades, acks) in read.items()})
+    except BaseException as exc:  # raised where the events are used
         result.set_exception(exc)

@@ -171,8 +171,8 @@ class SqliteStore(SqliteGraph, SqliteLedger, SqliteChangeLog, SqliteIdempotency,
                 or "mode=memory" in self.path or not request_ids:
             with self._read() as conn:
                 return snapshot(conn, None, request_ids)
-        with self._events_read() as events_conn, self._read() as conn:
-            return snapshot(conn, events_conn, request_ids)
+        with self._read() as conn:
+            return snapshot(conn, self._events_read, request_ids)
 
     @contextmanager
     def _events_read(self) -> Iterator[sqlite3.Connection]:
