@@ -75,26 +75,37 @@ def snapshot_of_columns(ids: list[str], kinds: list[str], links: IdColumns, revi
     and answers (company ids, statuses, at, seq)."""
     index = {cid: i for i, cid in enumerate(ids)}
     buyers, suppliers, names = links
+    categories = tuple(dict.fromkeys(names))
+    category = _coded({name: i for i, name in enumerate(categories)}, names)
     return snapshot_of_positions(
-        ids, kinds, _coded(index, buyers), _coded(index, suppliers), names, revision,
-        {rid: _event_columns(index, *found) for rid, found in events.items()})
+        ids, kinds, _coded(index, buyers), _coded(index, suppliers), category, categories,
+        revision, {rid: _event_columns(index, *found) for rid, found in events.items()})
 
 
 def snapshot_of_positions(ids: list[str], kinds: list[str], buyer: np.ndarray,
-                          supplier: np.ndarray, names: Sequence[str], revision: int,
+                          supplier: np.ndarray, category: np.ndarray,
+                          categories: Sequence[str], revision: int,
                           events: Mapping[str, SnapshotEvents]) -> Snapshot:
     """The `Snapshot` of links given as company positions in `ids` (-1: a company the
     read of `ids` did not see, written after `revision`: the link is left out) with
-    their category names, and the events of each request."""
+    their codes into `categories`, and the events of each request. A category only
+    left-out links had is left out too.
+
+    >>> snap = snapshot_of_positions(["f", "a"], ["manufacturer", "smelter"],
+    ...     np.array([0, 0]), np.array([1, -1]), np.array([1, 0]), ("late", "parts"), 3, {})
+    >>> snap.buyer.tolist(), snap.category.tolist(), snap.categories
+    ([0], [0], ('parts',))
+    """
     known = (buyer >= 0) & (supplier >= 0)
     if not known.all():
-        buyer, supplier = buyer[known], supplier[known]
-        names = [name for name, kept in zip(names, known.tolist(), strict=True) if kept]
-    categories = tuple(dict.fromkeys(names))
-    code = {name: i for i, name in enumerate(categories)}
+        buyer, supplier, category = buyer[known], supplier[known], category[known]
+    used = np.bincount(category, minlength=len(categories)) > 0
+    if not used.all():
+        category = (np.cumsum(used) - 1)[category]
+        categories = [name for name, kept in zip(categories, used.tolist(), strict=True) if kept]
     return Snapshot(
-        ids=ids, kinds=kinds, buyer=buyer, supplier=supplier, category=_coded(code, names),
-        categories=categories, revision=revision, events=events,
+        ids=ids, kinds=kinds, buyer=buyer, supplier=supplier, category=category,
+        categories=tuple(categories), revision=revision, events=events,
     )
 
 

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from neo4j import ManagedTransaction
 
 from service.store.changes import assemble_changes
 from service.store.neo4j import queries as cypher
 from service.store.neo4j.codecs import cascade_key_prefix
-from service.store.neo4j.tx import ReadTransaction, Transactions, read_revision
+from service.store.neo4j.tx import ReadTransaction, Transactions, pipelined, read_revision
 from service.store.records import AckRow, CascadeRow, ChangeSet, Network, RequestEvents
 from service.store.snapshots import IdColumns
 
-__all__ = ["COMPANIES_PAGE", "EVENTS_PAGE", "LINKS_PAGE", "Neo4jChangeLog", "NetworkColumns",
+__all__ = ["COMPANIES_PAGE", "EVENTS_PAGE", "LINKS_PAGE", "LinkColumns", "Neo4jChangeLog",
+           "NetworkColumns",
            "company_columns", "link_columns", "network_columns_tx", "request_events_tx"]
 
 LINKS_PAGE = 1_000_000  # links per read of the network (~70 MB of server memory)
@@ -28,10 +30,11 @@ def load_network_tx(tx: ManagedTransaction) -> Network:
     node id)."""
     revision = read_revision(tx)  # first: what is read after is as new or newer
     nodes, _, ids, kinds = company_columns(tx)
-    buyers, suppliers, categories = link_columns(tx)
+    buyers, suppliers, category, categories = link_columns(tx)
     of_node = dict(zip(nodes, ids, strict=True))
-    links = [(of_node[b], of_node[s], category)
-             for b, s, category in zip(buyers, suppliers, categories, strict=True)
+    links = [(of_node[b], of_node[s], categories[c])
+             for b, s, c in zip(buyers.tolist(), suppliers.tolist(), category.tolist(),
+                                strict=True)
              if b in of_node and s in of_node]  # else: a company written after `revision`
     links.sort()
     return Network(kinds=dict(zip(ids, kinds, strict=True)), links=links, revision=revision)
@@ -60,30 +63,40 @@ def _append_page(columns: tuple[list[Any], ...], page: Any) -> None:
         column += page[name]
 
 
-def link_columns(tx: ReadTransaction) -> tuple[list[Any], ...]:
-    """(buyer node ids, supplier node ids, categories) of every link, in no particular
-    order, read LINKS_PAGE at a time by ranges of relationship ids: parallel lists joined,
-    without a tuple per link."""
-    buyers: list[int] = []
-    suppliers: list[int] = []
-    names: list[str] = []
+LinkColumns = tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]]
+"""Links as (buyer node ids, supplier node ids, category codes, category names)."""
+
+
+def link_columns(tx: ReadTransaction) -> LinkColumns:
+    """Every link, in no particular order, read LINKS_PAGE at a time by ranges of
+    relationship ids, each page made arrays while the server reads the next."""
     pages = -(-int(tx.run(cypher.LINK_COUNT).single(strict=True)["links"]) // LINKS_PAGE)
     if not pages:
-        return buyers, suppliers, names
+        return _empty_links()
     last = int(tx.run(cypher.LAST_LINK_ID).single(strict=True)["last"])
     step = last // pages + 1  # links are the only relationships; freed ids are reused
-    for start in range(0, last + 1, step):
-        page = tx.run(cypher.NETWORK_LINKS, {"from": start, "to": start + step}
-                      ).single(strict=True)
-        for name, of_buyers, of_suppliers in zip(page["categories"], page["buyers"],
-                                                 page["suppliers"], strict=True):
-            buyers += of_buyers
-            suppliers += of_suppliers
-            names += [name] * len(of_buyers)
-    return buyers, suppliers, names
+    code: dict[str, int] = {}
+    columns: tuple[list[np.ndarray], ...] = ([], [], [])
+    pages_run = [(cypher.NETWORK_LINKS, {"from": start, "to": start + step})
+                 for start in range(0, last + 1, step)]
+    for record in pipelined(tx, pages_run):
+        for name, of_buyers, of_suppliers in zip(record["categories"], record["buyers"],
+                                                 record["suppliers"], strict=True):
+            columns[0].append(np.array(of_buyers, dtype=np.int64))
+            columns[1].append(np.array(of_suppliers, dtype=np.int64))
+            columns[2].append(np.full(len(of_buyers), code.setdefault(name, len(code))))
+    if not columns[0]:
+        return _empty_links()
+    buyers, suppliers, category = (np.concatenate(column) for column in columns)
+    return buyers, suppliers, category, tuple(code)
 
 
-NetworkColumns = tuple[int, list[int], list[int], list[str], list[str], tuple[list[Any], ...]]
+def _empty_links() -> LinkColumns:
+    none = np.zeros(0, dtype=np.int64)
+    return none, none, none, ()
+
+
+NetworkColumns = tuple[int, list[int], list[int], list[str], list[str], LinkColumns]
 
 
 def network_columns_tx(tx: ManagedTransaction) -> NetworkColumns | None:

@@ -28,7 +28,7 @@ from functools import partial
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
-from neo4j import Record, Result, Session
+from neo4j import Record, Session
 from neo4j.exceptions import DriverError, Neo4jError
 
 from service.store.neo4j import queries as cypher
@@ -40,7 +40,7 @@ from service.store.neo4j.changelog import (
     network_columns_tx,
     request_events_tx,
 )
-from service.store.neo4j.tx import ReadTransaction, Transactions, read_revision
+from service.store.neo4j.tx import ReadTransaction, Transactions, pipelined, read_revision
 from service.store.records import RequestEvents, Snapshot, SnapshotEvents
 from service.store.snapshots import (
     PendingEvents,
@@ -80,11 +80,12 @@ class Neo4jSnapshots:
         wanted = list(dict.fromkeys(request_ids))
         if (read := _network_and_events(self, wanted)) is None:
             return _snapshot_by_id(self, wanted)  # a company an older worker wrote: no key
-        (revision, nodes, _, ids, kinds, (buyers, suppliers, names)), events = read
+        (revision, nodes, _, ids, kinds, (buyers, suppliers, category, categories)), \
+            events = read
         node = position_table(nodes)
         return snapshot_of_positions(
-            ids, kinds, positions(node, buyers), positions(node, suppliers), names,
-            revision, PendingEvents(events))
+            ids, kinds, positions(node, buyers), positions(node, suppliers), category,
+            categories, revision, PendingEvents(events))
 
 
 def _snapshot_by_id(store: ColdReads, wanted: list[str]) -> Snapshot:
@@ -201,7 +202,7 @@ def keyed_events_tx(tx: ReadTransaction, request_ids: Sequence[str], table: np.n
     last_key = 0 if record is None else int(record["company_key"])
     starts = range(0, last_key + 1, KEYS_PAGE)  # key 0: names no company
     wanted = list(dict.fromkeys(request_ids))
-    records = _pipelined(tx, [run for rid in wanted for kind in (_CASCADES, _ACKS)
+    records = pipelined(tx, [run for rid in wanted for kind in (_CASCADES, _ACKS)
                               for run in kind.runs(rid, starts)])
     events, complete = {}, True
     for rid in wanted:
@@ -210,20 +211,6 @@ def keyed_events_tx(tx: ReadTransaction, request_ids: Sequence[str], table: np.n
         events[rid] = (cascades, acks)
         complete &= all_cascades and all_acks
     return events, complete
-
-
-def _pipelined(tx: ReadTransaction, runs: Sequence[tuple[str, dict[str, Any]]]
-               ) -> Iterator[Record]:
-    """The one record of each query, in order, each handed over once the next query is
-    sent: the server reads the next page while the caller converts this one."""
-    pending: Result | None = None
-    for query, parameters in runs:
-        result = tx.run(query, parameters)  # returns once the previous record is in
-        if pending is not None:
-            yield pending.single(strict=True)
-        pending = result
-    if pending is not None:
-        yield pending.single(strict=True)
 
 
 def _keyed_pages(records: Iterator[Record], pages: int, kind: _EventKind, table: np.ndarray

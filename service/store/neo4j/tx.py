@@ -6,16 +6,17 @@ consumes its results."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, TypeVar
 
-from neo4j import ManagedTransaction, Session, Transaction
+from neo4j import ManagedTransaction, Record, Result, Session, Transaction
 
 from service.store.neo4j import queries as cypher
 from service.store.neo4j.codecs import chunks
 
 __all__ = ["ReadTransaction", "Transactions", "bump_revision", "fetch", "lock_next_revision",
-           "lock_revision", "put", "put_and_bump", "read_records", "read_revision", "row_dicts"]
+           "lock_revision", "pipelined", "put", "put_and_bump", "read_records", "read_revision",
+           "row_dicts"]
 
 # The cold read uses both transaction kinds (`snapshot`); a single-query read may run as
 # an auto-commit transaction of a session (`Neo4jStore._read_once`).
@@ -94,3 +95,17 @@ class Transactions(Protocol):
     def _write(self, work: Callable[..., _T], *args: Any) -> _T: ...
     def _read(self, work: Callable[..., _T], *args: Any) -> _T: ...
     def _read_once(self, work: Callable[..., _T], *args: Any) -> _T: ...
+
+
+def pipelined(tx: ReadTransaction, runs: Sequence[tuple[str, dict[str, Any]]]
+              ) -> Iterator[Record]:
+    """The one record of each query, in order, each handed over once the next query is
+    sent: the server reads the next page while the caller converts this one."""
+    pending: Result | None = None
+    for query, parameters in runs:
+        result = tx.run(query, parameters)  # returns once the previous record is in
+        if pending is not None:
+            yield pending.single(strict=True)
+        pending = result
+    if pending is not None:
+        yield pending.single(strict=True)
