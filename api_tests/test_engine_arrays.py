@@ -33,7 +33,7 @@ from graph_models.engine import (
     is_uncovered_path,
     uncovered_page,
 )
-from graph_models.engine.network import stable_order, starts
+from graph_models.engine.network import grouped, starts
 from graph_models.models import NodeState, from_epoch_us, to_epoch_us
 from graph_models.reference.analysis import gap_edges, state_counts, tier_table
 from graph_models.reference.paths import path_counts
@@ -296,12 +296,16 @@ def test_two_to_the_seventy_paths_are_counted_exactly_past_int64() -> None:
     assert fast.path_counts() == (expected.total, expected.covered) == (2**70, 2**69)
 
 
-@given(st.lists(st.integers(-(2**31), 2**31 - 1) | st.integers(-1, 3), max_size=200))
-def test_the_packed_stable_order_is_numpys_stable_argsort(values: list[int]) -> None:
-    """Groups, group links and suppliers are ordered by `stable_order`; ties must keep
-    their order (the paths' order depends on it), -1 (no group link) included."""
+@given(st.lists(st.integers(-1, 6), max_size=200), st.integers(0, 3))
+def test_the_counted_grouping_is_numpys_stable_argsort(values: list[int], extra: int) -> None:
+    """Groups, group links and suppliers are ordered by `grouped`; ties must keep their
+    order (the paths' order depends on it), -1 (no group link) included, and each value
+    starts where a search of the sorted values finds it."""
+    n = max(values, default=-1) + 1 + extra
     array = np.array(values, dtype=np.int64)
-    assert stable_order(array).tolist() == np.argsort(array, kind="stable").tolist()
+    order, begin = grouped(array, n)
+    assert order.tolist() == np.argsort(array, kind="stable").tolist()
+    assert begin.tolist() == np.searchsorted(np.sort(array), np.arange(n + 1)).tolist()
 
 
 @given(st.lists(st.integers(-1, 6), max_size=50), st.integers(0, 3))

@@ -27,7 +27,7 @@ from functools import cached_property
 import numpy as np
 
 from graph_models.engine import CompactNetwork, ComponentDag, RequestScope, reach
-from graph_models.engine.network import stable_order, starts
+from graph_models.engine.network import grouped, starts
 from graph_models.engine.search import csr_graph, distances_from, ranges, reachable
 from graph_models.models import Applicability, PolicyRequest
 
@@ -103,7 +103,7 @@ class ExposureBase:
         buyer's in the buyer order): the lookups `Exposure.chain_to` walks."""
         src, dst = self.shortest_links
         n = self.network.size
-        return stable_order(dst), starts(dst, n), starts(src, n)
+        return *grouped(dst, n), starts(src, n)
 
 
 def exposure_of(base: ExposureBase, affected: np.ndarray) -> Exposure:

@@ -14,7 +14,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from graph_models.engine.network import stable_order, starts
+from graph_models.engine.network import grouped, starts
 from graph_models.engine.search import csr_graph, ranges
 
 __all__ = ["ComponentDag", "are_path_sums", "is_height_labelling"]
@@ -122,14 +122,12 @@ class ComponentDag:
     @cached_property
     def members(self) -> tuple[np.ndarray, np.ndarray]:
         """(companies ordered by group, start of each group in that order)."""
-        order = stable_order(self.comp)
-        return order, starts(self.comp, self.size)
+        return grouped(self.comp, self.size)
 
     @cached_property
     def links_of_edge(self) -> tuple[np.ndarray, np.ndarray]:
         """(links ordered by the group link they belong to, start of each group link)."""
-        order = stable_order(self.link_edge)
-        return order, starts(self.link_edge, self.edge_src.size)
+        return grouped(self.link_edge, self.edge_src.size)
 
     def path_sums(
         self,
@@ -237,8 +235,7 @@ class ComponentDag:
     @cached_property
     def links_into(self) -> tuple[np.ndarray, np.ndarray]:
         """(group links ordered by target group, start of each group's)."""
-        order = stable_order(self.edge_dst)
-        return order, starts(self.edge_dst, self.size)
+        return grouped(self.edge_dst, self.size)
 
     def upstream(self, groups: np.ndarray) -> np.ndarray:
         """`groups` and every group with a path to one of them, ascending.

@@ -16,7 +16,7 @@ from functools import cached_property
 import numpy as np
 
 from graph_models.engine.components import ComponentDag
-from graph_models.engine.network import KINDS, CompactNetwork, stable_order, starts
+from graph_models.engine.network import KINDS, CompactNetwork, grouped, starts
 from graph_models.engine.search import distances_from, reachable
 from graph_models.models import PolicyRequest
 
@@ -106,8 +106,7 @@ class RequestScope:
     @cached_property
     def links_into(self) -> tuple[np.ndarray, np.ndarray]:
         """(subgraph links ordered by supplier, start of each supplier's links)."""
-        order = stable_order(self.dst)
-        return order, starts(self.dst, self.network.size)
+        return grouped(self.dst, self.network.size)
 
     @cached_property
     def dag(self) -> ComponentDag:
