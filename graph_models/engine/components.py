@@ -76,7 +76,7 @@ class ComponentDag:
         >>> is_height_labelling(back)
         True
         """
-        order = np.argsort(self.edge_dst * self.size + self.edge_src, kind="stable")
+        order = self.links_into[0]  # by target, then source: the group links are sorted
         edge_src, edge_dst = self.edge_dst[order], self.edge_src[order]
         moved = np.empty_like(order)
         moved[order] = np.arange(order.size)
