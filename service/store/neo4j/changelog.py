@@ -73,13 +73,15 @@ def link_columns(tx: ReadTransaction) -> LinkColumns:
     pages = -(-int(tx.run(cypher.LINK_COUNT).single(strict=True)["links"]) // LINKS_PAGE)
     if not pages:
         return _empty_links()
-    last = int(tx.run(cypher.LAST_LINK_ID).single(strict=True)["last"])
-    step = last // pages + 1  # links are the only relationships; freed ids are reused
+    runs: list[tuple[str, dict[str, Any]]] = [(cypher.ALL_LINKS, {})]
+    if pages > 1:
+        last = int(tx.run(cypher.LAST_LINK_ID).single(strict=True)["last"])
+        step = last // pages + 1  # links are the only relationships; freed ids are reused
+        runs = [(cypher.NETWORK_LINKS, {"from": start, "to": start + step})
+                for start in range(0, last + 1, step)]
     code: dict[str, int] = {}
     columns: tuple[list[np.ndarray], ...] = ([], [], [])
-    pages_run = [(cypher.NETWORK_LINKS, {"from": start, "to": start + step})
-                 for start in range(0, last + 1, step)]
-    for record in pipelined(tx, pages_run):
+    for record in pipelined(tx, runs):
         for name, of_buyers, of_suppliers in zip(record["categories"], record["buyers"],
                                                  record["suppliers"], strict=True):
             columns[0].append(np.array(of_buyers, dtype=np.int64))

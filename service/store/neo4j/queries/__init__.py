@@ -117,6 +117,7 @@ from service.store.neo4j.queries.schema import (
     UNKEYED_COMPANIES,
 )
 from service.store.neo4j.queries.snapshot import (
+    ALL_LINKS,
     COMPANY_COUNT,
     LAST_COMPANY_KEY,
     LAST_LINK_ID,
@@ -152,6 +153,7 @@ __all__ = [
     "ADD_COMPANIES",
     "ADD_LINKS",
     "ADD_TOMBSTONES",
+    "ALL_LINKS",
     "ANTEDATE_CASCADES",
     "AWAIT_INDEXES",
     "BUMP_REVISION",
