@@ -242,7 +242,7 @@ def test_a_starting_worker_computes_open_incidents_exposure(
     monkeypatch.setattr(store, "company_locations",
                         lambda *ids: reads.append(ids) or read_locations(*ids))
     assert fresh.warm() == 0  # nothing open: no exposure, but the BCP issuer's reach bits
-    assert "reach_bits" in vars(fresh.base("focal", None))  # ready for the next incident
+    assert fresh.base("focal", None).has_reach_bits  # ready for the next incident
     assert len(reads) == 1  # and where companies are, read once while starting
     area = store.get_incident("quake").area.pure()
     assert fresh.exposure(fresh.base("focal", None), area).count == 3

@@ -80,7 +80,7 @@ def test_exposure_figures_are_the_brute_force_ones(case: tuple, memory: int) -> 
         base = ExposureBase(network, root, categories)
         found = exposure_of(base, mask)
         tier1 = found.tier1()
-        assert ("reach_bits" in vars(base)) == (memory > 0 and bool(tier1))
+        assert base.has_reach_bits == (memory > 0 and bool(tier1))
     want = reference(ids, links, affected, root, categories)
     names = network.ids
     assert found.count == want["count"]

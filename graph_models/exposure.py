@@ -20,6 +20,7 @@ per network and an incident costs only the passes over its own affected set.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cached_property
@@ -57,6 +58,8 @@ class ExposureBase:
         self.tier = distances_from(csr_graph(n, scope.src, scope.dst), self.root)
         self.dag = scope.dag
         self.suppliers = np.unique(scope.dst[scope.src == self.root])
+        self._bits: np.ndarray | None = None
+        self._bits_lock = threading.Lock()
 
     @cached_property
     def reverse_dag(self) -> ComponentDag:
@@ -72,12 +75,28 @@ class ExposureBase:
         words = -(-self.suppliers.size // 64)
         return words * self.dag.size * 8 <= reach.MEMORY_BYTES
 
-    @cached_property
+    @property
     def reach_bits(self) -> np.ndarray:
         """Bit i of word i // 64 set on every group (of `reverse_dag`, a column each) that
-        direct supplier i reaches; kept, as it does not depend on the incident (only
-        asked for when `keeps_reach_bits`)."""
-        return reach.pull_bits(self.reverse_dag, self.reverse_dag.comp[self.suppliers])
+        direct supplier i reaches; built once and kept, as it does not depend on the
+        incident (only asked for when `keeps_reach_bits`). A caller that comes while
+        another builds them waits for those."""
+        with self._bits_lock:
+            if self._bits is None:
+                self._bits = reach.pull_bits(self.reverse_dag,
+                                             self.reverse_dag.comp[self.suppliers])
+            return self._bits
+
+    @property
+    def has_reach_bits(self) -> bool:
+        return self._bits is not None
+
+    def build_reach_bits_meanwhile(self) -> None:
+        """Start building the reach bits on a thread, if they are kept and not built yet:
+        a first exposure builds them while it reads where companies are."""
+        if self.keeps_reach_bits and self._bits is None:
+            threading.Thread(target=lambda: self.reach_bits, name="reach-bits",
+                             daemon=True).start()
 
     def supplier_reach(self, exposed: np.ndarray) -> np.ndarray:
         """Per direct supplier: how many of the `exposed` companies it reaches (itself

@@ -142,6 +142,7 @@ class IncidentAtlas:
     def exposure(self, base: ExposureBase, area: Area) -> Exposure:
         """The exposure of `area` for the root of `base`, kept while neither the network
         nor any company's location changes (a dashboard re-reading it costs nothing)."""
+        base.build_reach_bits_meanwhile()  # on the other core while locations are read
         locations = self.locations()
         key = (base, locations, area)
         with self._lock:
