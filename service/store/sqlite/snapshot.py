@@ -10,9 +10,9 @@ default limit of 10^9 bytes per value bounds this at about a hundred million lin
 
 `fill_company_keys` is migration step 3, the upgrade of a database written before the keys
 existed: it only adds keys, it changes no data and no revision. Rows a worker of that older
-version writes after the upgrade carry no keys: where the network's do, the read raises
-`MissingKeys` and the store reads by id instead (`changelog.snapshot_by_id`); where only
-events' do, they are read by id in the same read. Either way it writes nothing.
+version writes after the upgrade carry no keys: where companies or links lack them, the read
+raises `MissingKeys` and the store reads by id instead (`changelog.snapshot_by_id`); where
+only events lack them, those are read by id in the same read. Either way it writes nothing.
 """
 
 from __future__ import annotations
