@@ -19,7 +19,8 @@ from service.store.records import (
     SnapshotEvents,
 )
 
-__all__ = ["IdColumns", "PendingEvents", "events_at_positions", "events_by_id", "keyed_events",
+__all__ = ["IdColumns", "PendingEvents", "events_at_positions", "events_by_id", "events_of_ids",
+           "keyed_events",
            "position_table", "positions", "snapshot_of", "snapshot_of_columns",
            "snapshot_of_positions", "status_codes"]
 
@@ -165,6 +166,13 @@ def _coded(table: dict[str, int], names: Sequence[str]) -> np.ndarray:
         return np.array(itemgetter(*names)(table), dtype=np.int64)
     get = table.get
     return np.fromiter((get(name, -1) for name in names), dtype=np.int64, count=len(names))
+
+
+def events_of_ids(ids: Sequence[str], events: Mapping[str, RequestEvents]
+                  ) -> dict[str, SnapshotEvents]:
+    """`events_by_id` of each request's events, over the companies `ids` lists in order."""
+    index = {cid: i for i, cid in enumerate(ids)}
+    return {rid: events_by_id(index, found) for rid, found in events.items()}
 
 
 def events_by_id(index: dict[str, int], events: RequestEvents) -> SnapshotEvents:

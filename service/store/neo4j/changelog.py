@@ -51,15 +51,19 @@ def company_columns(tx: ReadTransaction
     columns: tuple[list[Any], ...] = ([], [], [], [])
     for start in range(0, last + 1, COMPANIES_PAGE):  # key 0: names no company
         page = {"from": start, "to": start + COMPANIES_PAGE}
-        _append_page(columns, tx.run(cypher.NETWORK_KINDS, page).single(strict=True))
+        _append_page(columns, _KINDS, tx.run(cypher.NETWORK_KINDS, page).single(strict=True))
     if len(columns[0]) < companies:  # some have no key yet (see `migrations`)
-        _append_page(columns, tx.run(cypher.UNKEYED_KINDS).single(strict=True))
+        _append_page(columns, _KINDS, tx.run(cypher.UNKEYED_KINDS).single(strict=True))
     nodes, keys, ids, kinds = columns
     return nodes, keys, ids, kinds
 
 
-def _append_page(columns: tuple[list[Any], ...], page: Any) -> None:
-    for column, name in zip(columns, ("nodes", "keys", "ids", "kinds"), strict=True):
+_KINDS = ("nodes", "keys", "ids", "kinds")
+
+
+def _append_page(columns: tuple[list[Any], ...], names: tuple[str, ...], page: Any) -> None:
+    """Extend each column by the list of its name in the page's record."""
+    for column, name in zip(columns, names, strict=True):
         column += page[name]
 
 
@@ -71,8 +75,6 @@ def link_columns(tx: ReadTransaction) -> LinkColumns:
     """Every link, in no particular order, read LINKS_PAGE at a time by ranges of
     relationship ids, each page made arrays while the server reads the next."""
     pages = -(-int(tx.run(cypher.LINK_COUNT).single(strict=True)["links"]) // LINKS_PAGE)
-    if not pages:
-        return _empty_links()
     runs: list[tuple[str, dict[str, Any]]] = [(cypher.ALL_LINKS, {})]
     if pages > 1:
         last = int(tx.run(cypher.LAST_LINK_ID).single(strict=True)["last"])
@@ -80,22 +82,16 @@ def link_columns(tx: ReadTransaction) -> LinkColumns:
         runs = [(cypher.NETWORK_LINKS, {"from": start, "to": start + step})
                 for start in range(0, last + 1, step)]
     code: dict[str, int] = {}
-    columns: tuple[list[np.ndarray], ...] = ([], [], [])
+    none = np.zeros(0, dtype=np.int64)
+    columns: tuple[list[np.ndarray], ...] = ([none], [none], [none])
     for record in pipelined(tx, runs):
         for name, of_buyers, of_suppliers in zip(record["categories"], record["buyers"],
                                                  record["suppliers"], strict=True):
             columns[0].append(np.array(of_buyers, dtype=np.int64))
             columns[1].append(np.array(of_suppliers, dtype=np.int64))
             columns[2].append(np.full(len(of_buyers), code.setdefault(name, len(code))))
-    if not columns[0]:
-        return _empty_links()
     buyers, suppliers, category = (np.concatenate(column) for column in columns)
     return buyers, suppliers, category, tuple(code)
-
-
-def _empty_links() -> LinkColumns:
-    none = np.zeros(0, dtype=np.int64)
-    return none, none, none, ()
 
 
 NetworkColumns = tuple[int, list[int], list[int], list[str], list[str], LinkColumns]
@@ -135,8 +131,7 @@ def _cascade_columns(tx: ManagedTransaction, request_id: str) -> IdColumns:
     while True:
         page = tx.run(cypher.REQUEST_CASCADE_ROWS, prefix=prefix, after=after,
                       page=EVENTS_PAGE).single(strict=True)
-        for column, name in zip(columns, ("from_ids", "to_ids", "sent_ats"), strict=True):
-            column += page[name]
+        _append_page(columns, ("from_ids", "to_ids", "sent_ats"), page)
         if len(page["from_ids"]) < EVENTS_PAGE:
             return columns
         after = page["last_key"]
@@ -153,9 +148,7 @@ def _ack_columns(tx: ManagedTransaction, request_id: str) -> IdColumns:
     while True:
         page = tx.run(cypher.REQUEST_ACK_ROWS, request_id=request_id, after=after,
                       page=EVENTS_PAGE).single(strict=True)
-        for column, name in zip(columns, ("company_ids", "statuses", "ats", "seqs"),
-                                strict=True):
-            column += page[name]
+        _append_page(columns, ("company_ids", "statuses", "ats", "seqs"), page)
         if len(page["seqs"]) < EVENTS_PAGE:
             return columns
         after = page["seqs"][-1]

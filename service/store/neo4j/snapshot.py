@@ -41,11 +41,11 @@ from service.store.neo4j.changelog import (
     request_events_tx,
 )
 from service.store.neo4j.tx import ReadTransaction, Transactions, pipelined, read_revision
-from service.store.records import RequestEvents, Snapshot, SnapshotEvents
+from service.store.records import Snapshot, SnapshotEvents
 from service.store.snapshots import (
     PendingEvents,
     events_at_positions,
-    events_by_id,
+    events_of_ids,
     position_table,
     positions,
     snapshot_of,
@@ -125,10 +125,8 @@ def _keyed_events(store: ColdReads, request_ids: Sequence[str], keys: Sequence[i
     by id where some lack their keys (written by an older worker after the upgrade)."""
     events, complete = store._read(keyed_events_tx, request_ids, position_table(keys))
     if not complete:
-        index = {cid: i for i, cid in enumerate(ids)}
-        by_id: dict[str, RequestEvents] = {
-            rid: store._read(request_events_tx, rid) for rid in request_ids}
-        return {rid: events_by_id(index, found) for rid, found in by_id.items()}
+        return events_of_ids(ids, {rid: store._read(request_events_tx, rid)
+                                   for rid in request_ids})
     return {rid: events_at_positions(cascades, acks) for rid, (cascades, acks) in events.items()}
 
 

@@ -27,7 +27,7 @@ from contextlib import AbstractContextManager
 import numpy as np
 
 from service.store.records import ACK_STATUSES, Snapshot, SnapshotEvents
-from service.store.snapshots import PendingEvents, events_by_id, keyed_events, position_table
+from service.store.snapshots import PendingEvents, events_of_ids, keyed_events, position_table
 from service.store.sqlite.changelog import request_events
 from service.store.sqlite.codecs import epoch_us_sql
 
@@ -174,10 +174,8 @@ def snapshot(network_conn: sqlite3.Connection, events_read: EventsRead | None,
     revision = int(network_conn.execute("SELECT revision FROM store_meta").fetchone()[0])
     if events_read is None or not request_ids:
         ids, kinds, position, links, categories = read_network(network_conn)
-        read = read_events(network_conn, request_ids)
-        events: Mapping[str, SnapshotEvents] = {
-            rid: keyed_events(position, cascades.T, acks.T)
-            for rid, (cascades, acks) in read.items()}
+        events: Mapping[str, SnapshotEvents] = _keyed(
+            position, read_events(network_conn, request_ids))
     else:
         network: Future[tuple[np.ndarray, list[str]]] = Future()
         pending: Future[dict[str, SnapshotEvents]] = Future()
@@ -196,6 +194,13 @@ def snapshot(network_conn: sqlite3.Connection, events_read: EventsRead | None,
     )
 
 
+def _keyed(position: np.ndarray, read: dict[str, tuple[np.ndarray, np.ndarray]]
+           ) -> dict[str, SnapshotEvents]:
+    """Events read as rows of company keys, over the companies at their positions."""
+    return {rid: keyed_events(position, cascades.T, acks.T)
+            for rid, (cascades, acks) in read.items()}
+
+
 def _read_events(result: Future[dict[str, SnapshotEvents]], events_read: EventsRead,
                  request_ids: Sequence[str],
                  network: Future[tuple[np.ndarray, list[str]]]) -> None:
@@ -207,12 +212,8 @@ def _read_events(result: Future[dict[str, SnapshotEvents]], events_read: EventsR
                 read = read_events(conn, request_ids)
             except MissingKeys:
                 by_id = {rid: request_events(conn, rid) for rid in dict.fromkeys(request_ids)}
-                index = {cid: i for i, cid in enumerate(network.result()[1])}
-                result.set_result({rid: events_by_id(index, found)
-                                   for rid, found in by_id.items()})
+                result.set_result(events_of_ids(network.result()[1], by_id))
                 return
-        position = network.result()[0]
-        result.set_result({rid: keyed_events(position, cascades.T, acks.T)
-                           for rid, (cascades, acks) in read.items()})
+        result.set_result(_keyed(network.result()[0], read))
     except BaseException as exc:  # raised where the events are used
         result.set_exception(exc)
