@@ -4,8 +4,11 @@ from cache, and turns states by the clock without a write. Run on both stores.""
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +22,7 @@ from graph_models.models import (
     SupplyLink,
     utc_now,
 )
-from service.coverage import answers
+from service.coverage import answers, heap
 from service.coverage import snapshot as coverage_module
 from service.coverage.dashboard import GapCountsDashboard
 from service.coverage.snapshot import CoverageSnapshot
@@ -175,3 +178,36 @@ def test_over_http_a_workers_own_write_shows_at_once_and_others_within_the_watch
         while pending() != 0 and time.monotonic() < deadline:
             time.sleep(0.01)
         assert pending() == 0
+
+
+
+_BUILD = """
+import os, numpy as np
+from pathlib import Path
+from service.coverage import heap
+
+def resident_mib():
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+before = resident_mib()
+with heap.roomy_heap():
+    temporaries = [np.ones(n) for n in range(1_000, 200_000, 997)]
+    for _ in range(5):  # large arrays built and dropped, as the engine's are
+        column = np.ones(8_000_000)
+        del column
+    del temporaries
+    held = resident_mib()
+print(held - before, resident_mib() - before)
+"""
+
+
+@pytest.mark.skipif(heap._LIBC is None, reason="tunes glibc's allocator only")
+def test_the_memory_a_snapshot_build_reuses_is_handed_back_when_it_ends() -> None:
+    """A cold read keeps freed memory for its next arrays (no page faults for each), and a
+    worker holds no more than its snapshot once the read is over (a fresh process, so
+    no earlier test's free memory is counted)."""
+    run = subprocess.run([sys.executable, "-c", _BUILD], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).parents[1])
+    held, after = (float(mib) for mib in run.stdout.split())
+    assert held > 100, "freed memory is kept for reuse while the build runs"
+    assert after < 32, "and handed back once it ends"

@@ -24,10 +24,11 @@ __all__ = ["ComponentDag", "are_path_sums", "is_height_labelling"]
 class ComponentDag:
     """The DAG of strongly connected components of a graph (a cycle is one group).
 
-    `comp[v]` is v's group; `edge_src/edge_dst` are the distinct links between groups,
-    sorted; `link_edge[i]` is the group link that link `i` belongs to (-1 inside a group);
-    `height[g]` is the longest number of group links from g to a sink, which orders a
-    dynamic programme so every successor is final before its predecessors.
+    `comp[v]` is v's group (groups numbered in the order of their first member);
+    `edge_src/edge_dst` are the distinct links between groups, sorted; `link_edge[i]` is
+    the group link that link `i` belongs to (-1 inside a group); `height[g]` is the
+    longest number of group links from g to a sink, which orders a dynamic programme so
+    every successor is final before its predecessors.
 
     Examples
     --------
@@ -35,11 +36,11 @@ class ComponentDag:
 
     >>> dag = ComponentDag.of(5, np.array([0, 0, 1, 2, 3, 4]), np.array([1, 2, 3, 3, 4, 3]))
     >>> dag.size, dag.comp.tolist(), dag.height.tolist()
-    (4, [3, 2, 1, 0, 0], [0, 1, 1, 2])
+    (4, [0, 1, 2, 3, 3], [2, 1, 1, 0])
     >>> list(zip(dag.edge_src.tolist(), dag.edge_dst.tolist()))
-    [(1, 0), (2, 0), (3, 1), (3, 2)]
+    [(0, 1), (0, 2), (1, 3), (2, 3)]
     >>> dag.link_edge.tolist()  # c -> d and d -> c stay inside their group
-    [3, 2, 1, 0, -1, -1]
+    [0, 1, 2, 3, -1, -1]
     >>> is_height_labelling(dag)
     True
     """
@@ -54,15 +55,25 @@ class ComponentDag:
     @classmethod
     def of(cls, n: int, src: np.ndarray, dst: np.ndarray) -> ComponentDag:
         """The component DAG of `n` companies and links ``src[i] -> dst[i]`` (sorted)."""
-        count, comp = connected_components(csr_graph(n, src, dst), directed=True,
-                                           connection="strong")
-        cs, cd = comp[src].astype(np.int64), comp[dst].astype(np.int64)
+        count, found = connected_components(csr_graph(n, src, dst), directed=True,
+                                            connection="strong")
+        comp = _in_member_order(found, int(count))
+        cs, cd = comp[src], comp[dst]
         between = cs != cd
-        keys, inverse = np.unique(cs[between] * count + cd[between], return_inverse=True)
+        keys = cs[between] * count + cd[between]
+        # Groups numbered in member order keep the links' order for nearly every link: a
+        # stable sort (timsort, which merges runs) is then ten times a quicksort's speed.
+        order = np.argsort(keys, kind="stable")
+        ordered = keys[order]
+        first = np.ones(keys.size, dtype=bool)
+        np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+        inverse = np.empty(keys.size, dtype=np.int64)
+        inverse[order] = np.cumsum(first) - 1
         link_edge = np.full(src.size, -1, dtype=np.int64)
         link_edge[between] = inverse
-        edge_src, edge_dst = keys // count, keys % count
-        return cls(comp.astype(np.int64), int(count), edge_src, edge_dst, link_edge,
+        distinct = ordered[first]
+        edge_src, edge_dst = distinct // count, distinct % count
+        return cls(comp, int(count), edge_src, edge_dst, link_edge,
                    _heights(int(count), edge_src, edge_dst))
 
     def reversed(self) -> ComponentDag:
@@ -72,7 +83,7 @@ class ComponentDag:
         >>> dag = ComponentDag.of(3, np.array([0, 1]), np.array([1, 2]))
         >>> back = dag.reversed()
         >>> list(zip(back.edge_src.tolist(), back.edge_dst.tolist())), back.height.tolist()
-        ([(0, 1), (1, 2)], [2, 1, 0])
+        ([(1, 0), (2, 1)], [0, 1, 2])
         >>> is_height_labelling(back)
         True
         """
@@ -167,7 +178,7 @@ class ComponentDag:
         ...                       np.array([1, 2, 3, 3, 4, 3]))
         >>> leaf = dag.out_degree == 0
         >>> dag.path_sums(leaf, np.ones(4, dtype=np.int64)).tolist()
-        [1, 1, 1, 2]
+        [2, 1, 1, 1]
         >>> ok = np.array([True, True, False, True])
         >>> sums = dag.path_sums(leaf, ok.astype(np.int64), ok)
         >>> sums.tolist(), are_path_sums(dag, sums, leaf, ok.astype(np.int64), ok)
@@ -244,8 +255,8 @@ class ComponentDag:
         --------
         >>> dag = ComponentDag.of(5, np.array([0, 0, 1, 2, 3, 4]),
         ...                       np.array([1, 2, 3, 3, 4, 3]))
-        >>> dag.upstream(np.array([1])).tolist()  # b's group and f's
-        [1, 3]
+        >>> dag.upstream(np.array([1])).tolist()  # a's group and f's
+        [0, 1]
         """
         seen = np.zeros(self.size, dtype=bool)
         order, start = self.links_into
@@ -255,6 +266,22 @@ class ComponentDag:
             buyers = self.edge_src[order[ranges(start, frontier)]]
             frontier = np.unique(buyers[~seen[buyers]])
         return np.flatnonzero(seen)
+
+
+def _in_member_order(comp: np.ndarray, count: int) -> np.ndarray:
+    """`comp` renumbered so that groups are in the order of their first member.
+
+    >>> _in_member_order(np.array([2, 0, 2, 1]), 3).tolist()
+    [0, 1, 0, 2]
+    """
+    first = np.full(count, comp.size, dtype=np.int64)
+    np.minimum.at(first, comp, np.arange(comp.size))
+    slot = np.zeros(comp.size, dtype=bool)
+    slot[first] = True  # the members that come first in their group, in member order
+    number = np.empty(count, dtype=np.int64)
+    number[comp[slot]] = np.arange(count)
+    renumbered: np.ndarray = number[comp]
+    return renumbered
 
 
 def _heights(count: int, edge_src: np.ndarray, edge_dst: np.ndarray) -> np.ndarray:

@@ -34,6 +34,7 @@ from graph_models.engine import (
 )
 from graph_models.exposure import request_scope
 from graph_models.models import PolicyRequest, to_epoch_us, utc_now
+from service.coverage.heap import roomy_heap
 from service.http.errors import NotFound
 from service.store import port
 from service.store.port import CascadeStore, ChangeSet
@@ -112,7 +113,8 @@ class CoverageSnapshot:
             changes = (self.store.changes_since(self._revision, limit=self.change_limit)
                        if self._network is not None else None)
             if changes is None:
-                self._reload(loading)
+                with roomy_heap():  # hundreds of large temporaries: reuse, not re-fault
+                    self._reload(loading)
             else:
                 self._apply(changes)
             return self._revision

@@ -126,6 +126,8 @@ def positions(table: np.ndarray, keys: Sequence[int] | np.ndarray) -> np.ndarray
     [2, 0, -1, -1, -1]
     """
     found = np.asarray(keys, dtype=np.int64)
+    if not found.size or (found.min() >= 0 and found.max() < table.size):
+        return table[found]  # the usual case: one gather, no masks
     held = (found >= 0) & (found < table.size)
     return np.where(held, table[np.where(held, found, 0)], -1)
 

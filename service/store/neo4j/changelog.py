@@ -4,6 +4,7 @@ writes. Cypher: `queries.snapshot` and `queries.changelog`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,8 @@ from service.store.snapshots import IdColumns
 
 __all__ = ["COMPANIES_PAGE", "EVENTS_PAGE", "LINKS_PAGE", "LinkColumns", "Neo4jChangeLog",
            "NetworkColumns",
-           "company_columns", "link_columns", "network_columns_tx", "request_events_tx"]
+           "company_columns", "joined_links", "link_columns", "link_runs", "network_columns_tx",
+           "request_events_tx"]
 
 LINKS_PAGE = 1_000_000  # links per read of the network (~70 MB of server memory)
 COMPANIES_PAGE = 500_000  # company keys per read of the network (~75 MB of server memory)
@@ -71,20 +73,26 @@ LinkColumns = tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]]
 """Links as (buyer node ids, supplier node ids, category codes, category names)."""
 
 
-def link_columns(tx: ReadTransaction) -> LinkColumns:
-    """Every link, in no particular order, read LINKS_PAGE at a time by ranges of
-    relationship ids, each page made arrays while the server reads the next."""
+def link_runs(tx: ReadTransaction) -> list[tuple[str, dict[str, Any]]]:
+    """The queries that read every link: one, or one per range of relationship ids that
+    holds about LINKS_PAGE links."""
     pages = -(-int(tx.run(cypher.LINK_COUNT).single(strict=True)["links"]) // LINKS_PAGE)
-    runs: list[tuple[str, dict[str, Any]]] = [(cypher.ALL_LINKS, {})]
-    if pages > 1:
-        last = int(tx.run(cypher.LAST_LINK_ID).single(strict=True)["last"])
-        step = last // pages + 1  # links are the only relationships; freed ids are reused
-        runs = [(cypher.NETWORK_LINKS, {"from": start, "to": start + step})
-                for start in range(0, last + 1, step)]
+    if pages <= 1:
+        return [(cypher.ALL_LINKS, {})]
+    last = int(tx.run(cypher.LAST_LINK_ID).single(strict=True)["last"])
+    step = last // pages + 1  # links are the only relationships; freed ids are reused
+    return [(cypher.NETWORK_LINKS, {"from": start, "to": start + step})
+            for start in range(0, last + 1, step)]
+
+
+def link_columns(tx: ReadTransaction,
+                 runs: Sequence[tuple[str, dict[str, Any]]] | None = None) -> LinkColumns:
+    """The links `runs` read (default: every link, `link_runs`), in no particular order,
+    each page made arrays while the server reads the next."""
     code: dict[str, int] = {}
     none = np.zeros(0, dtype=np.int64)
     columns: tuple[list[np.ndarray], ...] = ([none], [none], [none])
-    for record in pipelined(tx, runs):
+    for record in pipelined(tx, link_runs(tx) if runs is None else runs):
         for name, of_buyers, of_suppliers in zip(record["categories"], record["buyers"],
                                                  record["suppliers"], strict=True):
             columns[0].append(np.array(of_buyers, dtype=np.int64))
@@ -92,6 +100,23 @@ def link_columns(tx: ReadTransaction) -> LinkColumns:
             columns[2].append(np.full(len(of_buyers), code.setdefault(name, len(code))))
     buyers, suppliers, category = (np.concatenate(column) for column in columns)
     return buyers, suppliers, category, tuple(code)
+
+
+def joined_links(parts: Sequence[LinkColumns]) -> LinkColumns:
+    """The links of several reads as one, their category codes made one.
+
+    >>> a = (np.array([1]), np.array([2]), np.array([0]), ("parts",))
+    >>> b = (np.array([3, 4]), np.array([5, 6]), np.array([0, 1]), ("tools", "parts"))
+    >>> buyers, suppliers, category, names = joined_links([a, b])
+    >>> buyers.tolist(), category.tolist(), names
+    ([1, 3, 4], [0, 1, 0], ('parts', 'tools'))
+    """
+    names = tuple(dict.fromkeys(name for part in parts for name in part[3]))
+    code = {name: i for i, name in enumerate(names)}
+    recoded = [np.array([code[name] for name in part[3]], dtype=np.int64)[part[2]]
+               if part[2].size else part[2] for part in parts]
+    return (np.concatenate([part[0] for part in parts]),
+            np.concatenate([part[1] for part in parts]), np.concatenate(recoded), names)
 
 
 NetworkColumns = tuple[int, list[int], list[int], list[str], list[str], LinkColumns]

@@ -3,11 +3,12 @@
 At a million links the time goes to the server reading, on two cores, so the reads are
 spread so that the server and the engine work at the same time:
 
-1. Companies and links are read at once, in two transactions (`network_at_once`). Links
-   come as node ids, which only have to agree with the companies' read: both
-   transactions are open before either reads, and Neo4j frees a deleted node's id for
-   reuse only once every transaction open at the deletion has closed.
-2. The events are read in the background once the companies are in (`keyed_events_tx`):
+1. Companies and links are read at once, in three transactions (`network_at_once`):
+   the companies in one, the links' pages shared between two. Links come as node ids,
+   which only have to agree with the companies' read: all three transactions are open
+   before any reads, and Neo4j frees a deleted node's id for reuse only once every
+   transaction open at the deletion has closed.
+2. The events are read in the background once the network is in (`keyed_events_tx`):
    `load_snapshot` returns the network while they are still being read, so the engine
    builds the network's arrays and the request's DAG meanwhile; `Snapshot.events` waits
    for them on first access. Each page of events is asked for before the previous one
@@ -35,7 +36,9 @@ from service.store.neo4j import queries as cypher
 from service.store.neo4j.changelog import (
     NetworkColumns,
     company_columns,
+    joined_links,
     link_columns,
+    link_runs,
     load_network_tx,
     network_columns_tx,
     request_events_tx,
@@ -64,7 +67,7 @@ class ColdReads(Transactions, Protocol):
     """What `Neo4jSnapshots` needs of `Neo4jStore`."""
 
     _unit: threading.local  # .tx: the transaction of this thread's `atomic` unit
-    _snapshot_pool: Executor  # two workers: the links, then the events
+    _snapshot_pool: Executor  # two workers: the companies and half the links, then the events
     _one_server: bool  # bolt:// reaches one server: `network_at_once` is safe
 
     def _read_session(self) -> Session: ...
@@ -133,26 +136,33 @@ def _keyed_events(store: ColdReads, request_ids: Sequence[str], keys: Sequence[i
 def network_at_once(open_session: Callable[[], Session], pool: Executor,
                     read_events: Callable[[list[int], list[str]], _T]
                     ) -> tuple[NetworkColumns, Future[_T]] | None:
-    """What `network_columns_tx` reads, with the links read on another session (in
-    `pool`) while this thread reads the companies; then `read_events(keys, ids)`
-    started in `pool` while the links are still read (the order that keeps both cores
-    busy). None while a company has no key. Unmanaged transactions: the caller falls
-    back to `network_columns_tx` on a transient error."""
-    with open_session() as first, open_session() as second, \
+    """What `network_columns_tx` reads, on three sessions at once: the companies in
+    `pool`, the links on this thread and in `pool` (every other page each); then
+    `read_events(keys, ids)` started in `pool` once this thread's links are in (the
+    links hold up the engine, the events only the ledger after it, so they run beside
+    the engine). None while a company has no key. Unmanaged transactions: the caller
+    falls back to `network_columns_tx` on a transient error."""
+    with open_session() as first, open_session() as second, open_session() as third, \
             first.begin_transaction() as companies_tx, \
-            second.begin_transaction() as links_tx:
+            second.begin_transaction() as links_tx, \
+            third.begin_transaction() as more_links_tx:
         # The revision first: what is read after it (events too) is as new or newer.
         revision = read_revision(companies_tx)
-        read_revision(links_tx)  # returns once the server has begun it: both are open
-        links = pool.submit(link_columns, links_tx)
+        for tx in (links_tx, more_links_tx):  # returns once the server has begun it:
+            read_revision(tx)                 # all three are open before any reads
+        companies = pool.submit(company_columns, companies_tx)
+        reads: list[Future[Any]] = [companies]
         try:
-            nodes, keys, ids, kinds = company_columns(companies_tx)
-            events = None if -1 in keys else pool.submit(read_events, keys, ids)
+            runs = link_runs(links_tx)
+            reads.append(rest := pool.submit(link_columns, more_links_tx, runs[1::2]))
+            links = link_columns(links_tx, runs[::2])
+            nodes, keys, ids, kinds = companies.result()
         finally:
-            wait([links])  # its transaction is not closed under it
-        if events is None:
+            wait(reads)  # no transaction is closed under a read
+        if -1 in keys:
             return None
-        return (revision, nodes, keys, ids, kinds, links.result()), events
+        events = pool.submit(read_events, keys, ids)
+        return (revision, nodes, keys, ids, kinds, joined_links([links, rest.result()])), events
 
 
 EventColumns = tuple[np.ndarray, ...]

@@ -176,7 +176,7 @@ class Neo4jStore(Neo4jGraph, Neo4jLedger, Neo4jChangeLog, Neo4jSnapshots, Neo4jI
         self._unit = threading.local()  # .tx: the transaction of this thread's `atomic` unit
         self._bookmarks = GraphDatabase.bookmark_manager()  # chains every session (causal)
         self._one_server = uri.startswith("bolt")  # neo4j:// may route to a cluster
-        # The cold read's second reader: the links, then the events (`snapshot`).
+        # The cold read's other readers: the companies and half the links, then the events.
         self._snapshot_pool = ThreadPoolExecutor(2, thread_name_prefix="neo4j-snapshot")
         auth = (user, password or "") if user else None
         self._driver: Driver = GraphDatabase.driver(

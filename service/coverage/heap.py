@@ -1,0 +1,61 @@
+"""Room in the C heap while a snapshot is built (glibc only; elsewhere a no-op).
+
+glibc hands every freed block above its mmap threshold (at most 32 MB) back to the
+kernel, and the next such array is faulted in again page by page. A snapshot of ten
+million links builds hundreds of temporary arrays of 40 to 80 MB each, so without room
+the cold read spends seconds in page faults (docs/benchmarks.md, "Ten million links").
+While `roomy_heap` is open the allocator keeps `PAD_BYTES` of freed memory at the top of
+its heap for the next array; on leaving, the pad returns to glibc's default and the
+free memory is handed back (`malloc_trim`), so a worker's resident memory after the build
+is what its snapshot holds.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+__all__ = ["PAD_BYTES", "roomy_heap"]
+
+PAD_BYTES = 512 * 2**20
+_M_TOP_PAD = -2  # mallopt's parameter number (malloc.h)
+_DEFAULT_TOP_PAD = 128 * 2**10
+
+
+def _glibc() -> Any | None:
+    """The process's C library, if it is glibc (the one whose allocator this tunes)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None)
+    wanted = ("gnu_get_libc_version", "mallopt", "malloc_trim")
+    return libc if all(hasattr(libc, name) for name in wanted) else None
+
+
+_LIBC = _glibc()
+_lock = threading.Lock()
+_open = 0  # builds in progress (the pad is process-wide)
+
+
+@contextmanager
+def roomy_heap() -> Iterator[None]:
+    """Keep `PAD_BYTES` of freed memory for reuse until the last open build ends."""
+    global _open
+    if _LIBC is None:
+        yield
+        return
+    with _lock:
+        _open += 1
+        if _open == 1:
+            _LIBC.mallopt(_M_TOP_PAD, PAD_BYTES)
+    try:
+        yield
+    finally:
+        with _lock:
+            _open -= 1
+            if _open == 0:
+                _LIBC.mallopt(_M_TOP_PAD, _DEFAULT_TOP_PAD)
+                _LIBC.malloc_trim(0)
