@@ -31,8 +31,10 @@ from service.store.sqlite import SqliteStore
 
 
 def as_rows(snapshot: Snapshot, request_id: str) -> tuple[object, ...]:
-    """The snapshot in the shapes of `load_network` and `request_events`."""
+    """The snapshot in the shapes of `load_network` and `request_events` (an index of
+    the ids read alongside must be theirs)."""
     ids = snapshot.ids
+    assert snapshot.index in (None, {cid: i for i, cid in enumerate(ids)})
     kinds = dict(zip(ids, snapshot.kinds, strict=True))
     links = sorted(
         (ids[b], ids[s], snapshot.categories[c])

@@ -153,12 +153,15 @@ class CompactNetwork:
     def from_columns(
         cls, ids: Sequence[str], kinds: Sequence[str], src: np.ndarray, dst: np.ndarray,
         category: np.ndarray, categories: Sequence[str],
+        index: dict[str, int] | None = None,
     ) -> CompactNetwork:
         """From columns: company i is `ids[i]` of kind `kinds[i]`; link j runs from
         company `src[j]` to company `dst[j]` with category `categories[category[j]]`,
-        links in any order (ids distinct, links distinct)."""
+        links in any order (ids distinct, links distinct). `index` (id -> i), if given,
+        is the network's own from then on."""
         ids = list(ids)
-        index = dict(zip(ids, range(len(ids)), strict=True))
+        if index is None:
+            index = dict(zip(ids, range(len(ids)), strict=True))
         return cls._sorted(ids, index, _kind_codes(kinds), np.asarray(src), np.asarray(dst),
                            np.asarray(category), tuple(categories))
 

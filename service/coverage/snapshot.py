@@ -203,7 +203,7 @@ class CoverageSnapshot:
         snapshot = self.store.load_snapshot(wanted)
         network = CompactNetwork.from_columns(
             snapshot.ids, snapshot.kinds, snapshot.buyer, snapshot.supplier,
-            snapshot.category, snapshot.categories)
+            snapshot.category, snapshot.categories, snapshot.index)
         # a request created after the list is read at first use, like any other
         scopes = {rid: request_scope(network, requests[rid].request).prepared()
                   for rid in dict.fromkeys(wanted) if rid in requests}

@@ -197,6 +197,7 @@ class Snapshot:
     categories: tuple[str, ...]
     revision: int
     events: Mapping[str, SnapshotEvents]  # request id -> its events, for the requests asked
+    index: dict[str, int] | None = None  # id -> position in `ids`, if read alongside
 
 
 @dataclass(frozen=True)

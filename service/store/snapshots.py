@@ -86,7 +86,8 @@ def snapshot_of_columns(ids: list[str], kinds: list[str], links: IdColumns, revi
 def snapshot_of_positions(ids: list[str], kinds: list[str], buyer: np.ndarray,
                           supplier: np.ndarray, category: np.ndarray,
                           categories: Sequence[str], revision: int,
-                          events: Mapping[str, SnapshotEvents]) -> Snapshot:
+                          events: Mapping[str, SnapshotEvents],
+                          index: dict[str, int] | None = None) -> Snapshot:
     """The `Snapshot` of links given as company positions in `ids` (-1: a company the
     read of `ids` did not see, written after `revision`: the link is left out) with
     their codes into `categories`, and the events of each request. A category only
@@ -106,7 +107,7 @@ def snapshot_of_positions(ids: list[str], kinds: list[str], buyer: np.ndarray,
         categories = [name for name, kept in zip(categories, used.tolist(), strict=True) if kept]
     return Snapshot(
         ids=ids, kinds=kinds, buyer=buyer, supplier=supplier, category=category,
-        categories=tuple(categories), revision=revision, events=events,
+        categories=tuple(categories), revision=revision, events=events, index=index,
     )
 
 

@@ -61,6 +61,8 @@ __all__ = ["KEYS_PAGE", "KeyedEvents", "Neo4jSnapshots", "keyed_events_tx", "net
 KEYS_PAGE = 100_000  # company keys per page of a request's events
 _T = TypeVar("_T")
 Events = dict[str, SnapshotEvents]
+Index = dict[str, int]  # company id -> position
+CompanyColumns = tuple[list[int], list[int], list[str], list[str]]  # nodes, keys, ids, kinds
 
 
 class ColdReads(Transactions, Protocol):
@@ -77,18 +79,18 @@ class Neo4jSnapshots:
     """The port's `load_snapshot`: a mixin of `Neo4jStore`."""
 
     def load_snapshot(self: ColdReads, request_ids: Sequence[str]) -> Snapshot:
-        """See `ChangeLog.load_snapshot` and this module: the network read in two
+        """See `ChangeLog.load_snapshot` and this module: the network read in three
         transactions at once, the events in the background (`Snapshot.events` waits for
         them), all as integers: links by node id, events by company key."""
         wanted = list(dict.fromkeys(request_ids))
         if (read := _network_and_events(self, wanted)) is None:
             return _snapshot_by_id(self, wanted)  # a company an older worker wrote: no key
         (revision, nodes, _, ids, kinds, (buyers, suppliers, category, categories)), \
-            events = read
+            events, index = read
         node = position_table(nodes)
         return snapshot_of_positions(
             ids, kinds, positions(node, buyers), positions(node, suppliers), category,
-            categories, revision, PendingEvents(events))
+            categories, revision, PendingEvents(events), index)
 
 
 def _snapshot_by_id(store: ColdReads, wanted: list[str]) -> Snapshot:
@@ -98,12 +100,12 @@ def _snapshot_by_id(store: ColdReads, wanted: list[str]) -> Snapshot:
 
 
 def _network_and_events(store: ColdReads, wanted: list[str]
-                        ) -> tuple[NetworkColumns, Future[Events]] | None:
+                        ) -> tuple[NetworkColumns, Future[Events], Index | None] | None:
     """`network_at_once` with the events of `wanted`; inside `atomic`, on a transient
     error, or through a routing URI, one managed transaction of `network_columns_tx`
     (which the driver retries), then the events. None while a company has no key.
 
-    A routing URI (``neo4j://``) may reach a cluster, which can serve the two sessions of
+    A routing URI (``neo4j://``) may reach a cluster, which can serve the sessions of
     `network_at_once` from two servers at different points of the log, where node ids
     need not agree and the events may be older than the revision: there the network is
     read in one transaction, and the events after it commits (the bookmark manager starts
@@ -119,7 +121,7 @@ def _network_and_events(store: ColdReads, wanted: list[str]
         return None
     events: Future[Events] = Future()
     events.set_result(_keyed_events(store, wanted, network[2], network[3]))
-    return network, events
+    return network, events, None
 
 
 def _keyed_events(store: ColdReads, request_ids: Sequence[str], keys: Sequence[int],
@@ -135,9 +137,10 @@ def _keyed_events(store: ColdReads, request_ids: Sequence[str], keys: Sequence[i
 
 def network_at_once(open_session: Callable[[], Session], pool: Executor,
                     read_events: Callable[[list[int], list[str]], _T]
-                    ) -> tuple[NetworkColumns, Future[_T]] | None:
+                    ) -> tuple[NetworkColumns, Future[_T], Index] | None:
     """What `network_columns_tx` reads, on three sessions at once: the companies in
-    `pool`, the links on this thread and in `pool` (every other page each); then
+    `pool` (then their ids' positions, `Index`, made there while the links still come),
+    the links on this thread and in `pool` (every other page each); then
     `read_events(keys, ids)` started in `pool` once this thread's links are in (the
     links hold up the engine, the events only the ledger after it, so they run beside
     the engine). None while a company has no key. Unmanaged transactions: the caller
@@ -150,19 +153,25 @@ def network_at_once(open_session: Callable[[], Session], pool: Executor,
         revision = read_revision(companies_tx)
         for tx in (links_tx, more_links_tx):  # returns once the server has begun it:
             read_revision(tx)                 # all three are open before any reads
-        companies = pool.submit(company_columns, companies_tx)
+        companies = pool.submit(_indexed_companies, companies_tx)
         reads: list[Future[Any]] = [companies]
         try:
             runs = link_runs(links_tx)
             reads.append(rest := pool.submit(link_columns, more_links_tx, runs[1::2]))
             links = link_columns(links_tx, runs[::2])
-            nodes, keys, ids, kinds = companies.result()
+            (nodes, keys, ids, kinds), index = companies.result()
         finally:
             wait(reads)  # no transaction is closed under a read
         if -1 in keys:
             return None
         events = pool.submit(read_events, keys, ids)
-        return (revision, nodes, keys, ids, kinds, joined_links([links, rest.result()])), events
+        return ((revision, nodes, keys, ids, kinds, joined_links([links, rest.result()])),
+                events, index)
+
+
+def _indexed_companies(tx: ReadTransaction) -> tuple[CompanyColumns, Index]:
+    columns = company_columns(tx)
+    return columns, dict(zip(columns[2], range(len(columns[2])), strict=True))
 
 
 EventColumns = tuple[np.ndarray, ...]
