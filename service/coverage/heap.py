@@ -22,8 +22,10 @@ from typing import Any
 __all__ = ["PAD_BYTES", "roomy_heap"]
 
 PAD_BYTES = 512 * 2**20
-_M_TOP_PAD = -2  # mallopt's parameter number (malloc.h)
+# mallopt's parameter numbers (malloc.h), and glibc's values
+_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
 _DEFAULT_TOP_PAD = 128 * 2**10
+_MMAP_THRESHOLD = 32 * 2**20  # the most glibc's own sliding threshold reaches
 
 
 def _glibc() -> Any | None:
@@ -38,16 +40,24 @@ def _glibc() -> Any | None:
 _LIBC = _glibc()
 _lock = threading.Lock()
 _open = 0  # builds in progress (the pad is process-wide)
+_fixed = False  # thresholds set (once set, glibc no longer slides them)
 
 
 @contextmanager
 def roomy_heap() -> Iterator[None]:
     """Keep `PAD_BYTES` of freed memory for reuse until the last open build ends."""
-    global _open
+    global _open, _fixed
     if _LIBC is None:
         yield
         return
     with _lock:
+        if not _fixed:
+            # Setting the pad stops glibc sliding its mmap threshold up as large blocks
+            # are freed; fix it where the slide ends, or every later array above the
+            # starting 128 KiB would be mapped and faulted in afresh.
+            _LIBC.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
+            _LIBC.mallopt(_M_TRIM_THRESHOLD, 2 * _MMAP_THRESHOLD)
+            _fixed = True
         _open += 1
         if _open == 1:
             _LIBC.mallopt(_M_TOP_PAD, PAD_BYTES)
