@@ -7,7 +7,9 @@ the cold read spends seconds in page faults (docs/benchmarks.md, "Ten million li
 While `roomy_heap` is open the allocator keeps `PAD_BYTES` of freed memory at the top of
 its heap for the next array; on leaving, the pad returns to glibc's default and the
 free memory is handed back (`malloc_trim`), so a worker's resident memory after the build
-is what its snapshot holds.
+is what its snapshot holds. The first build also fixes glibc's mmap and trim thresholds
+at 32 and 64 MB, where its own sliding ones end: setting the pad stops the slide, which
+would leave every later array above 128 KiB mapped and faulted in afresh.
 """
 
 from __future__ import annotations
