@@ -20,9 +20,8 @@ from service.store.records import (
 )
 
 __all__ = ["IdColumns", "PendingEvents", "events_at_positions", "events_by_id", "events_of_ids",
-           "keyed_events",
-           "position_table", "positions", "snapshot_of", "snapshot_of_columns",
-           "snapshot_of_positions", "status_codes"]
+           "id_positions", "keyed_events", "position_table", "positions", "snapshot_of",
+           "snapshot_of_columns", "snapshot_of_positions", "status_codes"]
 
 IdColumns = tuple[Sequence[Any], ...]
 """Columns of ids and values, e.g. (from ids, to ids, sent_at µs) of cascade events."""
@@ -74,7 +73,7 @@ def snapshot_of_columns(ids: list[str], kinds: list[str], links: IdColumns, revi
     """The `Snapshot` of columns of ids (for adapters that read ids): links as (buyer
     ids, supplier ids, categories), per request its cascades (from ids, to ids, sent_at)
     and answers (company ids, statuses, at, seq)."""
-    index = {cid: i for i, cid in enumerate(ids)}
+    index = id_positions(ids)
     buyers, suppliers, names = links
     categories = tuple(dict.fromkeys(names))
     category = _coded({name: i for i, name in enumerate(categories)}, names)
@@ -174,8 +173,17 @@ def _coded(table: dict[str, int], names: Sequence[str]) -> np.ndarray:
 def events_of_ids(ids: Sequence[str], events: Mapping[str, RequestEvents]
                   ) -> dict[str, SnapshotEvents]:
     """`events_by_id` of each request's events, over the companies `ids` lists in order."""
-    index = {cid: i for i, cid in enumerate(ids)}
+    index = id_positions(ids)
     return {rid: events_by_id(index, found) for rid, found in events.items()}
+
+
+def id_positions(ids: Sequence[str]) -> dict[str, int]:
+    """The position of each of `ids` (distinct) in it.
+
+    >>> id_positions(["focal", "acme"])
+    {'focal': 0, 'acme': 1}
+    """
+    return dict(zip(ids, range(len(ids)), strict=True))
 
 
 def events_by_id(index: dict[str, int], events: RequestEvents) -> SnapshotEvents:

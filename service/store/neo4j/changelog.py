@@ -17,8 +17,8 @@ from service.store.neo4j.tx import ReadTransaction, Transactions, pipelined, rea
 from service.store.records import AckRow, CascadeRow, ChangeSet, Network, RequestEvents
 from service.store.snapshots import IdColumns
 
-__all__ = ["COMPANIES_PAGE", "EVENTS_PAGE", "LINKS_PAGE", "LinkColumns", "Neo4jChangeLog",
-           "NetworkColumns",
+__all__ = ["COMPANIES_PAGE", "EVENTS_PAGE", "LINKS_PAGE", "CompanyColumns", "LinkColumns",
+           "Neo4jChangeLog", "NetworkColumns",
            "company_columns", "joined_links", "link_columns", "link_runs", "network_columns_tx",
            "request_events_tx"]
 
@@ -42,8 +42,11 @@ def load_network_tx(tx: ManagedTransaction) -> Network:
     return Network(kinds=dict(zip(ids, kinds, strict=True)), links=links, revision=revision)
 
 
-def company_columns(tx: ReadTransaction
-                    ) -> tuple[list[int], list[int], list[str], list[str]]:
+CompanyColumns = tuple[list[int], list[int], list[str], list[str]]
+"""Companies as (node ids, keys, ids, kinds)."""
+
+
+def company_columns(tx: ReadTransaction) -> CompanyColumns:
     """(node ids, keys, ids, kinds) of every company, read COMPANIES_PAGE keys at a time;
     a key is -1 where a company has none yet. Node ids hold within this transaction only,
     which is all the links read needs: Neo4j frees a deleted node's id for reuse only once
@@ -53,14 +56,16 @@ def company_columns(tx: ReadTransaction
     columns: tuple[list[Any], ...] = ([], [], [], [])
     for start in range(0, last + 1, COMPANIES_PAGE):  # key 0: names no company
         page = {"from": start, "to": start + COMPANIES_PAGE}
-        _append_page(columns, _KINDS, tx.run(cypher.NETWORK_KINDS, page).single(strict=True))
+        page_read = tx.run(cypher.NETWORK_KINDS, page).single(strict=True)
+        _append_page(columns, _COMPANY_COLUMNS, page_read)
     if len(columns[0]) < companies:  # some have no key yet (see `migrations`)
-        _append_page(columns, _KINDS, tx.run(cypher.UNKEYED_KINDS).single(strict=True))
+        unkeyed = tx.run(cypher.UNKEYED_KINDS).single(strict=True)
+        _append_page(columns, _COMPANY_COLUMNS, unkeyed)
     nodes, keys, ids, kinds = columns
     return nodes, keys, ids, kinds
 
 
-_KINDS = ("nodes", "keys", "ids", "kinds")
+_COMPANY_COLUMNS = ("nodes", "keys", "ids", "kinds")
 
 
 def _append_page(columns: tuple[list[Any], ...], names: tuple[str, ...], page: Any) -> None:

@@ -34,6 +34,7 @@ from neo4j.exceptions import DriverError, Neo4jError
 
 from service.store.neo4j import queries as cypher
 from service.store.neo4j.changelog import (
+    CompanyColumns,
     NetworkColumns,
     company_columns,
     joined_links,
@@ -49,6 +50,7 @@ from service.store.snapshots import (
     PendingEvents,
     events_at_positions,
     events_of_ids,
+    id_positions,
     position_table,
     positions,
     snapshot_of,
@@ -62,7 +64,6 @@ KEYS_PAGE = 100_000  # company keys per page of a request's events
 _T = TypeVar("_T")
 Events = dict[str, SnapshotEvents]
 Index = dict[str, int]  # company id -> position
-CompanyColumns = tuple[list[int], list[int], list[str], list[str]]  # nodes, keys, ids, kinds
 
 
 class ColdReads(Transactions, Protocol):
@@ -171,7 +172,7 @@ def network_at_once(open_session: Callable[[], Session], pool: Executor,
 
 def _indexed_companies(tx: ReadTransaction) -> tuple[CompanyColumns, Index]:
     columns = company_columns(tx)
-    return columns, dict(zip(columns[2], range(len(columns[2])), strict=True))
+    return columns, id_positions(columns[2])
 
 
 EventColumns = tuple[np.ndarray, ...]
