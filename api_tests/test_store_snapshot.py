@@ -224,16 +224,33 @@ def test_many_link_categories_are_coded_too(store: CascadeStore) -> None:
     assert as_rows(store.load_snapshot([MINERALS]), MINERALS) == expected(store, MINERALS)
 
 
-def test_an_id_with_a_slash_written_by_hand_is_read_too(tmp_path: Path) -> None:
+def with_an_id_with_a_slash(tmp_path: Path) -> SqliteStore:
+    """The chain, and a company whose id holds "/" (refused by `CompanyId`) written by
+    hand, in Japan."""
     store = SqliteStore(str(tmp_path / "hand.db"))
     store.init_schema()
     seed_chain(store)
-    with sqlite3.connect(tmp_path / "hand.db") as conn:  # "/" is refused by `CompanyId`
+    with sqlite3.connect(tmp_path / "hand.db") as conn:
         conn.execute("INSERT INTO company_keys (id) VALUES ('odd/one')")
         conn.execute("INSERT INTO companies (id, name, country, kind, identifiers, tags, "
-                     "revision, key) VALUES ('odd/one', 'Odd', NULL, 'other', '{}', "
+                     "revision, key) VALUES ('odd/one', 'Odd', 'JP', 'other', '{}', "
                      "'[]', 9, (SELECT key FROM company_keys WHERE id = 'odd/one'))")
+    return store
+
+
+def test_an_id_with_a_slash_written_by_hand_is_read_too(tmp_path: Path) -> None:
+    store = with_an_id_with_a_slash(tmp_path)
     assert as_rows(store.load_snapshot([MINERALS]), MINERALS) == expected(store, MINERALS)
+    store.close()
+
+
+def test_where_a_company_with_a_slash_in_its_id_is_is_read_too(tmp_path: Path) -> None:
+    store = with_an_id_with_a_slash(tmp_path)
+    countries = store.company_locations().countries
+    with sqlite3.connect(tmp_path / "hand.db") as conn:
+        rows = dict(conn.execute("SELECT id, country FROM companies").fetchall())
+    assert countries["odd/one"] == "JP"
+    assert countries == rows
     store.close()
 
 

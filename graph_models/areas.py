@@ -10,8 +10,9 @@ included). Matching runs over one row per site, vectorised, so a country-wide in
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -94,7 +95,6 @@ class Locations:
     region: np.ndarray  # str ('' = none)
     lat: np.ndarray  # float, NaN = no coordinates
     lon: np.ndarray
-    _index: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def of(cls, companies: Mapping[str, tuple[str | None, Sequence[Site]]]) -> Locations:
@@ -116,8 +116,8 @@ class Locations:
         ids = sorted(countries)
         # stores read companies in id order: then the values are already in `ids` order
         held = countries.values() if ids == list(countries) else map(countries.get, ids)
-        index = dict(zip(ids, range(len(ids)), strict=True))
-        sited = sorted(index[cid] for cid, held in sites.items() if held and cid in index)
+        found = (_position(ids, cid) for cid, its_sites in sites.items() if its_sites)
+        sited = sorted(position for position in found if position >= 0)
         plain = np.ones(len(ids), dtype=bool)
         plain[sited] = False
         rows = _SiteRows.of(sited, [sites[ids[p]] for p in sited])
@@ -131,8 +131,7 @@ class Locations:
                    np.concatenate([own[plain], np.array(rows.country, dtype=str)])[order],
                    np.concatenate([np.full(bare, ""), np.array(rows.region, dtype=str)])[order],
                    np.concatenate([np.full(bare, np.nan), np.array(rows.lat)])[order],
-                   np.concatenate([np.full(bare, np.nan), np.array(rows.lon)])[order],
-                   index)
+                   np.concatenate([np.full(bare, np.nan), np.array(rows.lon)])[order])
 
     def _criterion(self, area: Area) -> np.ndarray:
         """Per row: the code (index in MATCH_ORDER) of the first criterion it meets."""
@@ -148,7 +147,7 @@ class Locations:
         if area.regions:
             code[np.isin(self.region, sorted(area.regions))] = 1
         if area.company_ids:
-            listed = [self._index[c] for c in area.company_ids if c in self._index]
+            listed = [_position(self.ids, c) for c in area.company_ids]  # -1: none
             code[np.isin(self.company, listed)] = 0
         return code
 
@@ -174,6 +173,12 @@ class Locations:
     def affected_positions(self, area: Area) -> np.ndarray:
         """Positions in `ids` of the affected companies, ascending."""
         return np.unique(self.company[self._criterion(area) < _NONE])
+
+
+def _position(ids: list[str], company_id: str) -> int:
+    """Position of `company_id` in the sorted `ids`, -1 when absent (no index to build)."""
+    at = bisect_left(ids, company_id)
+    return at if at < len(ids) and ids[at] == company_id else -1
 
 
 @dataclass

@@ -27,7 +27,7 @@ from functools import cached_property
 
 import numpy as np
 
-from graph_models.engine import CompactNetwork, ComponentDag, RequestScope, reach
+from graph_models.engine import CompactNetwork, RequestScope, reach
 from graph_models.engine.network import grouped, starts
 from graph_models.engine.search import csr_graph, distances_from, ranges, reachable
 from graph_models.models import Applicability, PolicyRequest
@@ -61,11 +61,6 @@ class ExposureBase:
         self._bits: np.ndarray | None = None
         self._bits_lock = threading.Lock()
 
-    @cached_property
-    def reverse_dag(self) -> ComponentDag:
-        """The same groups with every link turned round (levels from the sources down)."""
-        return self.dag.reversed()
-
     @property
     def keeps_reach_bits(self) -> bool:
         """Whether what each direct supplier reaches fits in `reach.MEMORY_BYTES` as bits
@@ -77,14 +72,13 @@ class ExposureBase:
 
     @property
     def reach_bits(self) -> np.ndarray:
-        """Bit i of word i // 64 set on every group (of `reverse_dag`, a column each) that
-        direct supplier i reaches; built once and kept, as it does not depend on the
-        incident (only asked for when `keeps_reach_bits`). A caller that comes while
-        another builds them waits for those."""
+        """Bit i of word i // 64 set on every group (a column each) that direct supplier i
+        reaches; built once and kept, as it does not depend on the incident (only asked
+        for when `keeps_reach_bits`). A caller that comes while another builds them waits
+        for those."""
         with self._bits_lock:
             if self._bits is None:
-                self._bits = reach.pull_bits(self.reverse_dag,
-                                             self.reverse_dag.comp[self.suppliers])
+                self._bits = reach.push_bits(self.dag, self.dag.comp[self.suppliers])
             return self._bits
 
     @property
@@ -103,10 +97,10 @@ class ExposureBase:
         included)."""
         if not self.keeps_reach_bits:
             return reach.reach_counts(self.dag, self.suppliers, exposed)
-        rev = self.reverse_dag
-        weight = np.bincount(rev.comp[exposed], minlength=rev.size)
+        dag = self.dag
+        weight = np.bincount(dag.comp[exposed], minlength=dag.size)
         hit = np.flatnonzero(weight)
-        counts = reach.weighted_bit_counts(self.reach_bits[:, hit], weight[hit])
+        counts = reach.weighted_bit_counts(self.reach_bits, hit, weight[hit])
         return counts[: self.suppliers.size]
 
     @cached_property

@@ -7,9 +7,9 @@ Gap impacts (uncovered companies upstream of each gap head) and an incident's ti
 exposure (exposed companies behind each direct supplier) both ask it.
 
 Layout: a word per row, a group per column (`words x groups`), so a level's gather and
-OR run over contiguous 1-D rows; a few rows at a time keep the working set in cache, two
-threads share them (numpy releases the GIL in gathers and reductions), and sources go in
-chunks so the bits never take more than `MEMORY_BYTES`.
+OR run over one contiguous 1-D row; two threads take a row at a time (numpy releases the
+GIL in 1-D gathers and reductions, not in 2-D fancy indexing), and sources go in chunks
+so the bits never take more than `MEMORY_BYTES`.
 """
 
 from __future__ import annotations
@@ -21,12 +21,18 @@ import numpy as np
 
 from graph_models.engine.components import ComponentDag
 
-__all__ = ["MEMORY_BYTES", "pull_bits", "reach_counts", "seed_bits", "weighted_bit_counts"]
+__all__ = [
+    "MEMORY_BYTES",
+    "pull_bits",
+    "push_bits",
+    "reach_counts",
+    "seed_bits",
+    "weighted_bit_counts",
+]
 
 MEMORY_BYTES = 256 * 2**20  # the bits of one chunk of sources
-_WORDS_PER_PULL = 8  # 512 sources' bits pulled at once: a working set that stays in cache
-_PULL_THREADS = 2
-_COLUMNS_PER_BLOCK = 1024  # groups unpacked at once when counting: 64 flags per word
+_FLOW_THREADS = 2  # a word's row a task: numpy releases the GIL in 1-D gathers and ORs
+_COLUMNS_PER_BLOCK = 2**16  # groups unpacked at once when counting: 4 MB of flags
 
 
 def seed_bits(bits: np.ndarray, rows: np.ndarray, words: np.ndarray) -> None:
@@ -42,57 +48,95 @@ def seed_bits(bits: np.ndarray, rows: np.ndarray, words: np.ndarray) -> None:
 
 def pull_bits(dag: ComponentDag, groups: np.ndarray) -> np.ndarray:
     """Words x groups: bit i of word i // 64 set on every group from which a chain of
-    group links leads to `groups[i]` (itself included). On `dag.reversed()`: every group
-    `groups[i]` reaches.
+    group links leads to `groups[i]` (itself included).
 
     >>> dag = ComponentDag.of(3, np.array([0, 1]), np.array([1, 2]))  # 0 -> 1 -> 2
     >>> pull_bits(dag, dag.comp[[2]])[0][dag.comp].tolist()  # all three reach 2
     [1, 1, 1]
-    >>> pull_bits(dag.reversed(), dag.comp[[1]])[0][dag.comp].tolist()  # 1 reaches 1, 2
-    [0, 1, 1]
     """
-    words = max(1, (groups.size + 63) // 64)
-    bits = np.zeros((words, dag.size), dtype=np.uint64)
-    seed_bits(bits.T, groups, np.arange(groups.size) // 64)
     steps = []
     for _, edges in dag.levels:  # a level's successors are final before it is pulled
-        heads = dag.edge_src[edges]
-        first = np.flatnonzero(np.r_[True, heads[1:] != heads[:-1]])
-        steps.append((heads[first], dag.edge_dst[edges], first))
+        steps.append(_step(dag.edge_src[edges], dag.edge_dst[edges]))
+    return _flow(dag.size, groups, steps)
 
-    def pull(lo: int) -> None:
-        rows = bits[lo : lo + _WORDS_PER_PULL]
+
+def push_bits(dag: ComponentDag, groups: np.ndarray) -> np.ndarray:
+    """Words x groups: bit i of word i // 64 set on every group `groups[i]` reaches by a
+    chain of group links (itself included).
+
+    Heights from the top down: a group's buyers all stand higher, so they are final when
+    it takes their bits (no reversed DAG to build and label).
+
+    >>> dag = ComponentDag.of(3, np.array([0, 1]), np.array([1, 2]))  # 0 -> 1 -> 2
+    >>> push_bits(dag, dag.comp[[1]])[0][dag.comp].tolist()  # 1 reaches 1, 2
+    [0, 1, 1]
+    """
+    steps = [_step(dag.edge_dst[edges], dag.edge_src[edges]) for edges in dag.levels_into]
+    return _flow(dag.size, groups, steps)
+
+
+_Step = tuple[np.ndarray, np.ndarray, np.ndarray | None]
+
+
+def _step(heads: np.ndarray, below: np.ndarray) -> _Step:
+    """One level's links as (each head once, the groups it takes bits from, where each
+    head's run starts; None when every head has one link)."""
+    first = np.flatnonzero(np.r_[True, heads[1:] != heads[:-1]]) if heads.size else heads
+    return heads[first], below, first if first.size < heads.size else None
+
+
+def _flow(size: int, groups: np.ndarray, steps: list[_Step]) -> np.ndarray:
+    """Seed bit i on `groups[i]`, then OR each step's `below` bits into its heads."""
+    words = max(1, (groups.size + 63) // 64)
+    bits = np.zeros((words, size), dtype=np.uint64)
+    seed_bits(bits.T, groups, np.arange(groups.size) // 64)
+
+    def flow(row: np.ndarray) -> None:
         for heads, below, first in steps:
-            if first.size:
-                rows[:, heads] |= np.bitwise_or.reduceat(rows[:, below], first, axis=1)
+            if heads.size:
+                taken = row[below]
+                if first is not None:
+                    taken = np.bitwise_or.reduceat(taken, first)
+                row[heads] |= taken
 
-    with ThreadPoolExecutor(_PULL_THREADS) as pool:
-        list(pool.map(pull, range(0, words, _WORDS_PER_PULL)))
+    with ThreadPoolExecutor(_FLOW_THREADS) as pool:
+        list(pool.map(flow, bits))
     return bits
 
 
-def weighted_bit_counts(bits: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """sum over r of weight[r] * bit i of column r of `bits` (words x rows), for every
-    bit i (word i // 64, bit i % 64).
+def weighted_bit_counts(bits: np.ndarray, columns: np.ndarray,
+                        weight: np.ndarray) -> np.ndarray:
+    """sum over j of weight[j] * bit i of column `columns[j]` of `bits` (words x groups),
+    for every bit i (word i // 64, bit i % 64).
 
-    Columns are unpacked a block at a time into 0/1 flags (a bounded copy) and weighted
-    by a float matrix-vector product (BLAS): float32, exact while the weights sum below
-    2**24 (16.7M companies), else float64.
+    A word's row at a time (two threads): its columns are gathered and unpacked, a block
+    at a time, into 0/1 flags (a bounded copy) and summed; columns of weight other than 1
+    (a group of several marked companies: few) add the difference afterwards.
 
-    >>> weighted_bit_counts(np.array([[0b01, 0b11]], dtype=np.uint64), np.array([5, 2]))[:3]
+    >>> bits = np.array([[0b01, 0b11, 0b10]], dtype=np.uint64)
+    >>> weighted_bit_counts(bits, np.array([0, 1]), np.array([5, 2]))[:3]
     array([7, 2, 0])
     """
-    words, rows = bits.shape
-    out = np.zeros(words * 64, dtype=np.float64)
-    exact = np.float32 if int(weight.sum()) < 2**24 else np.float64
-    weight = weight.astype(exact)
-    for lo in range(0, rows, _COLUMNS_PER_BLOCK):
-        block = np.ascontiguousarray(bits[:, lo : lo + _COLUMNS_PER_BLOCK])
-        flags = np.unpackbits(block.view(np.uint8).reshape(words, -1, 8), axis=2,
-                              bitorder="little")  # words x columns x 64 (little-endian)
-        flags = flags.transpose(0, 2, 1).reshape(words * 64, -1)
-        out += flags.astype(exact) @ weight[lo : lo + _COLUMNS_PER_BLOCK]
-    return np.rint(out).astype(np.int64)
+    out = np.zeros((bits.shape[0], 64), dtype=np.int64)
+    odd = np.flatnonzero(weight != 1)
+    extra = weight[odd].astype(np.int64) - 1
+
+    def count(word: int) -> None:
+        row = bits[word]
+        for lo in range(0, columns.size, _COLUMNS_PER_BLOCK):
+            out[word] += _flags(row[columns[lo : lo + _COLUMNS_PER_BLOCK]]).sum(
+                axis=0, dtype=np.int64)
+        if odd.size:
+            out[word] += extra @ _flags(row[columns[odd]])
+
+    with ThreadPoolExecutor(_FLOW_THREADS) as pool:
+        list(pool.map(count, range(bits.shape[0])))
+    return out.reshape(-1)
+
+
+def _flags(words: np.ndarray) -> np.ndarray:
+    """Words (uint64, contiguous) as rows of 64 0/1 flags, bit 0 first."""
+    return np.unpackbits(words.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
 
 
 def reach_counts(dag: ComponentDag, sources: np.ndarray, marked: np.ndarray) -> np.ndarray:
@@ -100,7 +144,7 @@ def reach_counts(dag: ComponentDag, sources: np.ndarray, marked: np.ndarray) -> 
     DAG's group links (itself included when marked); companies are rows of `dag.comp`.
 
     Whichever way costs fewer word operations gets the bits, in chunks of
-    `MEMORY_BYTES`: the sources' bits flow down the reversed DAG and each marked group's
+    `MEMORY_BYTES`: the sources' bits flow down the DAG (`push_bits`) and each marked group's
     column is weighed bit by bit (few sources), or the marked companies' bits flow up and
     each source's column is popcounted (many of both).
 
@@ -120,10 +164,9 @@ def reach_counts(dag: ComponentDag, sources: np.ndarray, marked: np.ndarray) -> 
             bits = pull_bits(dag, dag.comp[marked[lo:hi]])
             out += np.bitwise_count(bits[:, dag.comp[sources]]).sum(axis=0, dtype=np.int64)
         return out
-    back = dag.reversed()
     for lo, hi in _chunks(sources.size, dag.size):
-        bits = pull_bits(back, dag.comp[sources[lo:hi]])
-        out[lo:hi] = weighted_bit_counts(bits[:, hit], weight[hit])[: hi - lo]
+        bits = push_bits(dag, dag.comp[sources[lo:hi]])
+        out[lo:hi] = weighted_bit_counts(bits, hit, weight[hit])[: hi - lo]
     return out
 
 

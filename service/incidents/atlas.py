@@ -161,7 +161,8 @@ class IncidentAtlas:
         with self._lock:
             held = self._slots
             if held is None or held[0] is not locations or held[1] is not network:
-                held = self._slots = (locations, network, network.indexes(locations.ids))
+                held = (locations, network, network.sorted_indexes(locations.ids))
+                self._slots = held
         found = held[2][locations.affected_positions(area)]
         mask = np.zeros(network.size, dtype=bool)
         mask[found[found >= 0]] = True
