@@ -25,7 +25,7 @@ from api_tests.test_store_contract import (
     seed_chain,
     seed_events,
 )
-from graph_models.models import Company
+from graph_models.models import Company, Site
 from service.store.port import ACK_STATUSES, CascadeStore, Snapshot
 from service.store.sqlite import SqliteStore
 
@@ -315,6 +315,23 @@ def test_companies_an_older_worker_wrote_are_keyed_on_read(neo4j_store: CascadeS
     links = [(link.buyer_id, link.supplier_id, link.category) for link in store.list_links()]
     assert store.load_network().links == links  # acme-tier1's links too, in order
     assert store.revision() == revision and store.changes_since(revision).companies == {}
+
+
+def test_where_companies_an_older_worker_wrote_are_is_read_too(
+    neo4j_store: CascadeStore,
+) -> None:
+    store = neo4j_store
+    seed_chain(store)
+    store.upsert_companies([Company(id="sited-tier2", name="Sited", country="DE", sites=[
+        Site(id="b", name="Plant B", country="JP", region="JP-14", lat=35.5, lon=139.7),
+        Site(id="a", name="Plant A", country="DE")])])
+    run_cypher(store, "MATCH (c:Company) WHERE c.id IN ['sited-tier2', 'acme-tier1'] "
+                      "REMOVE c.key")
+    found = store.company_locations()
+    companies = store.list_companies(limit=1000)
+    assert found.countries == {c.id: c.country for c in companies}
+    assert found.sites == {c.id: c.sites for c in companies if c.sites}
+    assert "sited-tier2" in found.sites and "acme-tier1" in found.countries
 
 
 def test_events_an_older_worker_wrote_after_the_upgrade_are_keyed_on_read(

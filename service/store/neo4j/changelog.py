@@ -18,8 +18,8 @@ from service.store.records import AckRow, CascadeRow, ChangeSet, Network, Reques
 from service.store.snapshots import IdColumns
 
 __all__ = ["COMPANIES_PAGE", "EVENTS_PAGE", "LINKS_PAGE", "CompanyColumns", "LinkColumns",
-           "Neo4jChangeLog", "NetworkColumns",
-           "company_columns", "joined_links", "link_columns", "link_runs", "network_columns_tx",
+           "Neo4jChangeLog", "NetworkColumns", "company_columns", "joined_links",
+           "keyed_columns", "link_columns", "link_runs", "network_columns_tx",
            "request_events_tx"]
 
 LINKS_PAGE = 1_000_000  # links per read of the network (~70 MB of server memory)
@@ -47,22 +47,29 @@ CompanyColumns = tuple[list[int], list[int], list[str], list[str]]
 
 
 def company_columns(tx: ReadTransaction) -> CompanyColumns:
-    """(node ids, keys, ids, kinds) of every company, read COMPANIES_PAGE keys at a time;
-    a key is -1 where a company has none yet. Node ids hold within this transaction only,
-    which is all the links read needs: Neo4j frees a deleted node's id for reuse only once
-    every transaction open at the deletion has closed."""
+    """(node ids, keys, ids, kinds) of every company (`keyed_columns`); a key is -1 where
+    a company has none yet. Node ids hold within this transaction only, which is all the
+    links read needs: Neo4j frees a deleted node's id for reuse only once every
+    transaction open at the deletion has closed."""
+    nodes, keys, ids, kinds = keyed_columns(tx, cypher.NETWORK_KINDS, cypher.UNKEYED_KINDS,
+                                            _COMPANY_COLUMNS)
+    return nodes, keys, ids, kinds
+
+
+def keyed_columns(tx: ReadTransaction, query: str, unkeyed: str, names: tuple[str, ...]
+                  ) -> tuple[list[Any], ...]:
+    """The lists `names` of every company: `query` gives them for the companies with
+    keys in [$from, $to) as one record, read COMPANIES_PAGE keys at a time, then
+    `unkeyed` for those without a key yet. The first list holds one value per company."""
     companies = int(tx.run(cypher.COMPANY_COUNT).single(strict=True)["companies"])
     last = int(tx.run(cypher.LAST_COMPANY_KEY).single(strict=True)["last"])
-    columns: tuple[list[Any], ...] = ([], [], [], [])
+    columns: tuple[list[Any], ...] = tuple([] for _ in names)
     for start in range(0, last + 1, COMPANIES_PAGE):  # key 0: names no company
         page = {"from": start, "to": start + COMPANIES_PAGE}
-        page_read = tx.run(cypher.NETWORK_KINDS, page).single(strict=True)
-        _append_page(columns, _COMPANY_COLUMNS, page_read)
+        _append_page(columns, names, tx.run(query, page).single(strict=True))
     if len(columns[0]) < companies:  # some have no key yet (see `migrations`)
-        unkeyed = tx.run(cypher.UNKEYED_KINDS).single(strict=True)
-        _append_page(columns, _COMPANY_COLUMNS, unkeyed)
-    nodes, keys, ids, kinds = columns
-    return nodes, keys, ids, kinds
+        _append_page(columns, names, tx.run(unkeyed).single(strict=True))
+    return columns
 
 
 _COMPANY_COLUMNS = ("nodes", "keys", "ids", "kinds")

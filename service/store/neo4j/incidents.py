@@ -12,8 +12,15 @@ from neo4j import ManagedTransaction
 
 from graph_models.incidents import Incident
 from graph_models.models import Site
+from service.store.neo4j.changelog import keyed_columns
 from service.store.neo4j.queries import incidents as cypher
-from service.store.neo4j.tx import Transactions, bump_revision, lock_revision, row_dicts
+from service.store.neo4j.tx import (
+    ReadTransaction,
+    Transactions,
+    bump_revision,
+    lock_revision,
+    row_dicts,
+)
 from service.store.port import AlreadyExists
 from service.store.ports import CompanyLocations
 
@@ -36,8 +43,25 @@ def _locations(rows: list[dict[str, Any]]) -> CompanyLocations:
         found.countries[row["id"]] = row["country"]
         text = row["sites_json"] or "[]"
         if text != "[]":
-            found.sites[row["id"]] = [Site.model_validate(s) for s in json.loads(text)]
+            found.sites[row["id"]] = _sites(text)
     return found
+
+
+def _sites(text: str) -> list[Site]:
+    return [Site.model_validate(site) for site in json.loads(text)]
+
+
+def _every_location(tx: ReadTransaction) -> CompanyLocations:
+    """Every company's location, a page of company keys per record (a record per company
+    would cost the driver seconds at 300,000)."""
+    ids, countries, sited = keyed_columns(tx, cypher.COMPANY_LOCATIONS,
+                                          cypher.UNKEYED_LOCATIONS, _LOCATION_COLUMNS)
+    return CompanyLocations(
+        dict(zip(ids, [country or None for country in countries], strict=True)),
+        {cid: _sites(text) for cid, text in sited})
+
+
+_LOCATION_COLUMNS = ("ids", "countries", "sited")
 
 
 class Neo4jIncidents:
@@ -63,9 +87,8 @@ class Neo4jIncidents:
     def company_locations(self: Transactions,
                           ids: Sequence[str] | None = None) -> CompanyLocations:
         if ids is None:
-            rows = self._read(row_dicts, cypher.COMPANY_LOCATIONS, {})
-        else:
-            rows = self._read(row_dicts, cypher.COMPANY_LOCATIONS_OF, {"ids": list(ids)})
+            return self._read(_every_location)
+        rows = self._read(row_dicts, cypher.COMPANY_LOCATIONS_OF, {"ids": list(ids)})
         return _locations(rows)
 
     def request_creation(self: Transactions, request_ids: Sequence[str]) -> dict[str, int]:

@@ -16,6 +16,7 @@ __all__ = [
     "LIST_INCIDENTS",
     "REPLACE_INCIDENT",
     "REQUEST_CREATION",
+    "UNKEYED_LOCATIONS",
 ]
 
 INCIDENT_SCHEMA = (
@@ -50,11 +51,21 @@ RETURN count(i) AS replaced
 """
 """Overwrite the JSON of incident `$id` (`replaced` 0 when unknown)."""
 
-COMPANY_LOCATIONS = """
-MATCH (c:Company)
-RETURN c.id AS id, c.country AS country, c.sites_json AS sites_json
+_LOCATION_COLUMNS = """
+RETURN collect(c.id) AS ids, collect(coalesce(c.country, '')) AS countries,
+       collect(CASE WHEN c.sites_json <> '[]' THEN [c.id, c.sites_json] END) AS sited
 """
-"""Every company's own country and sites."""
+
+COMPANY_LOCATIONS = """
+MATCH (c:Company) USING INDEX c:Company(key)
+WHERE $from <= c.key < $to""" + _LOCATION_COLUMNS
+"""The companies with keys in [`$from`, `$to`) as parallel lists in ONE record (as the
+cold read's NETWORK_KINDS): their ids, their own countries ('' for none) and [id, sites
+JSON] of those with sites."""
+
+UNKEYED_LOCATIONS = """
+MATCH (c:Company) WHERE c.key IS NULL""" + _LOCATION_COLUMNS
+"""COMPANY_LOCATIONS of the companies without a key yet."""
 
 COMPANY_LOCATIONS_OF = """
 UNWIND $ids AS id
