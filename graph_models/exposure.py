@@ -74,11 +74,13 @@ class ExposureBase:
     def reach_bits(self) -> np.ndarray:
         """Bit i of word i // 64 set on every group (a column each) that direct supplier i
         reaches; built once and kept, as it does not depend on the incident (only asked
-        for when `keeps_reach_bits`). A caller that comes while another builds them waits
+        for when `keeps_reach_bits`), the leaf groups' columns completed as exposures read
+        them (`reach.fill_leaves`). A caller that comes while another builds them waits
         for those."""
         with self._bits_lock:
             if self._bits is None:
-                self._bits = reach.push_bits(self.dag, self.dag.comp[self.suppliers])
+                self._bits = reach.push_bits(self.dag, self.dag.comp[self.suppliers],
+                                             leaves=False)
             return self._bits
 
     @property
@@ -100,6 +102,7 @@ class ExposureBase:
         dag = self.dag
         weight = np.bincount(dag.comp[exposed], minlength=dag.size)
         hit = np.flatnonzero(weight)
+        reach.fill_leaves(dag, self.reach_bits, hit)  # the leaves this exposure reads
         counts = reach.weighted_bit_counts(self.reach_bits, hit, weight[hit])
         return counts[: self.suppliers.size]
 

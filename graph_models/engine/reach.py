@@ -21,9 +21,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from graph_models.engine.components import ComponentDag
+from graph_models.engine.search import ranges
 
 __all__ = [
     "MEMORY_BYTES",
+    "fill_leaves",
     "pull_bits",
     "push_bits",
     "reach_counts",
@@ -61,19 +63,43 @@ def pull_bits(dag: ComponentDag, groups: np.ndarray) -> np.ndarray:
     return _flow(dag.size, groups, steps)
 
 
-def push_bits(dag: ComponentDag, groups: np.ndarray) -> np.ndarray:
+def push_bits(dag: ComponentDag, groups: np.ndarray, *, leaves: bool = True) -> np.ndarray:
     """Words x groups: bit i of word i // 64 set on every group `groups[i]` reaches by a
     chain of group links (itself included).
 
     Heights from the top down: a group's buyers all stand higher, so they are final when
-    it takes their bits (no reversed DAG to build and label).
+    it takes their bits (no reversed DAG to build and label). Without `leaves`, the
+    groups at height 0 keep only their own bits until `fill_leaves` is asked for them:
+    the links into them are a quarter of all at a million links, and an exposure reads
+    few of them.
 
     >>> dag = ComponentDag.of(3, np.array([0, 1]), np.array([1, 2]))  # 0 -> 1 -> 2
     >>> push_bits(dag, dag.comp[[1]])[0][dag.comp].tolist()  # 1 reaches 1, 2
     [0, 1, 1]
+    >>> bits = push_bits(dag, dag.comp[[0]], leaves=False)
+    >>> bits[0][dag.comp].tolist()  # 2 is a leaf: not filled yet
+    [1, 1, 0]
+    >>> fill_leaves(dag, bits, dag.comp[[2]]); bits[0][dag.comp].tolist()
+    [1, 1, 1]
     """
-    steps = [_step(dag.edge_dst[edges], dag.edge_src[edges]) for edges in dag.levels_into]
+    levels = [edges for edges in dag.levels_into if edges.size]
+    if not leaves and levels and dag.height[dag.edge_dst[levels[-1][0]]] == 0:
+        levels = levels[:-1]  # the last level holds the links into the leaves
+    steps = [_step(dag.edge_dst[edges], dag.edge_src[edges]) for edges in levels]
     return _flow(dag.size, groups, steps)
+
+
+def fill_leaves(dag: ComponentDag, bits: np.ndarray, columns: np.ndarray) -> None:
+    """Complete the leaf groups among `columns` of bits `push_bits` left without their
+    leaves: each takes its buyers' (final) bits. Doing it twice changes nothing."""
+    leaves = np.unique(columns[dag.height[columns] == 0])
+    order, start = dag.links_into
+    leaves = leaves[start[leaves + 1] > start[leaves]]  # a leaf no link enters: done
+    if not leaves.size:
+        return
+    step = _step(np.repeat(leaves, start[leaves + 1] - start[leaves]),
+                 dag.edge_src[order[ranges(start, leaves)]])
+    _flow_rows(bits, [step])
 
 
 _Step = tuple[np.ndarray, np.ndarray, np.ndarray | None]
@@ -91,6 +117,12 @@ def _flow(size: int, groups: np.ndarray, steps: list[_Step]) -> np.ndarray:
     words = max(1, (groups.size + 63) // 64)
     bits = _zeroed(words, size)
     seed_bits(bits.T, groups, np.arange(groups.size) // 64)
+    _flow_rows(bits, steps)
+    return bits
+
+
+def _flow_rows(bits: np.ndarray, steps: list[_Step]) -> None:
+    """OR each step's `below` bits into its heads, in every row (a row per task)."""
 
     def flow(row: np.ndarray) -> None:
         for heads, below, first in steps:
@@ -102,7 +134,6 @@ def _flow(size: int, groups: np.ndarray, steps: list[_Step]) -> np.ndarray:
 
     with ThreadPoolExecutor(_FLOW_THREADS) as pool:
         list(pool.map(flow, bits))
-    return bits
 
 
 def _zeroed(words: int, groups: int) -> np.ndarray:
@@ -178,7 +209,8 @@ def reach_counts(dag: ComponentDag, sources: np.ndarray, marked: np.ndarray) -> 
             out += np.bitwise_count(bits[:, dag.comp[sources]]).sum(axis=0, dtype=np.int64)
         return out
     for lo, hi in _chunks(sources.size, dag.size):
-        bits = push_bits(dag, dag.comp[sources[lo:hi]])
+        bits = push_bits(dag, dag.comp[sources[lo:hi]], leaves=False)
+        fill_leaves(dag, bits, hit)
         out[lo:hi] = weighted_bit_counts(bits, hit, weight[hit])[: hi - lo]
     return out
 
