@@ -209,8 +209,7 @@ def reach_counts(dag: ComponentDag, sources: np.ndarray, marked: np.ndarray) -> 
             out += np.bitwise_count(bits[:, dag.comp[sources]]).sum(axis=0, dtype=np.int64)
         return out
     for lo, hi in _chunks(sources.size, dag.size):
-        bits = push_bits(dag, dag.comp[sources[lo:hi]], leaves=False)
-        fill_leaves(dag, bits, hit)
+        bits = push_bits(dag, dag.comp[sources[lo:hi]])
         out[lo:hi] = weighted_bit_counts(bits, hit, weight[hit])[: hi - lo]
     return out
 
