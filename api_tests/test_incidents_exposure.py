@@ -81,8 +81,12 @@ def test_exposure_figures_are_the_brute_force_ones(case: tuple, memory: int) -> 
         found = exposure_of(base, mask)
         tier1 = found.tier1()
         assert base.has_reach_bits == (memory > 0 and bool(tier1))
+        # a second incident on the same base: the kept bits, with more leaves read
+        everywhere = exposure_of(base, np.ones(network.size, dtype=bool)).tier1()
     want = reference(ids, links, affected, root, categories)
     names = network.ids
+    assert [(names[s], n, t) for s, n, t in everywhere] == \
+        reference(ids, links, set(ids), root, categories)["tier1"]
     assert found.count == want["count"]
     assert found.tiers() == want["tiers"]
     assert [(names[s], n, t) for s, n, t in tier1] == want["tier1"]
