@@ -57,9 +57,8 @@ def pull_bits(dag: ComponentDag, groups: np.ndarray) -> np.ndarray:
     >>> pull_bits(dag, dag.comp[[2]])[0][dag.comp].tolist()  # all three reach 2
     [1, 1, 1]
     """
-    steps = []
-    for _, edges in dag.levels:  # a level's successors are final before it is pulled
-        steps.append(_step(dag.edge_src[edges], dag.edge_dst[edges]))
+    # a level's successors are final before it is pulled
+    steps = [_step(dag.edge_src[edges], dag.edge_dst[edges]) for _, edges in dag.levels]
     return _flow(dag.size, groups, steps)
 
 

@@ -30,6 +30,7 @@ from graph_models.models import (
 
 __all__ = [
     "REQUEST_FIELDS",
+    "split_joined",
     "ack_from_row",
     "ack_row",
     "cascade_from_row",
@@ -168,3 +169,15 @@ def ack_from_row(row: tuple[Any, ...]) -> Acknowledgement:
         recorded_at=from_text(recorded_at),
         posted_by=posted_by,
     )
+
+
+def split_joined(texts: list[str], count: int) -> list[list[str]] | None:
+    """Texts that `group_concat(column, '/')` built (a whole column in one step, with the
+    GIL released), split back into `count` values each; None when one does not split so
+    (a value holding "/", written by hand: read those rows one by one instead).
+
+    >>> split_joined(["a/b", "JP/"], 2), split_joined(["a/b/c", "JP/"], 2)
+    ([['a', 'b'], ['JP', '']], None)
+    """
+    columns = [text.split("/") if count else [] for text in texts]
+    return columns if all(len(column) == count for column in columns) else None

@@ -14,6 +14,7 @@ from graph_models.incidents import Incident
 from graph_models.models import Site
 from service.store.port import AlreadyExists
 from service.store.ports import CompanyLocations
+from service.store.sqlite.codecs import split_joined
 
 __all__ = ["CLEAR_INCIDENTS", "INCIDENT_TABLES", "SqliteIncidents"]
 
@@ -38,17 +39,17 @@ def _body(incident: Incident) -> str:
 
 def _countries(conn: sqlite3.Connection, where: str, params: list[str]
                ) -> dict[str, str | None]:
-    """Each company's own country: ids and countries as two texts joined by "/" (which
-    neither holds), built in one step with the GIL released (three times faster than
-    rows); row by row for a database holding an id with "/" (written by hand)."""
+    """Each company's own country, ids and countries read as two joined texts
+    (`split_joined`: three times faster than rows)."""
     id_text, country_text, count = conn.execute(
         "SELECT coalesce(group_concat(id, '/'), ''), "
         "coalesce(group_concat(coalesce(country, ''), '/'), ''), count(*) "
         f"FROM companies WHERE 1{where}", params).fetchone()
-    ids, countries = (id_text.split("/"), country_text.split("/")) if count else ([], [])
-    if len(ids) != count or len(countries) != count:
+    columns = split_joined([id_text, country_text], count)
+    if columns is None:
         rows = conn.execute(f"SELECT id, country FROM companies WHERE 1{where}", params)
         return dict(rows.fetchall())
+    ids, countries = columns
     return dict(zip(ids, [country or None for country in countries], strict=True))
 
 

@@ -29,7 +29,7 @@ import numpy as np
 from service.store.records import ACK_STATUSES, Snapshot, SnapshotEvents
 from service.store.snapshots import PendingEvents, events_of_ids, keyed_events, position_table
 from service.store.sqlite.changelog import request_events
-from service.store.sqlite.codecs import epoch_us_sql
+from service.store.sqlite.codecs import epoch_us_sql, split_joined
 
 __all__ = ["KEY_COLUMNS", "MissingKeys", "fill_company_keys", "missing_key_columns",
            "read_events", "read_network", "snapshot"]
@@ -130,12 +130,12 @@ def read_network(conn: sqlite3.Connection) -> tuple[list[str], list[str], np.nda
     rows of positions, category names), in the caller's read transaction."""
     keys_text, ids_text, kinds_text = conn.execute(COMPANIES).fetchone()
     keys = np.fromstring(keys_text, dtype=np.int64, sep=",")
-    ids = ids_text.split("/") if keys.size else []
-    kinds = kinds_text.split("/") if keys.size else []
-    if len(ids) != keys.size or len(kinds) != keys.size:
+    columns = split_joined([ids_text, kinds_text], keys.size)
+    if columns is None:
         rows = conn.execute(COMPANY_ROWS).fetchall()
         keys = np.array([row[0] for row in rows], dtype=np.int64)
-        ids, kinds = [row[1] for row in rows], [row[2] for row in rows]
+        columns = [[row[1] for row in rows], [row[2] for row in rows]]
+    ids, kinds = columns
     if (keys < 0).any():
         raise MissingKeys
     position = position_table(keys)
