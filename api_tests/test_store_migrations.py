@@ -21,6 +21,7 @@ from api_tests.test_store_contract import (
     seed_events,
 )
 from api_tests.test_store_snapshot import as_rows, expected, written_before_the_keys
+from graph_models.models import Company, Site
 from service.store.neo4j import migrations as neo4j_migrations
 from service.store.port import CascadeStore, StoreUnavailable
 from service.store.sqlite import SqliteStore
@@ -143,7 +144,7 @@ def at_version(store: CascadeStore, version: int, *statements: str) -> None:
 
 
 def test_a_new_neo4j_database_runs_every_step_once(neo4j_store: CascadeStore) -> None:
-    assert neo4j_store.schema_version() == len(neo4j_migrations.STEPS) == 5
+    assert neo4j_store.schema_version() == len(neo4j_migrations.STEPS) == 6
     assert neo4j_migrations.upgrade(neo4j_store) == []  # type: ignore[arg-type]
 
 
@@ -197,3 +198,23 @@ def test_neo4j_step_5_constrains_incident_ids(neo4j_store: CascadeStore) -> None
     assert neo4j_migrations.upgrade(neo4j_store, until=5) == [5]  # type: ignore[arg-type]
     names = {row["name"] for row in cypher(neo4j_store, "SHOW CONSTRAINTS YIELD name")}
     assert "incident_id" in names and neo4j_store.schema_version() == 5
+
+
+def test_neo4j_step_6_indexes_where_companies_are(neo4j_store: CascadeStore) -> None:
+    seed_chain(neo4j_store)
+    neo4j_store.upsert_companies([Company(id="sited-tier2", name="Sited", sites=[
+        Site(id="a", name="Plant A", country="JP", region="JP-14")])])
+    at_version(neo4j_store, 5, "DROP INDEX company_location",  # and the old null country
+               "MATCH (c:Company) REMOVE c.sited",
+               "MATCH (c:Company) WHERE c.country = '' REMOVE c.country")
+    companies, revision = neo4j_store.list_companies(), neo4j_store.revision()
+    assert neo4j_migrations.upgrade(neo4j_store, until=6) == [6]  # type: ignore[arg-type]
+    [row] = cypher(neo4j_store, "MATCH (c:Company) WHERE c.country IS NULL "
+                                "OR c.sited IS NULL RETURN count(c) AS n")
+    names = {row["name"] for row in cypher(neo4j_store, "SHOW INDEXES YIELD name")}
+    assert row["n"] == 0 and "company_location" in names
+    found = neo4j_store.company_locations()
+    assert found.countries == {c.id: c.country for c in companies}
+    assert found.sites == {c.id: c.sites for c in companies if c.sites} != {}
+    assert found.countries["sited-tier2"] is None
+    assert neo4j_store.revision() == revision and neo4j_store.schema_version() == 6

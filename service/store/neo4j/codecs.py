@@ -39,12 +39,13 @@ def company_row(company: Company) -> dict[str, Any]:
     return {
         "id": company.id,
         "name": company.name,
-        "country": company.country,
+        "country": company.country or "",  # '' for none: the location index holds it
         "kind": str(company.kind),
         "identifiers_json": to_json(company.identifiers),
         "tags": list(company.tags),
         "sites_json": to_json([site.model_dump(mode="json", exclude_none=True)
                                for site in company.sites]),
+        "sited": bool(company.sites),
     }
 
 
@@ -52,7 +53,7 @@ def company_from(record: Any) -> Company:
     return Company(
         id=record["id"],
         name=record["name"],
-        country=record["country"],
+        country=record["country"] or None,
         kind=record["kind"],
         identifiers=json.loads(record["identifiers_json"] or "{}"),
         tags=list(record["tags"] or []),

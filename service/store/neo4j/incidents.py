@@ -40,7 +40,7 @@ def _write_incident(tx: ManagedTransaction, query: str, incident: Incident) -> i
 def _locations(rows: list[dict[str, Any]]) -> CompanyLocations:
     found = CompanyLocations({}, {})
     for row in rows:
-        found.countries[row["id"]] = row["country"]
+        found.countries[row["id"]] = row["country"] or None
         text = row["sites_json"] or "[]"
         if text != "[]":
             found.sites[row["id"]] = _sites(text)
@@ -55,7 +55,7 @@ def _every_location(tx: ReadTransaction) -> CompanyLocations:
     """Every company's location, a page of company keys per record (a record per company
     would cost the driver seconds at 300,000)."""
     ids, countries, sited = keyed_columns(tx, cypher.COMPANY_LOCATIONS,
-                                          cypher.UNKEYED_LOCATIONS, _LOCATION_COLUMNS)
+                                          cypher.UNINDEXED_LOCATIONS, _LOCATION_COLUMNS)
     return CompanyLocations(
         dict(zip(ids, [country or None for country in countries], strict=True)),
         {cid: _sites(text) for cid, text in sited})

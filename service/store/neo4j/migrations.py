@@ -6,9 +6,11 @@
 3. company keys: every company without its integer key gets one (batches of KEYS_BATCH);
 4. event keys: cascade events and answers get their companies' keys and their times as
    epoch µs (the cold read's index values), in batches the server commits;
-5. incidents: the incident id constraint.
+5. incidents: the incident id constraint;
+6. company locations: the `company_location` index, and companies without a country or
+   `sited` get them ('' and whether they have sites), in batches the server commits.
 
-Steps 3 and 4 also fill what older workers wrote before the upgrade; rows such a worker
+Steps 3, 4 and 6 also fill what older workers wrote before the upgrade; rows such a worker
 writes afterwards are read by id by the cold read (reads never write).
 """
 
@@ -23,7 +25,11 @@ from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_random
 
 from service.store.migrations import Step, pending
 from service.store.neo4j import queries as cypher
-from service.store.neo4j.queries.incidents import INCIDENT_SCHEMA
+from service.store.neo4j.queries.incidents import (
+    FILL_LOCATIONS,
+    INCIDENT_SCHEMA,
+    LOCATION_SCHEMA,
+)
 from service.store.neo4j.tx import lock_revision, read_records
 
 __all__ = ["KEYS_BATCH", "STEPS", "Migrating", "schema_version", "upgrade"]
@@ -84,12 +90,17 @@ def key_companies(store: Migrating) -> None:
 def key_events(store: Migrating) -> None:
     """Give cascade events and answers without them their companies' keys and their times
     as epoch µs; each query commits in batches of its own."""
+    fill(store, cypher.FILL_CASCADE_KEYS, cypher.FILL_ACK_KEYS)
+
+
+def fill(store: Migrating, *queries: str) -> None:
+    """Run each fill query, which commits in batches of its own."""
     with store._session() as session:
-        for query in (cypher.FILL_CASCADE_KEYS, cypher.FILL_ACK_KEYS):
+        for query in queries:
             # Not a managed transaction (it commits its own batches), so the driver
             # does not retry it: a batch that hit a transient error (two workers
-            # starting at once deadlocking on the same events) is run again here.
-            # Only what is still unkeyed matches, so a retry redoes nothing.
+            # starting at once deadlocking on the same rows) is run again here.
+            # Only what is still unfilled matches, so a retry redoes nothing.
             for attempt in Retrying(retry=retry_if_exception(_is_transient),
                                     stop=stop_after_delay(store._retry_time),
                                     wait=wait_random(0.05, 0.5), reraise=True):
@@ -103,12 +114,22 @@ def create_incident_constraints(store: Migrating) -> None:
             session.run(statement).consume()
 
 
+def locate_companies(store: Migrating) -> None:
+    """The location index, and what it needs of companies written before it."""
+    fill(store, FILL_LOCATIONS)
+    with store._session() as session:
+        for statement in LOCATION_SCHEMA:
+            session.run(statement).consume()
+        session.run(cypher.AWAIT_INDEXES, seconds=300).consume()
+
+
 STEPS: tuple[Step[Migrating], ...] = (
     Step(1, "constraints and indexes", create_constraints),
     Step(2, "change log", start_change_log),
     Step(3, "company keys", key_companies),
     Step(4, "event keys", key_events),
     Step(5, "incidents", create_incident_constraints),
+    Step(6, "company locations", locate_companies),
 )
 
 

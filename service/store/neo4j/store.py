@@ -2,7 +2,8 @@
 
 Graph shape (all Cypher lives in `service.store.neo4j.queries`):
 
-- ``(:Company {id, key, name, country, kind, identifiers_json, tags})``, unique ``id`` and
+- ``(:Company {id, key, name, country, kind, identifiers_json, tags, sites_json, sited})``
+  (``country`` '' for none; ``sited``: it has sites, for the locations read), unique ``id`` and
   unique integer ``key``: handed out once under the revision lock (the last one is kept on
   the revision node) and never reused, so the cold read returns links as integers.
 - ``(buyer:Company)-[:SUPPLIED_BY {category}]->(supplier:Company)``: a supply link is a

@@ -46,7 +46,7 @@ CREATE_COMPANY = """
 CREATE (c:Company {id: $row.id, key: $key})
 SET c.name = $row.name, c.country = $row.country, c.kind = $row.kind,
     c.identifiers_json = $row.identifiers_json, c.tags = $row.tags,
-    c.sites_json = $row.sites_json, c.revision = $revision
+    c.sites_json = $row.sites_json, c.sited = $row.sited, c.revision = $revision
 """
 """Create one company with the next company `$key` (the caller checked that the id is
 free, under the revision lock)."""
@@ -54,7 +54,7 @@ free, under the revision lock)."""
 _COMPANY_SET = """
 SET c.name = row.name, c.country = row.country, c.kind = row.kind,
     c.identifiers_json = row.identifiers_json, c.tags = row.tags,
-    c.sites_json = row.sites_json, c.revision = $revision
+    c.sites_json = row.sites_json, c.sited = row.sited, c.revision = $revision
 RETURN count(c) AS written
 """
 
@@ -67,7 +67,7 @@ with its row's `key`, the next company key (handed out under the revision lock).
 UPDATE_COMPANIES = """
 UNWIND $rows AS row
 MATCH (c:Company {id: row.id})""" + _COMPANY_SET
-"""Overwrite stored companies by id (a null country removes the property)."""
+"""Overwrite stored companies by id."""
 
 LIST_COMPANIES = f"""
 MATCH (c:Company)
