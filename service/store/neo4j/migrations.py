@@ -11,7 +11,11 @@
    `sited` get them ('' and whether they have sites), in batches the server commits.
 
 Steps 3, 4 and 6 also fill what older workers wrote before the upgrade; rows such a worker
-writes afterwards are read by id by the cold read (reads never write).
+writes afterwards are read by id by the cold read (reads never write). One exception: a
+company such a worker gives sites keeps a false `sited`, so a locations read of every
+company misses those sites until a current worker writes the company again (a worker
+already running reads a changed company's record); upgrade every worker before
+companies get sites.
 """
 
 from __future__ import annotations
