@@ -213,6 +213,7 @@ def test_the_first_criterion_and_the_first_site_name_the_match() -> None:
     assert (matches["b"].by, matches["b"].site_id) == ("company_ids", None)
     by_country = where.matches(Area(countries=frozenset({"JP"})))
     assert (by_country["a"].site_id, by_country["b"].site_id) == ("b-site", None)
+    assert where.matches(area, among=["b", "unknown"]) == {"b": matches["b"]}
 
 
 @pytest.mark.parametrize("lat,lon", [(90.0, 0.0), (-90.0, 180.0), (0.0, -180.0)])

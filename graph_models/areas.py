@@ -151,10 +151,13 @@ class Locations:
             code[np.isin(self.company, listed)] = 0
         return code
 
-    def matches(self, area: Area) -> dict[str, Match]:
-        """Every affected company with why it is affected."""
+    def matches(self, area: Area, among: Sequence[str] | None = None) -> dict[str, Match]:
+        """Every affected company (of those `among`, when given: a page of them) with why
+        it is affected."""
         code = self._criterion(area)
         hit = np.flatnonzero(code < _NONE)
+        if among is not None:
+            hit = hit[np.isin(self.company[hit], [_position(self.ids, c) for c in among])]
         # the best criterion per company, then its first row (rows are by company, site id)
         order = hit[np.lexsort((hit, code[hit], self.company[hit]))]
         first = order[np.r_[True, self.company[order][1:] != self.company[order][:-1]]] \

@@ -204,10 +204,10 @@ def exposed_companies(*, atlas: IncidentAtlas, incident_id: str, root: str,
     start = decode_offset(cursor)
     page = ordered[start : start + limit].tolist()
     ids = [network.ids[i] for i in page]
-    matches = atlas.locations().matches(incident.area.pure())
+    matches = atlas.locations().matches(incident.area.pure(), among=ids)
     _, analysis = _bcp_analysis(atlas, root, as_of)
     states = _bcp_states(analysis, ids)
-    companies = {cid: atlas.store.get_company(cid) for cid in ids}
+    companies = {c.id: c for c in atlas.store.list_companies(ids=ids, limit=len(ids))}
     items = [ExposedCompany(
         company_id=cid, name=_name(companies.get(cid), cid),
         tier=int(tier[i]), chain=[network.ids[c] for c in found.chain_to(i)],
