@@ -90,7 +90,8 @@ def push_bits(dag: ComponentDag, groups: np.ndarray, *, leaves: bool = True) -> 
 
 def fill_leaves(dag: ComponentDag, bits: np.ndarray, columns: np.ndarray) -> None:
     """Complete the leaf groups among `columns` of bits `push_bits` left without their
-    leaves: each takes its buyers' (final) bits. Doing it twice changes nothing."""
+    leaves: each takes its buyers' (final) bits. Doing it twice, or two callers at once,
+    changes nothing: every write is the same complete value."""
     leaves = np.unique(columns[dag.height[columns] == 0])
     order, start = dag.links_into
     leaves = leaves[start[leaves + 1] > start[leaves]]  # a leaf no link enters: done

@@ -56,12 +56,17 @@ def _is_transient(exc: BaseException) -> bool:
     return isinstance(exc, Neo4jError | DriverError) and exc.is_retryable()
 
 
-def create_constraints(store: Migrating) -> None:
+def define(store: Migrating, *statements: str) -> None:
+    """Run each schema statement (`IF NOT EXISTS`), then wait until every index is online."""
     with store._session() as session:
-        for statement in (*cypher.SCHEMA, *cypher.IDEMPOTENCY_SCHEMA, *cypher.ACCESS_SCHEMA,
-                          *cypher.WEBHOOK_SCHEMA):
+        for statement in statements:
             session.run(statement).consume()  # schema changes need their own transaction
         session.run(cypher.AWAIT_INDEXES, seconds=300).consume()
+
+
+def create_constraints(store: Migrating) -> None:
+    define(store, *cypher.SCHEMA, *cypher.IDEMPOTENCY_SCHEMA, *cypher.ACCESS_SCHEMA,
+           *cypher.WEBHOOK_SCHEMA)
 
 
 def start_log(tx: ManagedTransaction) -> None:
@@ -113,18 +118,13 @@ def fill(store: Migrating, *queries: str) -> None:
 
 
 def create_incident_constraints(store: Migrating) -> None:
-    with store._session() as session:
-        for statement in INCIDENT_SCHEMA:
-            session.run(statement).consume()
+    define(store, *INCIDENT_SCHEMA)
 
 
 def locate_companies(store: Migrating) -> None:
     """The location index, and what it needs of companies written before it."""
     fill(store, FILL_LOCATIONS)
-    with store._session() as session:
-        for statement in LOCATION_SCHEMA:
-            session.run(statement).consume()
-        session.run(cypher.AWAIT_INDEXES, seconds=300).consume()
+    define(store, *LOCATION_SCHEMA)
 
 
 STEPS: tuple[Step[Migrating], ...] = (
