@@ -110,24 +110,9 @@ def _batches(items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
 def write_network(
     store: CascadeStore, net: SyntheticNetwork, *, progress: Progress | None = None
 ) -> None:
-    """Write a network through the port, in batches; `progress(n)` after each n records."""
-    tick = progress or (lambda _: None)
-    for chunk in _batches(net.companies):
-        store.upsert_companies(chunk)
-        tick(len(chunk))
-    for links in _batches(net.links):
-        store.add_links(links)
-        tick(len(links))
-    for request in net.requests:
-        if store.get_request(request.id) is None:
-            store.create_request(request)
-        tick(1)
-    for cascades in _batches(net.cascades):
-        store.add_cascades(cascades)
-        tick(len(cascades))
-    for answers in _batches(net.acknowledgements):
-        store.add_acknowledgements(answers)
-        tick(len(answers))
+    """Write a network into an empty store (`BulkLoad.load_new`); `progress(n)` after each
+    n records."""
+    store.load_new(net, progress=progress)
 
 
 def dump_network_json(

@@ -57,6 +57,7 @@ __all__ = [
     "AdminStore",
     "ApiKeyStore",
     "AuditTrail",
+    "BulkLoad",
     "CausalReads",
     "CompanyLocations",
     "CascadeStore",
@@ -68,6 +69,7 @@ __all__ = [
     "IncidentStore",
     "LedgerStore",
     "LinkStore",
+    "NetworkRows",
     "RequestStore",
     "UnitOfWork",
     "WebhookStore",
@@ -253,6 +255,35 @@ class CausalReads(Protocol):
         `InvalidBookmark` for a token the database refuses."""
 
 
+class NetworkRows(Protocol):
+    """A whole network to write at once: sequences that may build their models as they
+    are sliced, so only a batch of them need exist at a time."""
+
+    @property
+    def companies(self) -> Sequence[Company]: ...
+    @property
+    def links(self) -> Sequence[SupplyLink]: ...
+    @property
+    def requests(self) -> Sequence[PolicyRequest]: ...
+    @property
+    def cascades(self) -> Sequence[CascadeEvent]: ...
+    @property
+    def acknowledgements(self) -> Sequence[Acknowledgement]: ...
+
+
+class BulkLoad(Protocol):
+    """A whole network into an empty store, as fast as the store writes (`cascade
+    generate`, the demo network)."""
+
+    def load_new(self, network: NetworkRows, *,
+                 progress: Callable[[int], None] | None = None) -> None:
+        """Write every row of `network` as new into a store that holds no company,
+        request, cascade event or answer (else `StoreError`, nothing written): no
+        existence reads, each id once (a repeated one fails the load), links only between
+        its companies. `progress(n)` follows each n rows written. Readers may see part of
+        it before it returns; when it fails, nothing of it stays."""
+
+
 class UnitOfWork(Protocol):
     """Several store calls committed together."""
 
@@ -383,6 +414,7 @@ class CascadeStore(
     ChangeLog,
     CausalReads,
     UnitOfWork,
+    BulkLoad,
     IdempotencyStore,
     ApiKeyStore,
     AuditTrail,

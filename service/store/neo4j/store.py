@@ -62,7 +62,8 @@ a call of any size stays atomic (a 300k-link import is one transaction; Neo4j ho
 state in memory, so size `db.memory.transaction.max` and the heap accordingly).
 
 Parts, mirrored by the `queries` modules: `graph` (companies, links), `ledger` (requests,
-events, answers), `changelog` (the engine's reads), `snapshot` (the cold read),
+events, answers), `bulk` (a whole network into an empty store, in parallel transactions),
+`changelog` (the engine's reads), `snapshot` (the cold read),
 `idempotency`, `access`, `webhooks`, `migrations` (the numbered schema steps); `codecs`
 converts records and models, `tx` holds what the transaction functions share. This module
 holds the connection and the administration methods.
@@ -99,6 +100,7 @@ from service.store.errors import (
 from service.store.neo4j import migrations
 from service.store.neo4j import queries as cypher
 from service.store.neo4j.access import Neo4jAccess
+from service.store.neo4j.bulk import Neo4jBulkLoad
 from service.store.neo4j.changelog import Neo4jChangeLog
 from service.store.neo4j.graph import Neo4jGraph
 from service.store.neo4j.idempotency import Neo4jIdempotency
@@ -157,8 +159,8 @@ def _memory_refusal_as_too_large() -> Iterator[None]:
         raise
 
 
-class Neo4jStore(Neo4jGraph, Neo4jLedger, Neo4jChangeLog, Neo4jSnapshots, Neo4jIdempotency,
-                 Neo4jAccess, Neo4jWebhooks, Neo4jIncidents):
+class Neo4jStore(Neo4jGraph, Neo4jLedger, Neo4jBulkLoad, Neo4jChangeLog, Neo4jSnapshots,
+                 Neo4jIdempotency, Neo4jAccess, Neo4jWebhooks, Neo4jIncidents):
     """Every role port on a Neo4j database; see the module docstring for the graph shape."""
 
     def __init__(

@@ -7,9 +7,10 @@ deletes leaves tombstones (the change log, see `schema`). Reads run in one defer
 transaction, so e.g. `load_network` sees the links and the revision of one snapshot, and
 `changes_since` is exact.
 
-Parts: `graph` (companies, links), `ledger` (requests, events, answers), `changelog` (the
-engine's reads), `snapshot` (the integer cold read), `idempotency`, `access`, `webhooks`;
-`migrations` holds the numbered schema steps `init_schema` runs.
+Parts: `graph` (companies, links), `ledger` (requests, events, answers), `bulk` (a whole
+network into an empty store, in one transaction), `changelog` (the engine's reads),
+`snapshot` (the integer cold read), `idempotency`, `access`, `webhooks`; `migrations` holds
+the numbered schema steps `init_schema` runs.
 
 Threads: the FastAPI app calls the store from its thread pool. We keep ONE connection
 (`check_same_thread=False`) behind a lock rather than a connection per thread: SQLite admits
@@ -45,6 +46,7 @@ from service.store.records import Snapshot
 from service.store.sqlite import migrations, schema
 from service.store.sqlite import statements as sql
 from service.store.sqlite.access import CLEAR_ACCESS, SqliteAccess
+from service.store.sqlite.bulk import SqliteBulkLoad
 from service.store.sqlite.changelog import SqliteChangeLog, snapshot_by_id
 from service.store.sqlite.connection import Row, connect, store_errors
 from service.store.sqlite.graph import SqliteGraph
@@ -59,8 +61,8 @@ __all__ = ["SqliteStore"]
 _T = TypeVar("_T")
 
 
-class SqliteStore(SqliteGraph, SqliteLedger, SqliteChangeLog, SqliteIdempotency, SqliteAccess,
-                  SqliteWebhooks, SqliteIncidents):
+class SqliteStore(SqliteGraph, SqliteLedger, SqliteBulkLoad, SqliteChangeLog, SqliteIdempotency,
+                  SqliteAccess, SqliteWebhooks, SqliteIncidents):
     """Every role port on one SQLite file (or ":memory:"); see the module docstring."""
 
     def __init__(self, path: str) -> None:

@@ -1,7 +1,8 @@
 """Every Cypher statement of the Neo4j adapter, as named constants, one module per part of
 the adapter: `schema` (constraints, migrations), `revision` (the write lock and counters),
-`graph`, `ledger`, `snapshot` (the coverage engine's reads, the cold read among them),
-`changelog`, `idempotency`, `access`, `webhooks`. This package re-exports them all.
+`graph`, `ledger`, `bulk` (a whole network into an empty store), `snapshot` (the coverage
+engine's reads, the cold read among them), `changelog`, `idempotency`, `access`,
+`webhooks`. This package re-exports them all.
 
 Values travel only as `$parameters`; labels, relationship types and property names are
 fixed here. Timestamps are stored as Neo4j `DateTime` (UTC) but returned as integer
@@ -35,6 +36,12 @@ from service.store.neo4j.queries.access import (
     LIST_AUDIT,
     RECORD_AUDIT,
     REVOKE_API_KEY,
+)
+from service.store.neo4j.queries.bulk import (
+    BULK_HOLDS_DATA,
+    BULK_PUBLISH,
+    BULK_RESERVE,
+    BULK_UNDO,
 )
 from service.store.neo4j.queries.changelog import (
     CHANGE_LOG,
@@ -156,6 +163,10 @@ __all__ = [
     "ALL_LINKS",
     "ANTEDATE_CASCADES",
     "AWAIT_INDEXES",
+    "BULK_HOLDS_DATA",
+    "BULK_PUBLISH",
+    "BULK_RESERVE",
+    "BULK_UNDO",
     "BUMP_REVISION",
     "CHANGED_ACKS",
     "CHANGED_CASCADES",

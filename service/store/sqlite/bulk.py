@@ -1,0 +1,61 @@
+"""A whole network into an empty SQLite store: a part of `SqliteStore` (see
+`ports.BulkLoad`). One writer at a time is all SQLite has, so the load is the port's
+batched writes in one transaction: nothing of a load that fails stays."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Protocol, TypeVar
+
+from service.store.errors import StoreError
+from service.store.ports import GraphStore, LedgerStore, NetworkRows, RequestStore
+from service.store.sqlite.connection import Transactions
+
+__all__ = ["SqliteBulkLoad"]
+
+BATCH = 1000  # rows per port call
+_T = TypeVar("_T")
+
+HOLDS_DATA = ("SELECT EXISTS (SELECT 1 FROM companies) OR EXISTS (SELECT 1 FROM requests)"
+              " OR EXISTS (SELECT 1 FROM cascades) OR EXISTS (SELECT 1 FROM acknowledgements)")
+
+
+class _Writer(Transactions, GraphStore, RequestStore, LedgerStore, Protocol):
+    def atomic(self, work: Callable[[], _T]) -> _T: ...
+
+
+def batches(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(items), BATCH):
+        yield items[start : start + BATCH]
+
+
+class SqliteBulkLoad:
+    """The port's `load_new`."""
+
+    def load_new(self: _Writer, network: NetworkRows, *,
+                 progress: Callable[[int], None] | None = None) -> None:
+        tick = progress or (lambda _: None)
+
+        def work() -> None:
+            with self._write() as conn:  # joins the unit: checked under its write lock
+                if conn.execute(HOLDS_DATA).fetchone()[0]:
+                    raise StoreError("a bulk load needs an empty store; this one holds "
+                                     "companies, requests, cascade events or answers")
+            for chunk in batches(network.companies):
+                self.upsert_companies(chunk)
+                tick(len(chunk))
+            for links in batches(network.links):
+                self.add_links(links)
+                tick(len(links))
+            for request in network.requests:
+                self.create_request(request)
+                tick(1)
+            for cascades in batches(network.cascades):
+                self.add_cascades(cascades)
+                tick(len(cascades))
+            for answers in batches(network.acknowledgements):
+                self.add_acknowledgements(answers)
+                tick(len(answers))
+
+        self.atomic(work)
+
