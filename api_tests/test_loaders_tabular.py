@@ -207,6 +207,7 @@ def test_cli_loads_what_generate_writes(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
     code, output = load("network", str(out), "--store", url)
     assert code == 0, output
+    assert "loaded whole into an empty store" in output  # as `generate` writes it
     store = SqliteStore(str(tmp_path / "x.db"))
     try:
         assert len(store.list_companies(limit=10_000)) == len(document["companies"])

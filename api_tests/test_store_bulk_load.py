@@ -1,18 +1,21 @@
 """`BulkLoad.load_new` on both stores: a whole network into an empty store reads back as
 written, with answers numbered in order; a store holding data is refused; a load that
-fails leaves nothing; and a worker that followed the change log during the load ends up
-with every row of it. Slices are made small so that the Neo4j load runs many
-transactions, two at a time."""
+fails leaves nothing; a worker that followed the change log during the load ends up
+with every row of it; and a network file loads whole only into an empty store. Slices
+are made small so that the Neo4j load runs many transactions, two at a time."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from graph_models.models import Company, SupplyLink, utc_now
-from loaders.demo import catalog_requests
+from loaders.demo import catalog_requests, dump_network_json
 from loaders.synthetic import ModelRows, SyntheticNetwork, generate_network, issue_and_cascade
+from service.ingest.service import import_file
 from service.store.errors import StoreError
 from service.store.neo4j import bulk as neo4j_bulk
 from service.store.port import CascadeStore
@@ -107,3 +110,27 @@ def test_a_worker_following_the_log_during_a_load_gets_all_of_it(store: CascadeS
     if after is not None:  # else the worker reads the store afresh: all of it
         assert set(during.companies) | set(after.companies) == {c.id for c in net.companies}
         assert set(during.links) | set(after.links) == {link.key for link in net.links}
+
+
+def test_a_network_file_loads_whole_into_an_empty_store_only(
+    store: CascadeStore, tmp_path: Path
+) -> None:
+    net = network()
+    with (tmp_path / "net.json").open("w", encoding="utf-8") as out:
+        dump_network_json(net, out)
+    data = (tmp_path / "net.json").read_bytes()
+
+    report = import_file(store=store, kind="network", filename="net.json", data=data,
+                         posted_by="cli", whole=True)
+    assert report.loaded and any("loaded whole" in note for note in report.notes)
+    assert report.sections["links"] == Counter(created=len(net.links))
+    answers = store.list_acknowledgements(limit=ALL)
+    assert sorted(a.seq or 0 for a in answers) == list(range(1, len(net.acknowledgements) + 1))
+    assert {a.posted_by for a in answers} == {"cli"}
+    revision = store.revision()
+
+    again = import_file(store=store, kind="network", filename="net.json", data=data,
+                        posted_by="cli", whole=True)  # the store holds data: the ports
+    assert not any("loaded whole" in note for note in again.notes)
+    assert again.sections["links"] == Counter(unchanged=len(net.links))
+    assert store.revision() == revision

@@ -16,15 +16,17 @@ Each step runs --repeats times (median); --steps picks the steps. Without --neo4
 local Neo4j is started in a temporary directory (Java 17 and Maven).
 
 `--steps rows` says where a load's time goes instead: the network is written in this
-process through `loaders.demo.write_network` (what `cascade generate` runs after building
-it), and per kind of row it reports the client's CPU inside the store calls, the wall
-time, and the Neo4j server's CPU over those calls (from /proc: given --neo4j-pid, or the
-server this script started).
+process, first through the ports' batch writes (1,000 rows a call, what the API's writes
+do), then whole through `BulkLoad.load_new` (what `cascade generate` runs after building
+it); per kind of row and for the whole load it reports the client's CPU (every thread)
+inside the store calls, the wall time, and the Neo4j server's CPU over those calls (from
+/proc: given --neo4j-pid, or the server this script started).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -32,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,7 @@ from http_polling import measure_acks
 from service.cli import dev_neo4j
 from service.config.settings import Settings
 from service.store import build_store
+from service.store.port import CascadeStore
 
 # this checkout's CLI (an installed `cascade` script may run another checkout's code)
 CASCADE = [sys.executable, "-m", "service.cli.main"]
@@ -121,47 +125,67 @@ def cpu_s(pid: int | None) -> float:
 
 
 def rows_profile(url: str, links: int, server_pid: int | None) -> None:
-    """Write the generator's network in this process; per kind of row: rows, server CPU,
-    client CPU and wall time spent in the store calls."""
+    """Write the generator's network in this process into an emptied store twice: through
+    the ports' batch writes, 1,000 rows a call (what the API's writes do), per kind of row
+    (rows, server CPU, client CPU, wall time in the calls); then whole (`load_new`, what
+    `cascade generate` runs)."""
     from graph_models.models import utc_now
-    from loaders.demo import catalog_requests, write_network
+    from loaders.demo import catalog_requests
     from loaders.synthetic import generate_network, issue_and_cascade
 
     net = generate_network(links // 3 + 1, seed=1, links=links)
     for request in catalog_requests(net.focal_id, 1, prefix="gen", now=utc_now()):
         issue_and_cascade(net, request, seed=1)
-    emptied(url)
-    store = build_store(Settings(store=url))
-    spent = {name: [0, 0.0, 0.0, 0.0] for name in WRITES}  # rows, server, client, wall
-
-    def timed_call(name: str, write: Any) -> Any:
-        def call(items: Any) -> Any:
-            server, client, wall = cpu_s(server_pid), time.process_time(), time.perf_counter()
-            outcome = write(items)
-            totals = spent[name]
-            totals[0] += len(items)
-            totals[1] += cpu_s(server_pid) - server
-            totals[2] += time.process_time() - client
-            totals[3] += time.perf_counter() - wall
-            return outcome
-        return call
-
-    for name in WRITES:
-        setattr(store, name, timed_call(name, getattr(store, name)))
-    server, client, wall = cpu_s(server_pid), time.process_time(), time.perf_counter()
-    try:
-        write_network(store, net)
-    finally:
-        store.close()
-    print(f"\n{url}, {links:,} links: write_network {time.perf_counter() - wall:.1f} s, "
-          f"client CPU {time.process_time() - client:.1f} s, server CPU "
-          f"{cpu_s(server_pid) - server:.1f} s; load average "
+    rows = {"upsert_companies": net.companies, "add_links": net.links,
+            "add_cascades": net.cascades, "add_acknowledgements": net.acknowledgements}
+    print(f"\n{url}, {links:,} links; load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"{'store call':22} {'rows':>9} {'server us/row':>14} {'client us/row':>14} "
           f"{'wall s':>7}")
-    for name, (count, server_s, client_s, wall_s) in spent.items():
-        print(f"{name:22} {count:9,} {1e6 * server_s / max(count, 1):14.0f} "
-              f"{1e6 * client_s / max(count, 1):14.0f} {wall_s:7.1f}")
+    total = [0, 0.0, 0.0, 0.0]
+    with emptied_store(url) as store:
+        for request in net.requests:
+            store.create_request(request)
+        for name in WRITES:
+            items = rows[name]
+            spent = timed_in_calls(getattr(store, name), [
+                items[start : start + 1000] for start in range(0, len(items), 1000)],
+                server_pid)
+            print_row(name, len(items), spent)
+            total = [a + b for a, b in zip(total, [len(items), *spent], strict=True)]
+    print_row("the four, in total", int(total[0]), total[1:])
+    with emptied_store(url) as store:
+        spent = timed_in_calls(store.load_new, [net], server_pid)
+    print_row("load_new", int(total[0]) + len(net.requests), spent)
+
+
+@contextlib.contextmanager
+def emptied_store(url: str) -> Iterator[CascadeStore]:
+    emptied(url)
+    store = build_store(Settings(store=url))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def timed_in_calls(write: Any, calls: list[Any], server_pid: int | None
+                   ) -> tuple[float, float, float]:
+    """Server CPU, client CPU (every thread) and wall seconds of `write(c)` for `calls`."""
+    server, client, wall = 0.0, 0.0, 0.0
+    for items in calls:
+        server0, client0, wall0 = cpu_s(server_pid), time.process_time(), time.perf_counter()
+        write(items)
+        server += cpu_s(server_pid) - server0
+        client += time.process_time() - client0
+        wall += time.perf_counter() - wall0
+    return server, client, wall
+
+
+def print_row(name: str, count: int, spent: Sequence[float]) -> None:
+    server_s, client_s, wall_s = spent
+    print(f"{name:22} {count:9,} {1e6 * server_s / max(count, 1):14.0f} "
+          f"{1e6 * client_s / max(count, 1):14.0f} {wall_s:7.1f}")
 
 
 def show(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:

@@ -10,7 +10,9 @@ Writes go in store batches of 1,000, all inside one store transaction
 (`CascadeStore.atomic`) whatever the file's size, so a failure half-way leaves the store as
 it was. On Neo4j that transaction is held in the server's memory, capped by
 `db.memory.transaction.max`: a load too large for it is refused whole
-(`TransactionTooLarge`), nothing written.
+(`TransactionTooLarge`), nothing written. Asked to load `whole` (`cascade load network`),
+rows bound for an empty store go through `BulkLoad.load_new` instead: as new rows, in
+parallel transactions on Neo4j, undone if it fails, and without webhook events.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from loaders.tabular import SECTIONS, SourceRow
 from service.ledger import batches
 from service.ledger.batches import Pending
 from service.ledger.schemas import DEFAULT_MAX_EVIDENCE_BYTES
+from service.store.errors import NotEmpty
 from service.store.port import CascadeStore, WriteOutcome
 
-__all__ = ["ImportReport", "Progress", "RowProblem", "check_rows", "import_rows", "write_plan"]
+__all__ = ["ImportReport", "Progress", "RowProblem", "check_rows", "import_rows", "load_whole",
+           "write_plan"]
 
 STORE_BATCH = batches.STORE_BATCH
 Progress = Callable[[int], None]
@@ -79,11 +83,13 @@ def import_rows(
     notes: Iterable[str] = (),
     problems: Iterable[RowProblem] = (),
     max_evidence_bytes: int = DEFAULT_MAX_EVIDENCE_BYTES,
+    whole: bool = False,
 ) -> ImportReport:
     """Check every row, then write the valid ones (all of them, or none when some row
     was refused and `skip_invalid` is off). `problems` are rows refused while reading
     (a sheet's rows that made no record). `progress(n)` after each n rows written. An
-    answer's evidence is refused beyond `max_evidence_bytes`."""
+    answer's evidence is refused beyond `max_evidence_bytes`. `whole`: into an empty
+    store, write the rows as one new network (see the module docstring)."""
     plan = check_rows(store, rows, posted_by=posted_by, max_evidence_bytes=max_evidence_bytes)
     plan.problems[:0] = problems
     sections: dict[str, Counter[str]] = {s: Counter() for s in SECTIONS
@@ -95,7 +101,13 @@ def import_rows(
         return report
     for problem in plan.problems:
         sections.setdefault(problem.section, Counter())["skipped"] += 1
-    for section, counts in write_plan(store, plan, progress=progress).items():
+    written = load_whole(store, plan, progress) if whole else None
+    if written is None:
+        written = write_plan(store, plan, progress=progress)
+    else:
+        report.notes.append("loaded whole into an empty store: no webhook event was sent "
+                            "for its answers")
+    for section, counts in written.items():
         sections[section].update(counts)
     report.loaded = True
     return report
@@ -262,6 +274,31 @@ def write_plan(
                 for section, valid in plan.valid.items() if valid}
 
     return store.atomic(work)
+
+
+@dataclass(frozen=True)
+class _Network:
+    """A plan's valid objects as the sections `BulkLoad.load_new` takes."""
+
+    companies: list[Any]
+    links: list[Any]
+    requests: list[Any]
+    cascades: list[Any]
+    acknowledgements: list[Any]
+
+
+def load_whole(store: CascadeStore, plan: _Plan, progress: Progress | None
+               ) -> dict[str, Counter[str]] | None:
+    """Every valid row of `plan` written as new (`load_new`); None, with nothing
+    written, when the store holds data."""
+    objects = {section: [o for _, o in plan.valid.get(section, [])] for section in SECTIONS}
+    if not any(objects.values()):
+        return {}
+    try:
+        store.load_new(_Network(**objects), progress=progress)
+    except NotEmpty:
+        return None
+    return {section: Counter(created=len(rows)) for section, rows in objects.items() if rows}
 
 
 def _write_section(

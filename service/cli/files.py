@@ -27,7 +27,8 @@ SHOWN_PROBLEMS = 50
 
 
 def _load(
-    kind: str, path: Path, store: str | None, skip_invalid: bool, **extra: str | None
+    kind: str, path: Path, store: str | None, skip_invalid: bool, *, whole: bool = False,
+    **extra: str | None,
 ) -> None:
     """Load one file with a progress bar, print the summary; exit 1 when nothing loaded."""
     from service.ingest.service import import_file
@@ -45,7 +46,8 @@ def _load(
                                  skip_invalid=skip_invalid, posted_by="cli",
                                  progress=lambda n: bar.advance(task, n),
                                  max_evidence_bytes=settings.max_evidence_bytes,
-                                 max_declaration_bytes=settings.max_declaration_bytes, **extra)
+                                 max_declaration_bytes=settings.max_declaration_bytes,
+                                 whole=whole, **extra)
             bar.update(task, total=bar.tasks[task].completed or 1,
                        completed=bar.tasks[task].completed or 1)
     except ServiceError as exc:
@@ -98,8 +100,9 @@ def load_network(
     skip_invalid: SkipOption = False,
 ) -> None:
     """Load one JSON document with companies, links, requests, cascades and
-    acknowledgements (as `cascade generate --out` writes)."""
-    _load("network", file, store, skip_invalid)
+    acknowledgements (as `cascade generate --out` writes); into an empty store, whole as
+    new rows, without webhook events (as `cascade generate` writes)."""
+    _load("network", file, store, skip_invalid, whole=True)
 
 
 @load_app.command("cmrt")

@@ -48,10 +48,11 @@ def import_file(
     progress: Progress | None = None,
     max_evidence_bytes: int = DEFAULT_MAX_EVIDENCE_BYTES,
     max_declaration_bytes: int = DEFAULT_MAX_DECLARATION_BYTES,
+    whole: bool = False,
 ) -> ImportReport:
     """Load one file; `InvalidField` (422) when it cannot be read or loaded as asked.
     Refused rows do not raise: the report lists them (and `loaded` is False unless
-    `skip_invalid`)."""
+    `skip_invalid`). `whole`: see `loaders.importer.import_rows`."""
     try:
         rows, problems, notes = _rows(store, kind, filename, data, request_id, company_id)
     except FileError as exc:
@@ -60,7 +61,7 @@ def import_file(
     try:
         return import_rows(store, kind, rows, skip_invalid=skip_invalid, posted_by=posted_by,
                            progress=progress, notes=notes, problems=problems,
-                           max_evidence_bytes=evidence_bound)
+                           max_evidence_bytes=evidence_bound, whole=whole)
     except TransactionTooLarge as exc:
         raise too_large(len(rows), exc) from None
 

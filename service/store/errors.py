@@ -10,6 +10,7 @@ __all__ = [
     "CommitOutcomeUnknown",
     "InUse",
     "InvalidBookmark",
+    "NotEmpty",
     "StoreError",
     "StoreMissing",
     "StoreUnavailable",
@@ -27,6 +28,11 @@ class AlreadyExists(StoreError):
 
 class InUse(StoreError):
     """A delete was refused because other records reference the object."""
+
+
+class NotEmpty(StoreError):
+    """A whole-network load (`BulkLoad.load_new`) found the store holding data; nothing
+    was written."""
 
 
 class InvalidBookmark(StoreError):

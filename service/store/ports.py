@@ -278,10 +278,11 @@ class BulkLoad(Protocol):
     def load_new(self, network: NetworkRows, *,
                  progress: Callable[[int], None] | None = None) -> None:
         """Write every row of `network` as new into a store that holds no company,
-        request, cascade event or answer (else `StoreError`, nothing written): no
-        existence reads, each id once (a repeated one fails the load), links only between
-        its companies. `progress(n)` follows each n rows written. Readers may see part of
-        it before it returns; when it fails, nothing of it stays."""
+        request, cascade event or answer (else `NotEmpty`, nothing written), without
+        reading first: every row given once and links only between its companies (the
+        caller's promise, which generated networks and checked files keep). `progress(n)`
+        follows each n rows written. Readers may see part of it before it returns; when it
+        fails, nothing of it stays. No webhook event is sent for its answers."""
 
 
 class UnitOfWork(Protocol):

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from neo4j import ManagedTransaction
+from neo4j.exceptions import ConstraintError
 
 from graph_models.models import PolicyRequest, utc_now
-from service.store.errors import StoreError
+from service.store.errors import NotEmpty, StoreError
 from service.store.neo4j import queries as cypher
 from service.store.neo4j.codecs import (
     ACK_BATCH,
@@ -59,7 +60,7 @@ class Reservation:
 def reserve_tx(tx: ManagedTransaction, companies: int, answers: int) -> Reservation:
     lock_revision(tx)
     if tx.run(cypher.BULK_HOLDS_DATA).single(strict=True)["holds"]:
-        raise StoreError("a bulk load needs an empty store; this one holds companies, "
+        raise NotEmpty("a bulk load needs an empty store; this one holds companies, "
                          "requests, cascade events or answers")
     record = tx.run(cypher.BULK_RESERVE, companies=companies, answers=answers
                     ).single(strict=True)
@@ -111,9 +112,11 @@ class Neo4jBulkLoad:
                 self._write(create_request_tx, request, reserved.revision)
                 tick(1)
             run_parallel(event_jobs(self, network, reserved), tick)
-        except BaseException:
+        except BaseException as exc:
             while self._write(undo_tx, reserved.revision):
                 pass
+            if isinstance(exc, ConstraintError):  # an id the load repeats
+                raise StoreError(f"the load was undone: {exc.message}") from exc
             raise
         finally:
             self._write(publish_tx)

@@ -44,11 +44,12 @@ Transactions: every write method is one managed transaction (`execute_write`) wh
 function first locks the `StoreRevision` node, so writers are serialised like SQLite's
 ``BEGIN IMMEDIATE``, outcomes computed from reads in the transaction are exact, and the
 revision (bumped only when something changed) and ack seq values follow commit order;
-each writer stamps its rows with the revision it commits as. Taking the lock shares a
-round trip with the first read where it can, and bumping the revision with the last write
-(`queries.revision`): a POSTed answer is one transaction of seven round trips (BEGIN, the
-request and company checks, lock and stored answers, the write and bump, the webhook
-outbox, COMMIT).
+each writer stamps its rows with the revision it commits as (`load_new`, a whole network
+into an empty store, takes the lock only to start and to end: see `bulk`). Taking the
+lock shares a round trip with the first read where it can, and bumping the revision with
+the last write (`queries.revision`): a POSTed answer is one transaction of seven round
+trips (BEGIN, the request and company checks, lock and stored answers, the write and
+bump, the webhook outbox, COMMIT).
 Reads run in read transactions (`execute_read`, or read sessions for the cold read), which
 a cluster reached through ``neo4j://`` may serve from a secondary; writes go to the leader.
 Every session shares the driver's one bookmark manager, so each transaction starts where

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol, TypeVar
 
-from service.store.errors import StoreError
+from service.store.errors import NotEmpty
 from service.store.ports import GraphStore, LedgerStore, NetworkRows, RequestStore
 from service.store.sqlite.connection import Transactions
 
@@ -39,7 +39,7 @@ class SqliteBulkLoad:
         def work() -> None:
             with self._write() as conn:  # joins the unit: checked under its write lock
                 if conn.execute(HOLDS_DATA).fetchone()[0]:
-                    raise StoreError("a bulk load needs an empty store; this one holds "
+                    raise NotEmpty("a bulk load needs an empty store; this one holds "
                                      "companies, requests, cascade events or answers")
             for chunk in batches(network.companies):
                 self.upsert_companies(chunk)
