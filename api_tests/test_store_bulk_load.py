@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from api_tests.conftest import make_store
 from graph_models.models import Company, SupplyLink, utc_now
 from loaders.demo import catalog_requests, dump_network_json
 from loaders.synthetic import ModelRows, SyntheticNetwork, generate_network, issue_and_cascade
@@ -92,6 +93,19 @@ def test_a_failed_load_leaves_nothing_behind(store: CascadeStore) -> None:
     assert store.list_cascades(limit=ALL) == [] and store.list_acknowledgements(limit=ALL) == []
     store.load_new(net)  # and the store takes a load again
     assert len(store.list_companies(limit=ALL)) == len(net.companies)
+
+
+def test_a_repeated_id_undoes_a_neo4j_load(tmp_path: Path) -> None:
+    store = make_store("neo4j", tmp_path)  # SQLite writes a repeated row over the first
+    try:
+        net = network(60)
+        repeated = replace(net, companies=ModelRows(
+            net.companies.build, [*net.companies.rows, net.companies.rows[-1]]))
+        with pytest.raises(StoreError, match="the load was undone"):
+            store.load_new(repeated)
+        assert store.list_companies(limit=ALL) == []
+    finally:
+        store.close()
 
 
 def test_a_worker_following_the_log_during_a_load_gets_all_of_it(store: CascadeStore) -> None:

@@ -97,8 +97,10 @@ UtcDateTime = Annotated[datetime, BeforeValidator(_refuse_numbers),
 def _plain_identifier(value: str) -> str:
     # Control and format characters forge log lines and make look-alike ids (a
     # zero-width space, a bidi override); edge spaces make "A1" and "A1 " two companies.
-    odd = next((c for c in value if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co",
-                                                                 "Zl", "Zp")), None)
+    # Printable ASCII, most ids, holds none of them: no scan per character.
+    odd = None if value.isascii() and value.isprintable() else next(
+        (c for c in value if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp")),
+        None)
     if odd is not None:
         raise ValueError(f"an id may not hold control or format characters "
                          f"(found U+{ord(odd):04X})")
