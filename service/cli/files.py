@@ -40,7 +40,7 @@ def _load(
     active = shell.open_store(settings)
     start = time.perf_counter()
     try:
-        with shell.progress() as bar:
+        with shell.cycle_collector_paused(), shell.progress() as bar:
             task = bar.add_task(f"loading {path.name}", total=None)
             report = import_file(store=active, kind=kind, filename=path.name, data=data,
                                  skip_invalid=skip_invalid, posted_by="cli",

@@ -321,7 +321,7 @@ def generate(
     start = time.perf_counter()
     target = _open_target(store, out, replace)
     try:
-        with shell.progress() as bar:
+        with shell.cycle_collector_paused(), shell.progress() as bar:
             net = _build_network(bar, companies=companies, seed=seed, links=links, tiers=tiers,
                                  requests=requests, forward_share=forward_share,
                                  answer_share=answer_share)

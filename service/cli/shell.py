@@ -3,11 +3,14 @@ refusing with one line."""
 
 from __future__ import annotations
 
+import gc
 import getpass
 import logging
 import os
 import socket
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -117,6 +120,22 @@ def _first_line(exc: BaseException) -> str:
 def refuse_config(message: str) -> NoReturn:
     console.print(f"[red]{message}[/red]", soft_wrap=True)
     raise typer.Exit(code=2)
+
+
+@contextmanager
+def cycle_collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a command builds millions of objects that
+    live until it ends: each full collection walks them all again (measured at 1M
+    links: 30 s of the 84 s a network file took to load into SQLite, 12 s of the 49 s
+    `cascade generate` took). The few cycles made meanwhile are collected at the end."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+            gc.collect()
 
 
 def progress() -> Progress:
