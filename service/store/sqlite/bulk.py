@@ -5,8 +5,9 @@ batched writes in one transaction: nothing of a load that fails stays."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
+from graph_models.models import PolicyRequest
 from service.store.errors import NotEmpty
 from service.store.ports import GraphStore, LedgerStore, NetworkRows, RequestStore
 from service.store.sqlite.connection import Transactions
@@ -36,26 +37,24 @@ class SqliteBulkLoad:
                  progress: Callable[[int], None] | None = None) -> None:
         tick = progress or (lambda _: None)
 
+        def create_requests(requests: Sequence[PolicyRequest]) -> None:
+            for request in requests:
+                self.create_request(request)
+
+        writes: list[tuple[Callable[[Any], object], Sequence[Any]]] = [
+            (self.upsert_companies, network.companies), (self.add_links, network.links),
+            (create_requests, network.requests), (self.add_cascades, network.cascades),
+            (self.add_acknowledgements, network.acknowledgements)]
+
         def work() -> None:
             with self._write() as conn:  # joins the unit: checked under its write lock
                 if conn.execute(HOLDS_DATA).fetchone()[0]:
                     raise NotEmpty("a bulk load needs an empty store; this one holds "
-                                     "companies, requests, cascade events or answers")
-            for chunk in batches(network.companies):
-                self.upsert_companies(chunk)
-                tick(len(chunk))
-            for links in batches(network.links):
-                self.add_links(links)
-                tick(len(links))
-            for request in network.requests:
-                self.create_request(request)
-                tick(1)
-            for cascades in batches(network.cascades):
-                self.add_cascades(cascades)
-                tick(len(cascades))
-            for answers in batches(network.acknowledgements):
-                self.add_acknowledgements(answers)
-                tick(len(answers))
+                                   "companies, requests, cascade events or answers")
+            for write, rows in writes:
+                for chunk in batches(rows):
+                    write(chunk)
+                    tick(len(chunk))
 
         self.atomic(work)
 
