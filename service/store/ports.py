@@ -25,7 +25,6 @@ records deletions as tombstones; `changes_since(r)` reads both.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
 
@@ -35,17 +34,18 @@ from graph_models.models import (
     CascadeEvent,
     Company,
     PolicyRequest,
-    Site,
     SupplyLink,
 )
 from service.store.records import (
     ApiKey,
     AuditEntry,
     ChangeSet,
+    CompanyLocations,
     Delivery,
     DeliveryAttempt,
     IdempotencyRecord,
     Network,
+    NetworkRows,
     RequestEvents,
     Snapshot,
     Webhook,
@@ -59,7 +59,6 @@ __all__ = [
     "AuditTrail",
     "BulkLoad",
     "CausalReads",
-    "CompanyLocations",
     "CascadeStore",
     "ChangeLog",
     "CompanyStore",
@@ -69,7 +68,6 @@ __all__ = [
     "IncidentStore",
     "LedgerStore",
     "LinkStore",
-    "NetworkRows",
     "RequestStore",
     "UnitOfWork",
     "WebhookStore",
@@ -255,22 +253,6 @@ class CausalReads(Protocol):
         `InvalidBookmark` for a token the database refuses."""
 
 
-class NetworkRows(Protocol):
-    """A whole network to write at once: sequences that may build their models as they
-    are sliced, so only a batch of them need exist at a time."""
-
-    @property
-    def companies(self) -> Sequence[Company]: ...
-    @property
-    def links(self) -> Sequence[SupplyLink]: ...
-    @property
-    def requests(self) -> Sequence[PolicyRequest]: ...
-    @property
-    def cascades(self) -> Sequence[CascadeEvent]: ...
-    @property
-    def acknowledgements(self) -> Sequence[Acknowledgement]: ...
-
-
 class BulkLoad(Protocol):
     """A whole network into an empty store, as fast as the store writes (`cascade
     generate`, the demo network)."""
@@ -376,15 +358,6 @@ class DeliveryOutbox(Protocol):
 
     def list_deliveries(self, webhook_id: str, *, limit: int = 100) -> list[Delivery]:
         """A webhook's deliveries, newest first, with their attempts."""
-
-
-@dataclass(frozen=True)
-class CompanyLocations:
-    """Where companies are, as columns: each company's own country, and the sites of the
-    companies that have any (most have none, so a country-wide read stays flat)."""
-
-    countries: dict[str, str | None]
-    sites: dict[str, list[Site]]
 
 
 class IncidentStore(Protocol):

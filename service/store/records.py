@@ -1,7 +1,8 @@
 """The values the store's role ports take and return, besides `graph_models` objects:
 stored API keys, audit entries, webhooks and their deliveries, idempotency records, write
-outcomes, and the column shapes the coverage engine reads (`Network`, `RequestEvents`,
-`Snapshot`, `ChangeSet`).
+outcomes, the column shapes the coverage engine reads (`Network`, `RequestEvents`,
+`Snapshot`, `ChangeSet`), where companies are (`CompanyLocations`) and a whole network to
+load (`NetworkRows`).
 
 Timestamps in the column shapes are integer microseconds since the epoch.
 
@@ -16,13 +17,24 @@ datetime.datetime(2026, 1, 5, 9, 0, 0, 1, tzinfo=datetime.timezone.utc)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 import numpy as np
 
-from graph_models.models import AckStatus, from_epoch_us, to_epoch_us
+from graph_models.models import (
+    Acknowledgement,
+    AckStatus,
+    CascadeEvent,
+    Company,
+    PolicyRequest,
+    Site,
+    SupplyLink,
+    from_epoch_us,
+    to_epoch_us,
+)
 
 __all__ = [
     "ACK_STATUSES",
@@ -31,10 +43,12 @@ __all__ = [
     "AuditEntry",
     "CascadeRow",
     "ChangeSet",
+    "CompanyLocations",
     "Delivery",
     "DeliveryAttempt",
     "IdempotencyRecord",
     "Network",
+    "NetworkRows",
     "RequestEvents",
     "Snapshot",
     "SnapshotEvents",
@@ -211,3 +225,28 @@ class ChangeSet:
     cascades: dict[str, list[CascadeRow]]  # request id -> events recorded since
     acknowledgements: dict[str, list[AckRow]]  # request id -> answers since, in seq order
     events_removed: set[str]  # requests that lost events or answers (force delete): reload
+
+
+@dataclass(frozen=True)
+class CompanyLocations:
+    """Where companies are, as columns: each company's own country, and the sites of the
+    companies that have any (most have none, so a country-wide read stays flat)."""
+
+    countries: dict[str, str | None]
+    sites: dict[str, list[Site]]
+
+
+class NetworkRows(Protocol):
+    """A whole network to write at once: sequences that may build their models as they
+    are sliced, so only a batch of them need exist at a time."""
+
+    @property
+    def companies(self) -> Sequence[Company]: ...
+    @property
+    def links(self) -> Sequence[SupplyLink]: ...
+    @property
+    def requests(self) -> Sequence[PolicyRequest]: ...
+    @property
+    def cascades(self) -> Sequence[CascadeEvent]: ...
+    @property
+    def acknowledgements(self) -> Sequence[Acknowledgement]: ...

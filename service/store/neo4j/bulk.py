@@ -9,6 +9,10 @@ its rows, all stamped with that revision (companies first: links and events find
 by id); then it publishes a new revision from which the change log starts, so a worker
 that followed the log meanwhile reads the store afresh (`queries.bulk.BULK_PUBLISH`). A
 load that fails deletes the rows stamped with its revision before it raises.
+
+Other writers may write meanwhile (their rows carry their own revisions), but a link one
+of them creates between two of the load's companies before the load does is stored
+twice: relationships have no unique constraint. Load into a store nobody writes to.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from service.store.neo4j.codecs import (
     request_row,
 )
 from service.store.neo4j.tx import Transactions, lock_revision, put
-from service.store.ports import NetworkRows
+from service.store.records import NetworkRows
 
 __all__ = ["Neo4jBulkLoad"]
 

@@ -22,7 +22,7 @@ from service.store.neo4j.tx import (
     row_dicts,
 )
 from service.store.port import AlreadyExists
-from service.store.ports import CompanyLocations
+from service.store.records import CompanyLocations
 
 __all__ = ["Neo4jIncidents"]
 

@@ -9,7 +9,8 @@ from typing import Any, Protocol, TypeVar
 
 from graph_models.models import PolicyRequest
 from service.store.errors import NotEmpty
-from service.store.ports import GraphStore, LedgerStore, NetworkRows, RequestStore
+from service.store.ports import GraphStore, LedgerStore, RequestStore
+from service.store.records import NetworkRows
 from service.store.sqlite.connection import Transactions
 
 __all__ = ["SqliteBulkLoad"]

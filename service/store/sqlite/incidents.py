@@ -13,7 +13,7 @@ from typing import Protocol
 from graph_models.incidents import Incident
 from graph_models.models import Site
 from service.store.port import AlreadyExists
-from service.store.ports import CompanyLocations
+from service.store.records import CompanyLocations
 from service.store.sqlite.codecs import split_joined
 
 __all__ = ["CLEAR_INCIDENTS", "INCIDENT_TABLES", "SqliteIncidents"]
