@@ -44,7 +44,7 @@ def _load(
             task = bar.add_task(f"loading {path.name}", total=None)
             report = import_file(store=active, kind=kind, filename=path.name, data=data,
                                  skip_invalid=skip_invalid, posted_by="cli",
-                                 progress=lambda n: bar.advance(task, n),
+                                 progress=shell.write_ticker(bar, task),
                                  max_evidence_bytes=settings.max_evidence_bytes,
                                  max_declaration_bytes=settings.max_declaration_bytes,
                                  whole=whole, **extra)

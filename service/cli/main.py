@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 import time
@@ -273,7 +272,7 @@ def _write(bar: Progress, net: SyntheticNetwork, store: CascadeStore | None, out
     total = (len(net.companies) + len(net.links) + len(net.requests) + len(net.cascades)
              + len(net.acknowledgements))
     task = bar.add_task(f"writing {out or 'store'}", total=total)
-    tick = functools.partial(bar.advance, task)
+    tick = shell.write_ticker(bar, task)
     if out is not None:
         with out.open("w", encoding="utf-8") as file:
             dump_network_json(net, file, progress=tick)
