@@ -128,7 +128,7 @@ def cycle_collector_paused() -> Iterator[None]:
     """Pause Python's automatic cycle collection while a command builds millions of
     objects that live until it ends: each full collection walks them all again (measured
     at 1M links: 30 s of the 84 s a network file took to load into SQLite, 12 s of the
-    49 s `cascade generate` took). Its `write_ticker` collects as it writes, which
+    49 s `cascade generate` took). The command's `write_ticker` collects as it writes, which
     frees the cycles its writes leave (the Neo4j driver's) without walking the rest."""
     was_enabled = gc.isenabled()
     gc.disable()

@@ -16,7 +16,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -24,9 +24,10 @@ from typing import TypeVar
 from graph_models.models import Acknowledgement, CascadeEvent
 from service.store.records import WriteOutcome
 
-__all__ = ["AnswerIdentity", "AnswerPlan", "earliest_sent", "latest", "plan_answers",
+__all__ = ["AnswerIdentity", "AnswerPlan", "chunks", "earliest_sent", "latest", "plan_answers",
            "plan_writes"]
 
+_C = TypeVar("_C")
 _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
 
@@ -125,3 +126,9 @@ def plan_answers(
         fresh.append(new)
         results.append((WriteOutcome.created, new))
     return AnswerPlan(results=results, fresh=fresh, last_seq=last_seq)
+
+
+def chunks(items: Sequence[_C], size: int) -> Iterator[Sequence[_C]]:
+    """`items` `size` at a time (the last slice may be shorter): how both adapters batch."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -4,11 +4,12 @@ batched writes in one transaction: nothing of a load that fails stays."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from graph_models.models import PolicyRequest
 from service.store.errors import NotEmpty
+from service.store.planning import chunks
 from service.store.ports import GraphStore, LedgerStore, RequestStore
 from service.store.records import NetworkRows
 from service.store.sqlite.connection import Transactions
@@ -24,11 +25,6 @@ HOLDS_DATA = ("SELECT EXISTS (SELECT 1 FROM companies) OR EXISTS (SELECT 1 FROM 
 
 class _Writer(Transactions, GraphStore, RequestStore, LedgerStore, Protocol):
     def atomic(self, work: Callable[[], _T]) -> _T: ...
-
-
-def batches(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
-    for start in range(0, len(items), BATCH):
-        yield items[start : start + BATCH]
 
 
 class SqliteBulkLoad:
@@ -53,7 +49,7 @@ class SqliteBulkLoad:
                     raise NotEmpty("a bulk load needs an empty store; this one holds "
                                    "companies, requests, cascade events or answers")
             for write, rows in writes:
-                for chunk in batches(rows):
+                for chunk in chunks(rows, BATCH):
                     write(chunk)
                     tick(len(chunk))
 
